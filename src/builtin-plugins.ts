@@ -1,0 +1,9 @@
+/**
+ * Registers every built-in plugin. Importing this module is cheap: each entry
+ * imports only its schema; the implementation is imported when used.
+ * Plugins add themselves here as they land.
+ */
+import './drivers/register.js';
+import './transports/register.js';
+import './provisioners/register.js';
+import './verifiers/register.js';

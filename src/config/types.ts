@@ -1,0 +1,72 @@
+/**
+ * The normalized configuration that the rest of hallmark consumes. The loader
+ * (load -> erb -> merge -> schema -> rules) produces these; plugins parse their
+ * own block with their own zod schema (see src/plugins.ts) to get typed options.
+ */
+
+/** A plugin block as in kitchen.yml: `{ name: qemu, memory: 2048, ... }`. */
+export interface PluginBlock {
+  name: string;
+  [option: string]: unknown;
+}
+
+export interface ImageConfig {
+  /** Template with {{suite}}, {{platform}}, {{instance}}, {{timestamp}}, {{build_id}}. */
+  name: string;
+  description?: string;
+  tags: Record<string, string>;
+  /** Boot an instance from the captured image and verify it again before publishing. */
+  boot_test: boolean;
+  encrypted?: boolean;
+  kms_key_id?: string;
+}
+
+export interface DistributeConfig {
+  /** Cloud regions to copy the image to (ec2). */
+  regions: string[];
+  /** Account ids to share with. */
+  accounts: string[];
+  organization_arns: string[];
+  ou_arns: string[];
+  /** Also grant createVolumePermission on the snapshots. */
+  share_snapshots: boolean;
+  /** All-or-nothing publication (default true). */
+  atomic: boolean;
+  /** Parallel copies at most. */
+  concurrency: number;
+  /** Per-region encryption of copies. */
+  encrypted?: boolean;
+  kms_key_ids: Record<string, string>;
+  /** Export targets for local images (qemu): directories or s3://bucket/prefix. */
+  targets: string[];
+  format: 'qcow2' | 'raw';
+}
+
+export interface PublishConfig {
+  /** Paths relative to the project directory; false disables an output. */
+  env_properties: string | false;
+  manifest: string | false;
+  junit: string | false;
+  /** Write IMAGE_ID etc. to $GITHUB_OUTPUT when set. */
+  ci_outputs: boolean;
+  ssm_parameter?: string;
+}
+
+export interface InstanceConfig {
+  /** `<suite>-<platform>`, with Kitchen's character rules. */
+  name: string;
+  suite: string;
+  platform: string;
+  driver: PluginBlock;
+  transport: PluginBlock;
+  provisioner: PluginBlock;
+  verifier: PluginBlock;
+  image: ImageConfig;
+  distribute: DistributeConfig;
+  publish: PublishConfig;
+  /** Suite-level `attributes`/`verifier` extras pass through in their blocks. */
+  /** Absolute path of the config file this instance came from. */
+  file: string;
+  /** Absolute directory of the project (the config file's directory). */
+  projectDir: string;
+}

@@ -1,0 +1,193 @@
+import { mkdir, readFile, rename, writeFile, unlink, open, readdir } from 'node:fs/promises';
+import { constants as fsConstants } from 'node:fs';
+import path from 'node:path';
+import { LockedError } from './errors.js';
+
+/** An image (or a copy of one) this build made; recorded the moment it exists. */
+export interface ImageRecord {
+  /** Driver-specific id: an AMI id, or a local store id. */
+  id: string;
+  region?: string;
+  name?: string;
+  /** Snapshots backing the image, where the driver has them. */
+  snapshots?: string[];
+  /** `source` is the captured image; `copy` a copy in another region. */
+  role: 'source' | 'copy';
+  published?: boolean;
+}
+
+/**
+ * What hallmark knows about one instance, persisted in `.hallmark/<name>.json`.
+ * Drivers keep their resource ids under `driver`, validated by their own schema
+ * when read back (see Journal.driverState).
+ */
+export interface InstanceState {
+  instance: string;
+  driverName?: string;
+  buildId?: string;
+  lastAction?: string;
+  lastError?: string | null;
+  /** Lifecycle position: what has completed on the current machine. */
+  created?: boolean;
+  converged?: boolean;
+  setUp?: boolean;
+  verified?: boolean;
+  driver: Record<string, unknown>;
+  images: ImageRecord[];
+  timings: Record<string, number>;
+  updatedAt?: string;
+}
+
+export function emptyState(instance: string): InstanceState {
+  return { instance, driver: {}, images: [], timings: {} };
+}
+
+/**
+ * The state journal of one instance. Every mutation is written to disk
+ * atomically (temp file + rename) before it returns, so that ids survive a
+ * crash or SIGKILL the moment they are recorded.
+ */
+export class Journal {
+  private writing: Promise<void> = Promise.resolve();
+
+  private constructor(
+    readonly file: string,
+    private current: InstanceState,
+  ) {}
+
+  static async open(stateDir: string, instance: string): Promise<Journal> {
+    await mkdir(stateDir, { recursive: true });
+    const file = path.join(stateDir, `${instance}.json`);
+    return new Journal(file, await readState(file, instance));
+  }
+
+  get state(): Readonly<InstanceState> {
+    return this.current;
+  }
+
+  /** Applies `mutate` to the state and persists it before resolving. */
+  async update(mutate: (s: InstanceState) => void): Promise<void> {
+    mutate(this.current);
+    this.current.updatedAt = new Date().toISOString();
+    const snapshot = JSON.stringify(this.current, null, 2) + '\n';
+    // Serialise writes so an older snapshot never lands after a newer one.
+    this.writing = this.writing.then(() => atomicWrite(this.file, snapshot));
+    await this.writing;
+  }
+
+  /** Merges `patch` into the driver's resource record and persists it. */
+  async recordDriver(patch: Record<string, unknown>): Promise<void> {
+    await this.update((s) => {
+      s.driver = { ...s.driver, ...patch };
+    });
+  }
+
+  async recordImage(image: ImageRecord): Promise<void> {
+    await this.update((s) => {
+      const i = s.images.findIndex((x) => x.id === image.id && x.region === image.region);
+      if (i >= 0) s.images[i] = { ...s.images[i], ...image };
+      else s.images.push(image);
+    });
+  }
+
+  async forgetImage(id: string, region?: string): Promise<void> {
+    await this.update((s) => {
+      s.images = s.images.filter((x) => !(x.id === id && x.region === region));
+    });
+  }
+
+  /** Forgets the machine: called after a successful destroy. */
+  async resetMachine(): Promise<void> {
+    await this.update((s) => {
+      s.driver = {};
+      s.created = s.converged = s.setUp = s.verified = false;
+    });
+  }
+}
+
+async function readState(file: string, instance: string): Promise<InstanceState> {
+  try {
+    const raw = JSON.parse(await readFile(file, 'utf8')) as Partial<InstanceState>;
+    return { ...emptyState(instance), ...raw, instance };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return emptyState(instance);
+    throw err;
+  }
+}
+
+export async function readInstanceState(stateDir: string, instance: string): Promise<InstanceState> {
+  return readState(path.join(stateDir, `${instance}.json`), instance);
+}
+
+export async function listStateFiles(stateDir: string): Promise<string[]> {
+  try {
+    return (await readdir(stateDir)).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5));
+  } catch {
+    return [];
+  }
+}
+
+/** Writes `data` to `file` so that readers see the old or the new content, never a part. */
+export async function atomicWrite(file: string, data: string | Uint8Array): Promise<void> {
+  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  const fh = await open(tmp, 'w', 0o600);
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, file);
+}
+
+/**
+ * An exclusive lock on one instance, held by one hallmark process. The lock
+ * file holds the holder's PID; a lock whose holder is gone is taken over.
+ */
+export class InstanceLock {
+  private constructor(readonly file: string) {}
+
+  static async acquire(stateDir: string, instance: string): Promise<InstanceLock> {
+    await mkdir(stateDir, { recursive: true });
+    const file = path.join(stateDir, `${instance}.lock`);
+    for (let tries = 0; tries < 3; tries++) {
+      try {
+        const fh = await open(file, fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_WRONLY, 0o600);
+        await fh.writeFile(`${process.pid}\n`);
+        await fh.close();
+        return new InstanceLock(file);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        const holder = Number.parseInt(await readFile(file, 'utf8').catch(() => ''), 10);
+        if (Number.isFinite(holder) && holder !== process.pid && isAlive(holder)) {
+          throw new LockedError(`instance ${instance} is locked by another hallmark process (PID ${holder})`, {
+            hint: `wait for it to finish, or stop it with: kill ${holder}`,
+          });
+        }
+        // The holder is gone (crash, kill -9): the lock is stale.
+        await unlink(file).catch(() => {});
+      }
+    }
+    throw new LockedError(`could not lock instance ${instance}: ${file}`);
+  }
+
+  async release(): Promise<void> {
+    await unlink(this.file).catch(() => {});
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export async function writeFileAtomic(file: string, data: string): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  await atomicWrite(file, data);
+}
+
+export { writeFile };

@@ -1,0 +1,62 @@
+import type { InstanceConfig } from '../config/types.js';
+import type { Logger } from '../core/events.js';
+import type { ImageRecord, Journal } from '../core/journal.js';
+import type { ConnectionTarget } from '../transports/transport.js';
+
+export interface DriverContext {
+  instance: InstanceConfig;
+  /** Record every resource id here the moment it exists, before waiting. */
+  journal: Journal;
+  log: Logger;
+  signal: AbortSignal;
+  buildId: string;
+  /** The project's `.hallmark/` directory. */
+  stateDir: string;
+}
+
+export interface CaptureRequest {
+  /** The rendered image name. */
+  name: string;
+  description?: string;
+  tags: Record<string, string>;
+}
+
+export interface DistributeRequest {
+  regions: string[];
+  accounts: string[];
+  organizationArns: string[];
+  ouArns: string[];
+  shareSnapshots: boolean;
+  concurrency: number;
+  encrypted?: boolean;
+  kmsKeyIds: Record<string, string>;
+  tags: Record<string, string>;
+  /** Local drivers: export targets and format. */
+  targets: string[];
+  format: 'qcow2' | 'raw';
+}
+
+/**
+ * A driver creates and destroys machines and, when it owns them, turns them
+ * into images. All methods observe ctx.signal. `destroy` and `deleteImage`
+ * must be idempotent and work from the journal alone (after a crash).
+ */
+export interface Driver {
+  readonly name: string;
+  /** False for drivers that work on machines they did not make (proxy): no images. */
+  readonly ownsMachine: boolean;
+  /** Checks what can be checked before spending money (names free, source image resolves). */
+  prepare?(ctx: DriverContext, req: { imageName?: string; regions: string[] }): Promise<void>;
+  create(ctx: DriverContext): Promise<void>;
+  /** How to reach the machine created by `create` (from the journal). */
+  connectionTarget(ctx: DriverContext): Promise<ConnectionTarget>;
+  destroy(ctx: DriverContext): Promise<void>;
+  /** Turns the machine into an image; journals the image id as soon as it exists. */
+  capture?(ctx: DriverContext, req: CaptureRequest): Promise<ImageRecord>;
+  /** Copies/exports/shares the image; journals every copy as soon as it exists. */
+  distribute?(ctx: DriverContext, image: ImageRecord, req: DistributeRequest): Promise<ImageRecord[]>;
+  /** Removes an image (and its snapshots) this build made. Idempotent. */
+  deleteImage?(ctx: DriverContext, image: ImageRecord): Promise<void>;
+  /** Human description of where the image and copies are, for manifests. */
+  describeImages?(ctx: DriverContext, images: ImageRecord[]): Promise<Record<string, unknown>>;
+}

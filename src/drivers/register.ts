@@ -1,0 +1,2 @@
+// Built-in drivers: each registers its schema and a lazy loader (see src/plugins.ts).
+export {};

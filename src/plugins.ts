@@ -1,0 +1,63 @@
+import type { z } from 'zod';
+import type { Driver } from './drivers/driver.js';
+import type { Transport } from './transports/transport.js';
+import type { Provisioner } from './provisioners/provisioner.js';
+import type { Verifier } from './verifiers/verifier.js';
+import { PluginError } from './core/errors.js';
+
+/**
+ * The plugin registry. Each plugin owns the zod schema of its config block
+ * (a `schema.ts` beside it, cheap to import) and is loaded lazily, so that
+ * `hallmark validate` never pulls in the AWS SDK.
+ *
+ * A schema validates the whole block including `name`; it should be a
+ * `z.object(...)` (strict: unknown keys are reported with "did you mean").
+ */
+export type PluginKind = 'driver' | 'transport' | 'provisioner' | 'verifier';
+
+interface KindMap {
+  driver: Driver;
+  transport: Transport;
+  provisioner: Provisioner;
+  verifier: Verifier;
+}
+
+export interface PluginDef<K extends PluginKind> {
+  kind: K;
+  name: string;
+  description: string;
+  schema: z.ZodType;
+  /** Creates the plugin with its validated options. */
+  load: (options: Record<string, unknown>) => Promise<KindMap[K]>;
+}
+
+const registry: { [K in PluginKind]: Map<string, PluginDef<K>> } = {
+  driver: new Map(),
+  transport: new Map(),
+  provisioner: new Map(),
+  verifier: new Map(),
+};
+
+export function registerPlugin<K extends PluginKind>(def: PluginDef<K>): void {
+  (registry[def.kind] as Map<string, PluginDef<K>>).set(def.name, def);
+}
+
+export function getPluginDef<K extends PluginKind>(kind: K, name: string): PluginDef<K> | undefined {
+  return (registry[kind] as Map<string, PluginDef<K>>).get(name);
+}
+
+export function pluginNames(kind: PluginKind): string[] {
+  return [...registry[kind].keys()].sort();
+}
+
+/** Validates `options` with the plugin's schema and loads it. */
+export async function loadPlugin<K extends PluginKind>(kind: K, options: { name: string } & Record<string, unknown>): Promise<KindMap[K]> {
+  const def = getPluginDef(kind, options.name);
+  if (!def) {
+    throw new PluginError(`unknown ${kind} "${options.name}"`, {
+      hint: `available ${kind}s: ${pluginNames(kind).join(', ') || 'none'}`,
+    });
+  }
+  const parsed = def.schema.parse(options) as Record<string, unknown>;
+  return def.load(parsed);
+}

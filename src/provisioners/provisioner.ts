@@ -1,0 +1,18 @@
+import type { InstanceConfig } from '../config/types.js';
+import type { Logger } from '../core/events.js';
+import type { Connection, ConnectionTarget } from '../transports/transport.js';
+
+export interface ProvisionContext {
+  instance: InstanceConfig;
+  connection: Connection;
+  /** Where the machine is, for tools that make their own connection (Ansible). */
+  target: ConnectionTarget;
+  log: Logger;
+  signal: AbortSignal;
+}
+
+export interface Provisioner {
+  readonly name: string;
+  /** Changes the machine. Throws CommandFailedError (with output) on failure. */
+  provision(ctx: ProvisionContext): Promise<void>;
+}
