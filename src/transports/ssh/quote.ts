@@ -1,0 +1,66 @@
+import { HallmarkError } from '../../core/errors.js';
+
+/**
+ * POSIX shell quoting for commands sent over SSH. The remote side runs every
+ * command through the login user's shell (`$SHELL -c <string>`), so whatever
+ * hallmark puts into that string must survive sh, dash and bash alike.
+ *
+ * Single quotes are the only quoting in which no character is special; a
+ * single quote itself is written as `'\''` (close, escaped quote, reopen).
+ */
+export function shQuote(value: string): string {
+  if (value === '') return "''";
+  // Words made only of these characters need no quoting in any POSIX shell.
+  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(value)) return value;
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Quotes each argument and joins them with spaces. */
+export function shJoin(argv: readonly string[]): string {
+  return argv.map(shQuote).join(' ');
+}
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+export class InvalidEnvNameError extends HallmarkError {
+  override readonly code = 'INVALID_ENV_NAME';
+  override readonly exitCode = 2;
+}
+
+/**
+ * `export NAME='value' ...` for the given variables. Values are quoted; names
+ * are validated, because a name cannot be quoted (the shell would take
+ * `export 'a b'=1` as an error or, worse, as something else).
+ */
+export function exportEnv(env: Record<string, string>): string {
+  const names = Object.keys(env);
+  if (names.length === 0) return '';
+  for (const name of names) {
+    if (!ENV_NAME.test(name)) {
+      throw new InvalidEnvNameError(`environment variable name ${JSON.stringify(name)} is not valid in a POSIX shell`, {
+        hint: 'use letters, digits and underscores only, not starting with a digit',
+      });
+    }
+  }
+  return `export ${names.map((n) => `${n}=${shQuote(env[n]!)}`).join(' ')}`;
+}
+
+export interface RemoteCommandOptions {
+  env?: Record<string, string>;
+  sudo?: boolean;
+  /** The login user; `sudo` is a no-op for root. */
+  username: string;
+}
+
+/**
+ * The string sent in the SSH `exec` request. Environment variables are
+ * exported in the command itself because sshd normally refuses `env`
+ * requests (no AcceptEnv). With sudo, the exports go inside the elevated
+ * shell: sudo's env_reset would otherwise drop them.
+ */
+export function buildRemoteCommand(command: string, opts: RemoteCommandOptions): string {
+  const exports = opts.env ? exportEnv(opts.env) : '';
+  const inner = exports ? `${exports}\n${command}` : command;
+  if (opts.sudo && opts.username !== 'root') return `sudo -n sh -c ${shQuote(inner)}`;
+  return inner;
+}
