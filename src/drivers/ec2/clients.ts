@@ -1,0 +1,84 @@
+import { EC2Client, type EC2ClientConfig } from '@aws-sdk/client-ec2';
+import { Ec2Error } from './aws-errors.js';
+import type { Ec2Options } from './schema.js';
+
+/**
+ * One EC2Client per region, created on first use. Credentials come from the
+ * SDK's default chain (env, shared files with `shared_credentials_profile`,
+ * SSO, web identity, IMDS) unless the library caller passes its own.
+ *
+ * Throttling (RequestLimitExceeded, Throttling) and 5xx are retried by the
+ * SDK's retry strategy for the single call, with exponential backoff and full
+ * jitter, `max_attempts` times in `retry_mode`; hallmark never re-runs a
+ * build step because one call was throttled. Calls that create something
+ * carry a deterministic ClientToken so that a retried call cannot create two.
+ */
+export interface ClientSettings {
+  endpoint?: string;
+  maxAttempts: number;
+  retryMode: 'standard' | 'adaptive';
+  profile?: string;
+  credentials?: EC2ClientConfig['credentials'];
+  /** Region used when the options name none and the default chain has none. */
+  defaultRegion?: string;
+}
+
+export function clientSettings(o: Ec2Options, credentials?: ClientSettings['credentials']): ClientSettings {
+  return {
+    endpoint: o.endpoint,
+    maxAttempts: o.max_attempts,
+    retryMode: o.retry_mode,
+    profile: o.shared_credentials_profile,
+    credentials,
+  };
+}
+
+export class Ec2Clients {
+  private readonly clients = new Map<string, EC2Client>();
+
+  constructor(readonly settings: ClientSettings) {}
+
+  get(region: string): EC2Client {
+    let c = this.clients.get(region);
+    if (!c) {
+      c = new EC2Client({
+        region,
+        endpoint: this.settings.endpoint,
+        maxAttempts: this.settings.maxAttempts,
+        retryMode: this.settings.retryMode,
+        profile: this.settings.profile,
+        credentials: this.settings.credentials,
+        // A call that hangs must not hang the build: these bound one attempt.
+        requestHandler: { connectionTimeout: 10_000, requestTimeout: 120_000 },
+      });
+      this.clients.set(region, c);
+    }
+    return c;
+  }
+
+  /**
+   * The region to work in: the option, else the default chain's (AWS_REGION,
+   * the profile's region). Throws a clear error when neither names one.
+   */
+  async resolveRegion(optionRegion: string | undefined): Promise<string> {
+    if (optionRegion) return optionRegion;
+    const probe = new EC2Client({ profile: this.settings.profile });
+    try {
+      const r = await probe.config.region();
+      if (r) return r;
+    } catch {
+      // fall through to the error below
+    } finally {
+      probe.destroy();
+    }
+    throw new Ec2Error('no AWS region given', {
+      hint: 'set `region:` in the ec2 driver block, or AWS_REGION / the profile region',
+    });
+  }
+
+  /** Closes keep-alive sockets; the clients can still be used afterwards. */
+  destroy(): void {
+    for (const c of this.clients.values()) c.destroy();
+    this.clients.clear();
+  }
+}

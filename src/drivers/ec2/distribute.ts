@@ -1,0 +1,147 @@
+import { CopyImageCommand, DescribeImagesCommand } from '@aws-sdk/client-ec2';
+import { throwIfAborted } from '../../core/abort.js';
+import { CancelledError, isAbortError } from '../../core/errors.js';
+import type { Logger } from '../../core/events.js';
+import type { ImageRecord, Journal } from '../../core/journal.js';
+import { Ec2Error, wrapAws } from './aws-errors.js';
+import type { Ec2Clients } from './clients.js';
+import { snapshotsOf, tagResources } from './image-ops.js';
+import { clientToken } from './launch.js';
+import { shareImage, type ShareTargets } from './share.js';
+import { waitForImagesAvailable } from './wait.js';
+
+export interface DistributeArgs extends ShareTargets {
+  clients: Ec2Clients;
+  /** The image to copy; it is shared too, in its own region. */
+  source: ImageRecord & { region: string; name: string };
+  description?: string;
+  /** Target regions; the source region is skipped (nothing to copy), duplicates ignored. */
+  regions: string[];
+  concurrency: number;
+  encrypted?: boolean;
+  kmsKeyIds: Record<string, string>;
+  /** Tags for each copy and its snapshots (CopyImage does not carry tags over). */
+  tags: Record<string, string>;
+  buildId: string;
+  journal: Journal;
+  log: Logger;
+  signal: AbortSignal;
+  delayMs: number;
+  maxWaitMs: number;
+}
+
+/**
+ * Copies an image to other regions and shares it and every copy.
+ *
+ * - Copies run in parallel, at most `concurrency` at once. Each CopyImage has a
+ *   ClientToken derived from build id + source + region, so a retried call
+ *   (SDK retry after a lost answer, or a re-run of this build) returns the
+ *   same copy instead of a second one.
+ * - Each copy id is journaled the moment CopyImage returns, before waiting.
+ *   The call itself is not aborted midway: its answer is the only record of
+ *   what it made. The signal is checked right after the id is safe.
+ * - When one region fails, the waits of the others end at once (one
+ *   AbortSignal), but distribute still waits for every started CopyImage to
+ *   answer, so that copies finished or started before the failure are in the
+ *   journal for the pipeline's cleanup (deleteImage on every recorded image).
+ */
+export async function distributeImage(a: DistributeArgs): Promise<ImageRecord[]> {
+  const targets = [...new Set(a.regions)].filter((r) => r !== a.source.region);
+  const failFast = new AbortController();
+  const signal = AbortSignal.any([a.signal, failFast.signal]);
+  const copies: ImageRecord[] = [];
+
+  const results = await mapBounded(targets, Math.max(1, a.concurrency), async (region) => {
+    try {
+      const copy = await copyOne(a, region, signal);
+      copies.push(copy);
+      return copy;
+    } catch (err) {
+      failFast.abort(err);
+      throw err;
+    }
+  });
+  const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as unknown);
+  if (failures.length > 0) {
+    // Report the first real failure, not the waits it cancelled.
+    const first = failures.find((e) => !isAbortError(e)) ?? failures[0];
+    if (a.signal.aborted) throw new CancelledError('interrupted while copying images', { cause: first });
+    for (const e of failures) if (e !== first && !isAbortError(e)) a.log.warn(`also failed: ${(e as Error).message}`);
+    throw first;
+  }
+
+  throwIfAborted(a.signal);
+  const all = [a.source, ...targets.map((r) => copies.find((c) => c.region === r)!)];
+  const shared = await mapBounded(all, Math.max(1, a.concurrency), async (img) => {
+    await shareImage(a.clients.get(img.region!), img, a, a.signal);
+    if (a.accounts.length + a.organizationArns.length + a.ouArns.length > 0) a.log.info(`shared ${img.id} in ${img.region}`);
+  });
+  const shareFailure = shared.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (shareFailure) throw shareFailure.reason;
+  return targets.map((r) => copies.find((c) => c.region === r)!);
+}
+
+async function copyOne(a: DistributeArgs, region: string, signal: AbortSignal): Promise<ImageRecord> {
+  throwIfAborted(signal);
+  const client = a.clients.get(region);
+  let id: string;
+  try {
+    const out = await client.send(
+      new CopyImageCommand({
+        SourceImageId: a.source.id,
+        SourceRegion: a.source.region,
+        Name: a.source.name,
+        Description: a.description,
+        Encrypted: a.encrypted ?? (a.kmsKeyIds[region] ? true : undefined),
+        KmsKeyId: a.kmsKeyIds[region],
+        ClientToken: clientToken(a.buildId, 'copy', a.source.id, region),
+      }),
+    );
+    id = out.ImageId!;
+    if (!id) throw new Ec2Error(`CopyImage to ${region} returned no image id`, { region });
+  } catch (err) {
+    throw wrapAws(err, `CopyImage ${a.source.id} from ${a.source.region}`, region);
+  }
+  const record: ImageRecord = { id, region, name: a.source.name, role: 'copy' };
+  await a.journal.recordImage(record);
+  a.log.info(`copying ${a.source.id} to ${region}: ${id}`);
+  const [img] = await waitForImagesAvailable(client, region, [id], { delayMs: a.delayMs, maxWaitMs: a.maxWaitMs, signal, log: a.log });
+  record.snapshots = snapshotsOf(img!);
+  await a.journal.recordImage(record);
+  await tagResources(client, region, [id, ...record.snapshots], a.tags, signal);
+  return record;
+}
+
+/** Like Promise.allSettled over `items`, running at most `limit` of `fn` at once, in order. */
+export async function mapBounded<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<PromiseSettledResult<R>[]> {
+  const results: PromiseSettledResult<R>[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      try {
+        results[i] = { status: 'fulfilled', value: await fn(items[i]!) };
+      } catch (reason) {
+        results[i] = { status: 'rejected', reason };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+/** Describes an existing image for `hallmark distribute IMAGE_ID`: it must exist and be available. */
+export async function describeSource(clients: Ec2Clients, imageId: string, region: string, signal: AbortSignal) {
+  try {
+    const out = await clients.get(region).send(new DescribeImagesCommand({ ImageIds: [imageId] }), { abortSignal: signal });
+    const img = out.Images?.[0];
+    if (!img) throw new Ec2Error(`image ${imageId} not found in ${region}`, { region, hint: 'check the image id and --from region' });
+    if (img.State !== 'available') throw new Ec2Error(`image ${imageId} in ${region} is ${img.State}, not available`, { region });
+    return img;
+  } catch (err) {
+    if (`${(err as { name?: string }).name}` === 'InvalidAMIID.NotFound') {
+      throw new Ec2Error(`image ${imageId} not found in ${region}`, { region, hint: 'check the image id and --from region', cause: err });
+    }
+    throw wrapAws(err, `DescribeImages ${imageId}`, region);
+  }
+}

@@ -1,0 +1,268 @@
+import { DeleteSecurityGroupCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import { randomBytes } from 'node:crypto';
+import { throwIfAborted } from '../../core/abort.js';
+import type { ImageRecord } from '../../core/journal.js';
+import { retry } from '../../core/retry.js';
+import type { ConnectionTarget } from '../../transports/transport.js';
+import type { CaptureRequest, DistributeRequest, Driver, DriverContext } from '../driver.js';
+import { awsCode, Ec2Error, isNotFound, wrapAws } from './aws-errors.js';
+import { clientSettings, Ec2Clients, type ClientSettings } from './clients.js';
+import { distributeImage } from './distribute.js';
+import { captureImage, deleteImageAndSnapshots } from './image-ops.js';
+import { createTemporaryKeyPair, deleteKeyPair, removeKeyFiles } from './key-pair.js';
+import { chooseAddress, clientToken, machineTags, runInstance, runInstancesInput, toTags } from './launch.js';
+import { createTemporaryGroup, resolvePlacement, sshCidrs } from './network.js';
+import { prepareEc2 } from './prepare.js';
+import type { Ec2Options } from './schema.js';
+import { resolveSourceImage } from './source-image.js';
+import { readEc2State, recordEc2State } from './state.js';
+import { defaultUsername } from './username.js';
+import { waitForInstanceState, type WaitOptions } from './wait.js';
+
+/** What a library caller (or a test) may inject; the config never sets these. */
+export interface Ec2DriverDeps {
+  credentials?: ClientSettings['credentials'];
+  fetch?: typeof fetch;
+}
+
+/**
+ * The `ec2` driver: a machine is an EC2 instance, an image an AMI, copies are
+ * AMIs in other regions. Each step lives in its own module; this class wires
+ * them to the journal. All ids are journaled before any wait.
+ */
+export class Ec2Driver implements Driver {
+  readonly name = 'ec2';
+  readonly ownsMachine = true;
+  readonly clients: Ec2Clients;
+
+  constructor(
+    readonly options: Ec2Options,
+    private readonly deps: Ec2DriverDeps = {},
+  ) {
+    this.clients = new Ec2Clients(clientSettings(options, deps.credentials));
+  }
+
+  /** The machine's region: the journaled one (it may predate a config change), else the configured one. */
+  private async region(ctx: DriverContext): Promise<string> {
+    return readEc2State(ctx.journal).region ?? (await this.clients.resolveRegion(this.options.region));
+  }
+
+  /** Instance waits: kitchen-ec2's retryable_tries x retryable_sleep. */
+  private instanceWait(ctx: DriverContext): WaitOptions {
+    const o = this.options;
+    return { delayMs: o.retryable_sleep * 1000, maxWaitMs: o.retryable_tries * o.retryable_sleep * 1000, signal: ctx.signal, log: ctx.log };
+  }
+
+  private imageWait(ctx: DriverContext): WaitOptions {
+    return { delayMs: this.options.delay * 1000, maxWaitMs: this.options.max_wait * 1000, signal: ctx.signal, log: ctx.log };
+  }
+
+  async prepare(ctx: DriverContext, req: { imageName?: string; regions: string[] }): Promise<void> {
+    const d = ctx.instance.distribute;
+    await prepareEc2({
+      options: this.options,
+      clients: this.clients,
+      region: await this.clients.resolveRegion(this.options.region),
+      imageName: req.imageName,
+      regions: req.regions,
+      accounts: d?.accounts ?? [],
+      organizationArns: d?.organization_arns ?? [],
+      ouArns: d?.ou_arns ?? [],
+      signal: ctx.signal,
+    });
+  }
+
+  /**
+   * Launches the machine. Resumable: when the journal already holds an
+   * instance, it only waits for it to run. Temporary key pair and security
+   * group are journaled as they are made; destroy removes them.
+   */
+  async create(ctx: DriverContext): Promise<void> {
+    const o = this.options;
+    const name = ctx.instance.name;
+    const region = await this.region(ctx);
+    const client = this.clients.get(region);
+    let state = readEc2State(ctx.journal);
+    if (!state.instanceId) {
+      await recordEc2State(ctx.journal, { region });
+      const image = await resolveSourceImage(client, region, o, ctx.signal);
+      const placement = await resolvePlacement(client, region, o, ctx.signal);
+      const tags = machineTags(o, name, ctx.buildId);
+      const suffix = `${ctx.buildId}-${randomBytes(3).toString('hex')}`.replace(/[^A-Za-z0-9_.-]/g, '-');
+
+      let keyName = o.aws_ssh_key_id ?? state.keyName;
+      if (!keyName) {
+        const keyPath = await createTemporaryKeyPair(
+          client,
+          region,
+          { name: `hallmark-${name}-${suffix}`.slice(0, 255), stateDir: ctx.stateDir, instance: name, tags: toTags(tags), signal: ctx.signal },
+          (k) => recordEc2State(ctx.journal, { keyName: k, keyCreated: true }),
+        );
+        await recordEc2State(ctx.journal, { keyPath });
+        keyName = readEc2State(ctx.journal).keyName!;
+      } else if (o.aws_ssh_key_id) {
+        await recordEc2State(ctx.journal, { keyName, keyCreated: false });
+      }
+      throwIfAborted(ctx.signal);
+
+      let groupIds = placement.groupIds;
+      if (groupIds.length === 0) {
+        if (state.groupId) groupIds = [state.groupId];
+        else {
+          const cidrs = await sshCidrs(o, ctx.signal, this.deps.fetch);
+          const groupId = await createTemporaryGroup(
+            client,
+            region,
+            { name: `hallmark-${name}-${suffix}`.slice(0, 255), vpcId: placement.vpcId, cidrs, tags: toTags(tags), signal: ctx.signal },
+            (g) => recordEc2State(ctx.journal, { groupId: g, groupCreated: true }),
+          );
+          groupIds = [groupId];
+        }
+      }
+      throwIfAborted(ctx.signal);
+
+      const input = await runInstancesInput(o, {
+        imageId: image.ImageId!,
+        keyName,
+        placement,
+        groupIds,
+        tags,
+        token: clientToken(ctx.buildId, name, image.ImageId!),
+        projectDir: ctx.instance.projectDir,
+      });
+      const instanceId = await runInstance(client, region, input);
+      await recordEc2State(ctx.journal, { instanceId, sourceImageId: image.ImageId });
+      ctx.log.info(`launched ${instanceId} (${o.instance_type}) from ${image.ImageId} in ${region}`);
+      state = readEc2State(ctx.journal);
+    }
+    const inst = await waitForInstanceState(client, region, state.instanceId!, 'running', this.instanceWait(ctx));
+    const hostname = chooseAddress(inst!, o.interface);
+    if (!hostname) {
+      throw new Ec2Error(`instance ${state.instanceId} has no ${o.interface ?? 'public or private'} address`, {
+        region,
+        hint: 'set `interface:` to one the instance has (public needs associate_public_ip or a public subnet)',
+      });
+    }
+    await recordEc2State(ctx.journal, { hostname, username: o.username ?? defaultUsername(ctx.instance.platform) });
+  }
+
+  async connectionTarget(ctx: DriverContext): Promise<ConnectionTarget> {
+    const s = readEc2State(ctx.journal);
+    if (!s.instanceId || !s.hostname) {
+      throw new Ec2Error(`instance ${ctx.instance.name} has no running EC2 machine`, { hint: `run \`hallmark create ${ctx.instance.name}\` first` });
+    }
+    return {
+      hostname: s.hostname,
+      port: 22,
+      username: s.username ?? this.options.username ?? defaultUsername(ctx.instance.platform),
+      privateKeyPath: s.keyPath,
+      hostKey: {
+        expected: s.hostKeyFingerprint,
+        record: (fp) => recordEc2State(ctx.journal, { hostKeyFingerprint: fp }),
+      },
+    };
+  }
+
+  /**
+   * Removes the machine and its temporary key pair and group, from the
+   * journal alone. Idempotent: what is already gone counts as removed, and
+   * each id is cleared from the journal as soon as its resource is gone.
+   */
+  async destroy(ctx: DriverContext): Promise<void> {
+    const s = readEc2State(ctx.journal);
+    if (!s.instanceId && !s.groupId && !s.keyName && !s.keyPath) return;
+    const region = await this.region(ctx);
+    const client = this.clients.get(region);
+    if (s.instanceId) {
+      try {
+        await client.send(new TerminateInstancesCommand({ InstanceIds: [s.instanceId] }), { abortSignal: ctx.signal });
+      } catch (err) {
+        if (!isNotFound(err)) throw wrapAws(err, `TerminateInstances ${s.instanceId}`, region);
+      }
+      await waitForInstanceState(client, region, s.instanceId, 'terminated', this.instanceWait(ctx));
+      ctx.log.info(`terminated ${s.instanceId}`);
+      await recordEc2State(ctx.journal, { instanceId: undefined, hostname: undefined, hostKeyFingerprint: undefined });
+    }
+    if (s.groupId && s.groupCreated) {
+      const groupId = s.groupId;
+      try {
+        // The group stays "in use" until the instance's interface is gone, a while after termination.
+        await retry(() => client.send(new DeleteSecurityGroupCommand({ GroupId: groupId }), { abortSignal: ctx.signal }), {
+          attempts: this.options.retryable_tries,
+          baseDelayMs: this.options.retryable_sleep * 1000,
+          maxDelayMs: 30_000,
+          jitter: true,
+          signal: ctx.signal,
+          retryable: (e) => awsCode(e) === 'DependencyViolation',
+          onRetry: () => ctx.log.debug(`security group ${groupId} still in use; retrying`),
+        });
+      } catch (err) {
+        if (!isNotFound(err)) throw wrapAws(err, `DeleteSecurityGroup ${groupId}`, region, `delete it later with: aws ec2 delete-security-group --region ${region} --group-id ${groupId}`);
+      }
+    }
+    if (s.groupId) await recordEc2State(ctx.journal, { groupId: undefined, groupCreated: undefined });
+    if (s.keyName && s.keyCreated) await deleteKeyPair(client, region, s.keyName, ctx.signal);
+    await removeKeyFiles(ctx.stateDir, ctx.instance.name);
+    await recordEc2State(ctx.journal, { keyName: undefined, keyCreated: undefined, keyPath: undefined });
+  }
+
+  async capture(ctx: DriverContext, req: CaptureRequest): Promise<ImageRecord> {
+    const s = readEc2State(ctx.journal);
+    if (!s.instanceId) throw new Ec2Error(`instance ${ctx.instance.name} has no EC2 machine to capture`, { hint: 'create and verify it first' });
+    const region = await this.region(ctx);
+    return captureImage(this.clients.get(region), region, {
+      instanceId: s.instanceId,
+      name: req.name,
+      description: req.description,
+      noReboot: this.options.no_reboot,
+      tags: { 'hallmark:build-id': ctx.buildId, ...req.tags },
+      journal: ctx.journal,
+      wait: this.imageWait(ctx),
+    });
+  }
+
+  async distribute(ctx: DriverContext, image: ImageRecord, req: DistributeRequest): Promise<ImageRecord[]> {
+    const region = image.region ?? (await this.region(ctx));
+    if (!image.name) throw new Ec2Error(`image ${image.id} has no recorded name; cannot name its copies`);
+    return distributeImage({
+      clients: this.clients,
+      source: { ...image, region, name: image.name },
+      description: ctx.instance.image?.description,
+      regions: req.regions,
+      accounts: req.accounts,
+      organizationArns: req.organizationArns,
+      ouArns: req.ouArns,
+      shareSnapshots: req.shareSnapshots,
+      concurrency: req.concurrency,
+      encrypted: req.encrypted,
+      kmsKeyIds: req.kmsKeyIds,
+      tags: { ...req.tags, 'hallmark:build-id': ctx.buildId, 'hallmark:source-image': `${region}/${image.id}` },
+      buildId: ctx.buildId,
+      journal: ctx.journal,
+      log: ctx.log,
+      signal: ctx.signal,
+      delayMs: this.options.delay * 1000,
+      maxWaitMs: this.options.max_wait * 1000,
+    });
+  }
+
+  /** Deregisters the image and deletes its snapshots, then forgets it. Idempotent. */
+  async deleteImage(ctx: DriverContext, image: ImageRecord): Promise<void> {
+    const region = image.region ?? (await this.region(ctx));
+    await deleteImageAndSnapshots(this.clients.get(region), { ...image, region }, ctx.signal);
+    ctx.log.info(`deleted ${image.id} in ${region}`);
+    await ctx.journal.forgetImage(image.id, image.region);
+  }
+
+  async describeImages(_ctx: DriverContext, images: ImageRecord[]): Promise<Record<string, unknown>> {
+    return {
+      amis: Object.fromEntries(images.map((i) => [i.region ?? 'unknown', i.id])),
+      images: images.map((i) => ({ id: i.id, region: i.region, name: i.name, role: i.role, snapshots: i.snapshots ?? [] })),
+    };
+  }
+
+  /** Closes the SDK clients' sockets. */
+  dispose(): void {
+    this.clients.destroy();
+  }
+}

@@ -1,0 +1,73 @@
+import { DescribeImagesCommand, type EC2Client, type Filter, type Image } from '@aws-sdk/client-ec2';
+import { Ec2Error, wrapAws } from './aws-errors.js';
+import type { Ec2Options } from './schema.js';
+
+/**
+ * Resolves the machine's base image to exactly one AMI: `image_id` as given
+ * (it must exist and be available), or the newest image (by CreationDate)
+ * matching the `image_search` filters, as kitchen-ec2 does.
+ */
+export async function resolveSourceImage(client: EC2Client, region: string, o: Ec2Options, signal: AbortSignal): Promise<Image> {
+  if (o.image_id) {
+    let images: Image[];
+    try {
+      const out = await client.send(new DescribeImagesCommand({ ImageIds: [o.image_id] }), { abortSignal: signal });
+      images = out.Images ?? [];
+    } catch (err) {
+      if ((err as { name?: string }).name === 'InvalidAMIID.NotFound') images = [];
+      else throw wrapAws(err, `DescribeImages ${o.image_id}`, region);
+    }
+    const img = images[0];
+    if (!img) {
+      throw new Ec2Error(`image_id ${o.image_id} does not exist in ${region} (or this account may not use it)`, {
+        region,
+        hint: 'AMI ids differ per region: look the id up in this region, or use image_search',
+      });
+    }
+    if (img.State && img.State !== 'available') {
+      throw new Ec2Error(`image_id ${o.image_id} in ${region} is ${img.State}, not available`, { region });
+    }
+    return img;
+  }
+  if (o.image_search) return searchNewest(client, region, o.image_search, signal);
+  throw new Ec2Error('the ec2 driver needs a source image: neither image_id nor image_search is set', {
+    hint: 'set `image_id: ami-...` or `image_search: { owner-id: ..., name: ... }` in the driver block of this platform',
+  });
+}
+
+/** `owner-id`/`owner`/`owners` become the Owners parameter; every other key is a filter. */
+export function searchParams(search: Record<string, string | string[]>): { Owners?: string[]; Filters: Filter[] } {
+  const Owners: string[] = [];
+  const Filters: Filter[] = [];
+  for (const [key, value] of Object.entries(search)) {
+    const values = Array.isArray(value) ? value : [value];
+    if (key === 'owner-id' || key === 'owner' || key === 'owners' || key === 'owner-alias') Owners.push(...values);
+    else Filters.push({ Name: key, Values: values });
+  }
+  if (!Filters.some((f) => f.Name === 'state')) Filters.push({ Name: 'state', Values: ['available'] });
+  return { Owners: Owners.length ? Owners : undefined, Filters };
+}
+
+export async function searchNewest(client: EC2Client, region: string, search: Record<string, string | string[]>, signal: AbortSignal): Promise<Image> {
+  const params = searchParams(search);
+  const images: Image[] = [];
+  let NextToken: string | undefined;
+  try {
+    do {
+      const out = await client.send(new DescribeImagesCommand({ ...params, NextToken }), { abortSignal: signal });
+      images.push(...(out.Images ?? []));
+      NextToken = out.NextToken;
+    } while (NextToken);
+  } catch (err) {
+    throw wrapAws(err, 'DescribeImages for image_search', region);
+  }
+  if (images.length === 0) {
+    throw new Ec2Error(`image_search found no available image in ${region} matching ${JSON.stringify(search)}`, {
+      region,
+      hint: 'check the owner id and the name pattern (wildcards: * and ?) with `aws ec2 describe-images --owners ... --filters Name=name,Values=...`',
+    });
+  }
+  // Newest first; ties broken by name so the choice is deterministic.
+  images.sort((a, b) => (b.CreationDate ?? '').localeCompare(a.CreationDate ?? '') || (b.Name ?? '').localeCompare(a.Name ?? ''));
+  return images[0]!;
+}
