@@ -58,7 +58,7 @@ export async function launchMachine(ctx: DriverContext, opts: QemuDriverOptions)
   await writeFile(p.consoleLogPath, '');
 
   const [accel, clientKey, hostKey] = await Promise.all([
-    chooseAccelerator(opts.accel, signal),
+    chooseAccelerator(opts.accel, signal, log),
     generateEd25519(p.privateKeyPath, `hallmark@${name}`, signal),
     generateEd25519(p.hostKeyPath, `host@${name}`, signal),
   ]);
