@@ -1,6 +1,7 @@
 // Built-in drivers: each registers its schema and a lazy loader (see src/plugins.ts).
 import { registerPlugin } from '../plugins.js';
 import { qemuDriverSchema, type QemuDriverOptions } from './qemu/schema.js';
+import { ec2Schema, type Ec2Options } from './ec2/schema.js';
 
 registerPlugin({
   kind: 'driver',
@@ -8,4 +9,12 @@ registerPlugin({
   description: 'local QEMU virtual machines (KVM or software emulation)',
   schema: qemuDriverSchema,
   load: async (o) => new (await import('./qemu/driver.js')).QemuDriver(o as QemuDriverOptions),
+});
+
+registerPlugin({
+  kind: 'driver',
+  name: 'ec2',
+  description: 'Amazon EC2 instances and AMIs (copy to regions, share with accounts)',
+  schema: ec2Schema,
+  load: async (o) => new (await import('./ec2/ec2-driver.js')).Ec2Driver(o as Ec2Options),
 });

@@ -1,0 +1,50 @@
+import { DescribeImagesCommand, DescribeRegionsCommand } from '@aws-sdk/client-ec2';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
+import { startMoto, type Moto } from '../helpers/moto.js';
+import { sdk } from './ec2-context.js';
+import '../../src/builtin-plugins.js';
+import { loadPlugin } from '../../src/plugins.js';
+import { Ec2Driver } from '../../src/drivers/ec2/ec2-driver.js';
+
+// The fault proxy is a fake of AWS's failure behaviour; it is tested like one.
+let moto: Moto;
+let proxy: FaultProxy;
+
+beforeAll(async () => {
+  moto = await startMoto();
+  proxy = await startFaultProxy(moto.endpoint);
+});
+
+afterAll(async () => {
+  await proxy?.close();
+  await moto?.stop();
+});
+
+it('passes calls through, tells regions apart from the SigV4 scope, and injects errors the SDK reads as AWS errors', async () => {
+  const eu = sdk(moto, 'eu-west-1', proxy.endpoint);
+  const us = sdk(moto, 'us-east-1', proxy.endpoint);
+  try {
+    expect((await eu.send(new DescribeRegionsCommand({}))).Regions?.length).toBeGreaterThan(10);
+    proxy.faults.push({ action: 'DescribeImages', region: 'eu-west-1', times: 1, code: 'RequestLimitExceeded', status: 503 });
+    await expect(us.send(new DescribeImagesCommand({ Owners: ['self'] }))).resolves.toBeDefined();
+    const err = await eu.send(new DescribeImagesCommand({ Owners: ['self'] })).catch((e: unknown) => e);
+    expect(err).toMatchObject({ name: 'RequestLimitExceeded', $metadata: { httpStatusCode: 503 } });
+    await expect(eu.send(new DescribeImagesCommand({ Owners: ['self'] }))).resolves.toBeDefined(); // `times` used up
+    expect(proxy.calls).toEqual([
+      { action: 'DescribeRegions', region: 'eu-west-1', outcome: 'forwarded' },
+      { action: 'DescribeImages', region: 'us-east-1', outcome: 'forwarded' },
+      { action: 'DescribeImages', region: 'eu-west-1', outcome: 'RequestLimitExceeded' },
+      { action: 'DescribeImages', region: 'eu-west-1', outcome: 'forwarded' },
+    ]);
+  } finally {
+    eu.destroy();
+    us.destroy();
+  }
+});
+
+it('the registry loads the ec2 driver from its block', async () => {
+  const d = await loadPlugin('driver', { name: 'ec2', region: 'eu-west-1', image_id: 'ami-0123456789abcdef0', endpoint: moto.endpoint });
+  expect(d).toBeInstanceOf(Ec2Driver);
+  (d as Ec2Driver).dispose();
+});
