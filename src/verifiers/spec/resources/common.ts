@@ -1,0 +1,40 @@
+import type { Observation, ProbeData, ResourceSpec } from '../types.js';
+
+/** The resource's target name: its `name`-like option when given, else the map key (goss: "defaults to hash key"). */
+export function target(r: ResourceSpec, option: string): string {
+  const v = r.options[option];
+  return typeof v === 'string' || typeof v === 'number' ? String(v) : r.key;
+}
+
+export function wants(r: ResourceSpec, attr: string): boolean {
+  return r.checks.some((c) => c.name === attr);
+}
+
+export function rc(data: ProbeData, prefix: string): number | undefined {
+  const v = data.own.get(`${prefix}.rc`);
+  return v === undefined || v === '' ? undefined : Number(v);
+}
+
+export function out(data: ProbeData, prefix: string): string {
+  return data.own.get(`${prefix}.out`) ?? '';
+}
+
+export function err(data: ProbeData, prefix: string): string {
+  return (data.own.get(`${prefix}.err`) ?? '').trim();
+}
+
+/** The same observation for every checked attribute. */
+export function every(r: ResourceSpec, o: Observation): Record<string, Observation> {
+  return Object.fromEntries(r.checks.map((c) => [c.name, o]));
+}
+
+/** Fills attributes the resource's absence leaves without a value. */
+export function absentFor(r: ResourceSpec, base: Record<string, Observation>, why: string): Record<string, Observation> {
+  const res = { ...base };
+  for (const c of r.checks) if (!(c.name in res)) res[c.name] = { missing: why };
+  return res;
+}
+
+export function firstLine(s: string): string {
+  return s.split('\n').find((l) => l.trim() !== '')?.trim() ?? '';
+}

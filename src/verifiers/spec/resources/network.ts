@@ -1,0 +1,156 @@
+import { shq } from '../shell.js';
+import type { Observation, ResourceDef } from '../types.js';
+import { absentFor, err, every, firstLine, out, rc, target, wants } from './common.js';
+
+function ipv4(hex: string): string {
+  const b = Buffer.from(hex, 'hex');
+  return [b[3], b[2], b[1], b[0]].join('.');
+}
+
+function ipv6(hex: string): string {
+  // /proc/net/tcp6 prints four 32-bit words, each in host (little-endian) order.
+  const words = (hex.match(/.{8}/g) ?? []).map((w) => Buffer.from(w, 'hex').reverse().toString('hex'));
+  const groups = words.join('').match(/.{4}/g) ?? [];
+  return new URL(`http://[${groups.join(':')}]`).hostname.slice(1, -1);
+}
+
+/** Listening sockets of one /proc/net table: port -> local IPs. */
+export function listeners(table: string, proto: string): Map<number, string[]> {
+  const res = new Map<number, string[]>();
+  const listenState = proto.startsWith('tcp') ? '0A' : '07';
+  for (const line of table.split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 4 || f[3] !== listenState) continue;
+    const [addr, port] = f[1]!.split(':');
+    const p = parseInt(port!, 16);
+    const ip = proto.endsWith('6') ? ipv6(addr!) : ipv4(addr!);
+    res.set(p, [...(res.get(p) ?? []), ip]);
+  }
+  return res;
+}
+
+const PORT_KEY = /^(?:(tcp|tcp6|udp|udp6):)?(\d{1,5})$/;
+
+/**
+ * `port`: listening, ip. Keys are `tcp:22`, `tcp6:22`, `udp:53`, `udp6:53` or a
+ * bare number (tcp). As in goss, `tcp` means the IPv4 table only: a daemon
+ * bound to `[::]` is `tcp6`; the failure message says so when that is the case.
+ */
+export const portDef: ResourceDef = {
+  type: 'port',
+  attrs: { listening: 'value', ip: 'value' },
+  options: ['port'],
+  facts: ['net'],
+  validate(r) {
+    return PORT_KEY.test(target(r, 'port')) ? undefined : `port must look like tcp:22, tcp6:22, udp:53, udp6:53 or 22, found ${JSON.stringify(target(r, 'port'))}`;
+  },
+  probe: () => '',
+  observe(r, data) {
+    const m = PORT_KEY.exec(target(r, 'port'))!;
+    const proto = m[1] ?? 'tcp';
+    const port = Number(m[2]);
+    const table = data.facts.get(`net.${proto}`);
+    if (table === undefined) return every(r, { error: `cannot read /proc/net/${proto} on the target` });
+    const ips = listeners(table, proto).get(port);
+    if (!ips) {
+      const other = proto.endsWith('6') ? proto.slice(0, -1) : `${proto}6`;
+      const t2 = data.facts.get(`net.${other}`);
+      const hint = t2 && listeners(t2, other).has(port) ? ` (but ${other}:${port} is listening)` : '';
+      return absentFor(r, { listening: { value: false, shown: `false${hint}` } }, `nothing listens on ${proto}:${port}${hint}`);
+    }
+    return { listening: { value: true }, ip: { value: ips } };
+  },
+};
+
+/** `interface`: exists, mtu (from /sys/class/net), addrs (`ip -o addr`, CIDR form). */
+export const interfaceDef: ResourceDef = {
+  type: 'interface',
+  attrs: { exists: 'value', addrs: 'value', mtu: 'value' },
+  options: ['name'],
+  probe(r) {
+    const n = target(r, 'name');
+    const id = r.probeId;
+    const lines = [`if [ -d ${shq(`/sys/class/net/${n}`)} ]; then hm_val ${id} exists 1`];
+    if (wants(r, 'mtu')) lines.push(`hm_cap ${id} mtu ${shq(`cat ${shq(`/sys/class/net/${n}/mtu`)}`)}`);
+    if (wants(r, 'addrs')) lines.push(`if hm_has ip; then hm_cap ${id} ip ${shq(`ip -o addr show dev ${shq(n)}`)}; fi`);
+    lines.push(`else hm_val ${id} exists 0; fi`);
+    return lines.join('\n');
+  },
+  observe(r, data) {
+    const n = target(r, 'name');
+    if (data.own.get('exists') !== '1') return absentFor(r, { exists: { value: false } }, `interface ${n} does not exist`);
+    const res: Record<string, Observation> = { exists: { value: true } };
+    if (wants(r, 'mtu')) res.mtu = rc(data, 'mtu') === 0 ? { value: Number(out(data, 'mtu').trim()) } : { error: `reading mtu failed: ${err(data, 'mtu')}` };
+    if (wants(r, 'addrs')) {
+      const code = rc(data, 'ip');
+      if (code === undefined) res.addrs = { error: 'the ip tool (iproute2/busybox) is not installed on the target' };
+      else if (code !== 0) res.addrs = { error: `ip addr failed: ${err(data, 'ip')}` };
+      else res.addrs = { value: [...out(data, 'ip').matchAll(/\binet6? (\S+)/g)].map((x) => x[1]!) };
+    }
+    return res;
+  },
+};
+
+const ADDR_KEY = /^(tcp|udp):\/\/(.+):(\d{1,5})$/;
+
+/** `addr`: reachable, for tcp://host:port (bash /dev/tcp or nc on the target); `timeout` ms, default 500. */
+export const addrDef: ResourceDef = {
+  type: 'addr',
+  attrs: { reachable: 'value' },
+  options: ['address', 'timeout'],
+  validate(r) {
+    const m = ADDR_KEY.exec(target(r, 'address'));
+    if (!m) return `address must look like tcp://host:port, found ${JSON.stringify(target(r, 'address'))}`;
+    if (m[1] === 'udp') return 'udp addresses are not supported (reachability of udp cannot be told without a reply)';
+    return undefined;
+  },
+  probe(r) {
+    const [, , host, port] = ADDR_KEY.exec(target(r, 'address'))!;
+    const h = host!.replace(/^\[(.*)\]$/, '$1');
+    const secs = Math.max(1, Math.ceil((typeof r.options.timeout === 'number' ? r.options.timeout : 500) / 1000));
+    const bash = `bash -c ${shq(`exec 3<>/dev/tcp/${h}/${port}`)}`;
+    return [
+      `if hm_has bash; then if [ "$HM_TO" = none ]; then hm_cap ${r.probeId} c ${shq(bash)}; else hm_cap ${r.probeId} c ${shq(`timeout ${secs} ${bash}`)}; fi`,
+      `elif hm_has nc; then hm_cap ${r.probeId} c ${shq(`nc -z -w ${secs} ${shq(h)} ${port}`)}; fi`,
+    ].join('\n');
+  },
+  observe(r, data) {
+    const code = rc(data, 'c');
+    if (code === undefined) return every(r, { error: 'neither bash nor nc is installed on the target' });
+    return { reachable: { value: code === 0, shown: code === 0 ? 'true' : `false (${firstLine(err(data, 'c')) || `exit ${code}`})` } };
+  },
+};
+
+/** `dns`: resolvable, addrs, through the target's resolver (getent ahosts/hosts, else nslookup). */
+export const dnsDef: ResourceDef = {
+  type: 'dns',
+  attrs: { resolvable: 'value', addrs: 'value' },
+  options: ['resolve', 'timeout'],
+  validate(r) {
+    if (/^[A-Z]+:/.test(r.key) && r.options.resolve === undefined) return 'typed records (A:, MX:, ...) need a dns server and are not supported; use a plain host name';
+    return undefined;
+  },
+  probe(r) {
+    const n = shq(target(r, 'resolve'));
+    return [
+      `if hm_has getent; then hm_cap ${r.probeId} h ${shq(`getent ahosts ${n} || getent hosts ${n}`)}`,
+      `elif hm_has nslookup; then hm_cap ${r.probeId} n ${shq(`nslookup ${n}`)}; fi`,
+    ].join('\n');
+  },
+  observe(r, data) {
+    const name = target(r, 'resolve');
+    let addrs: string[];
+    if (rc(data, 'h') !== undefined) {
+      addrs = rc(data, 'h') === 0 ? out(data, 'h').split('\n').map((l) => l.split(/\s+/)[0]!).filter(Boolean) : [];
+    } else if (rc(data, 'n') !== undefined) {
+      const text = out(data, 'n');
+      const after = text.slice(Math.max(0, text.indexOf('Name:')));
+      addrs = rc(data, 'n') === 0 && text.includes('Name:') ? [...after.matchAll(/Address(?: \d+)?:\s*(\S+)/g)].map((m) => m[1]!) : [];
+    } else {
+      return every(r, { error: 'neither getent nor nslookup is installed on the target' });
+    }
+    addrs = [...new Set(addrs)];
+    if (addrs.length === 0) return absentFor(r, { resolvable: { value: false } }, `${name} does not resolve`);
+    return { resolvable: { value: true }, addrs: { value: addrs } };
+  },
+};

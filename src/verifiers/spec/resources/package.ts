@@ -1,0 +1,48 @@
+import { shq } from '../shell.js';
+import type { ResourceDef } from '../types.js';
+import { absentFor, err, every, out, rc, target } from './common.js';
+
+/**
+ * `package`: installed, versions. The package manager is detected on the
+ * target (dpkg, rpm, apk, pacman); versions are the manager's full version
+ * strings (dpkg `${Version}`, rpm `%{VERSION}`, as goss reports them).
+ */
+export const packageDef: ResourceDef = {
+  type: 'package',
+  attrs: { installed: 'value', versions: 'value' },
+  options: ['name'],
+  probe(r) {
+    const n = shq(target(r, 'name'));
+    const q = (code: string) => `hm_cap ${r.probeId} q ${shq(code)}`;
+    return [
+      `case "$HM_PKG" in`,
+      `dpkg) ${q(`dpkg-query -W -f='\${Status}\\t\${Version}\\n' ${n}`)} ;;`,
+      `rpm) ${q(`rpm -q --qf '%{VERSION}\\n' ${n}`)} ;;`,
+      `apk) ${q(`apk info -e -v ${n}`)} ;;`,
+      `pacman) ${q(`pacman -Q ${n}`)} ;;`,
+      `esac`,
+    ].join('\n');
+  },
+  observe(r, data) {
+    const pm = data.facts.get('pkg');
+    const name = target(r, 'name');
+    const code = rc(data, 'q');
+    if (pm === 'none' || pm === undefined) return every(r, { error: 'no package manager (dpkg, rpm, apk, pacman) found on the target' });
+    if (code === undefined) return every(r, { error: `${pm} query did not report back` });
+    const lines = out(data, 'q').split('\n').filter((l) => l.trim() !== '');
+    let versions: string[] = [];
+    if (pm === 'dpkg') {
+      versions = lines.filter((l) => /\binstalled\t/.test(l) && l.startsWith('install ')).map((l) => l.split('\t')[1]!.trim());
+    } else if (code === 0) {
+      if (pm === 'rpm') versions = lines.map((l) => l.trim());
+      else if (pm === 'apk') versions = lines.map((l) => l.trim().slice(name.length + 1));
+      else versions = lines.map((l) => l.trim().split(/\s+/)[1] ?? '');
+    }
+    const installed = versions.length > 0;
+    if (!installed && code !== 0 && code !== 1 && !(pm === 'dpkg' && /no packages found/i.test(err(data, 'q')))) {
+      return every(r, { error: `${pm} failed (exit ${code}): ${err(data, 'q')}` });
+    }
+    const base = { installed: { value: installed } };
+    return installed ? { ...base, versions: { value: versions } } : absentFor(r, base, `package ${name} is not installed`);
+  },
+};

@@ -1,0 +1,61 @@
+/**
+ * Runs spec checks against any Connection: one generated script, one exec
+ * (`sh -s` with the script on stdin), results evaluated locally. This is what
+ * `hallmark verify --target` uses without a config file, and what the
+ * verifier plugin calls.
+ */
+import { throwIfAborted } from '../../core/abort.js';
+import { HallmarkError } from '../../core/errors.js';
+import { silentLogger, type Logger } from '../../core/events.js';
+import type { Connection } from '../../transports/transport.js';
+import type { CheckResult } from '../verifier.js';
+import { evaluate } from './evaluate.js';
+import { parseFraming } from './framing.js';
+import { loadSpecFiles, type LoadOptions } from './load.js';
+import { RESOURCE_DEFS } from './resources/index.js';
+import { buildScript } from './script.js';
+import type { ResourceSpec } from './types.js';
+
+export interface RunSpecOptions extends LoadOptions {
+  /** Run the script as root via `sudo -n` when the login user is not root (default true). */
+  sudo?: boolean;
+  /** Whole-script timeout in seconds (default 600). */
+  timeoutSec?: number;
+  signal?: AbortSignal;
+  log?: Logger;
+}
+
+export interface SpecRun {
+  results: CheckResult[];
+  /** The generated script (for `--debug` and tests). */
+  script: string;
+  /** Wall time of the one round trip, and exit status of the script. */
+  execMs: number;
+  exitCode: number | null;
+  stderr: string;
+}
+
+export async function runSpecChecks(connection: Connection, specs: string[] | ResourceSpec[], opts: RunSpecOptions = {}): Promise<SpecRun> {
+  const log = opts.log ?? silentLogger;
+  const resources = specs.length > 0 && typeof specs[0] === 'string' ? await loadSpecFiles(specs as string[], opts) : (specs as ResourceSpec[]);
+  const { script } = buildScript(resources, RESOURCE_DEFS);
+  throwIfAborted(opts.signal);
+  const nChecks = resources.reduce((n, r) => n + r.checks.length, 0);
+  log.debug(`spec: ${nChecks} checks of ${resources.length} resources in one script (${script.length} bytes)`);
+  const timeoutSec = opts.timeoutSec ?? 600;
+  const res = await connection.exec('sh -s', { stdin: script, sudo: opts.sudo ?? true, signal: opts.signal, timeoutMs: timeoutSec * 1000 });
+  throwIfAborted(opts.signal);
+  const parsed = parseFraming(res.stdout);
+  let note: string | undefined;
+  if (res.timedOut) note = `the check script hit its ${timeoutSec} s timeout (verifier.timeout)`;
+  else if (!parsed.done) note = `the check script ended early (exit ${res.exitCode ?? 'none'}): ${res.stderr.trim().split('\n').slice(-3).join(' | ') || 'no output'}`;
+  if (note) log.warn(`spec: ${note}`);
+  if (parsed.noise.length) log.debug(`spec: unexpected output from the script: ${parsed.noise.slice(0, 5).join(' | ')}`);
+  if (!parsed.done && parsed.fields.size === 0 && res.exitCode !== 0 && !res.timedOut) {
+    // Nothing ran at all (no shell, sudo refused): one clear error instead of N errored checks.
+    throw new HallmarkError(`spec verifier: the check script did not run: ${res.stderr.trim() || `exit ${res.exitCode}`}`, {
+      hint: opts.sudo === false ? 'the target needs a POSIX sh' : 'the login user needs passwordless sudo, or set verifier.sudo: false',
+    });
+  }
+  return { results: evaluate(resources, parsed, RESOURCE_DEFS, note), script, execMs: res.durationMs, exitCode: res.exitCode, stderr: res.stderr };
+}

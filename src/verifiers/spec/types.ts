@@ -1,0 +1,73 @@
+import type { Matcher } from './matchers.js';
+
+/** Where something was written: every load-time error points here. */
+export interface Pos {
+  file: string;
+  line?: number;
+  column?: number;
+}
+
+/** One checked attribute of a resource, e.g. `mode: "0644"` of a file. */
+export interface AttrCheck {
+  name: string;
+  /** The raw expectation as written (kept for the report's `expected`). */
+  value: unknown;
+  matcher: Matcher;
+  pos: Pos;
+}
+
+/** One resource of a gossfile after loading: what to probe and what to compare. */
+export interface ResourceSpec {
+  type: string;
+  /** The map key (`/etc/passwd`, `tcp:22`, `nginx`). */
+  key: string;
+  /** Probe id inside the generated script (`r0`, `r1`, ...); set by the script builder. */
+  probeId: string;
+  checks: AttrCheck[];
+  /** Attributes that configure the probe rather than being checked (exec, timeout, ...). */
+  options: Record<string, unknown>;
+  title?: string;
+  meta?: Record<string, unknown>;
+  skip: boolean;
+  pos: Pos;
+}
+
+/**
+ * What the target told us about one attribute:
+ * - `value`: the observed value, to be matched;
+ * - `missing`: the resource does not exist, so the attribute has no value (a failure);
+ * - `error`: the attribute could not be determined (tool missing, bad output): never a pass.
+ */
+export type Observation = { value: unknown; shown?: string } | { missing: string } | { error: string };
+
+/** Raw fields the script sent back, per probe id. `_` holds target-wide facts. */
+export type Fields = Map<string, Map<string, string>>;
+
+export interface ProbeData {
+  /** Fields of this resource's probe. */
+  own: Map<string, string>;
+  /** Target-wide facts (`_`): package manager, init system, /proc/net tables, ... */
+  facts: Map<string, string>;
+}
+
+/**
+ * One gossfile resource type. `probe` returns a POSIX sh fragment that reports
+ * raw data with the script helpers (hm_val/hm_str/hm_file/hm_cap, see script.ts);
+ * `observe` turns that data into attribute values in TypeScript. Parsing happens
+ * here, not in shell, so that odd output can never be mistaken for a pass.
+ */
+export interface ResourceDef {
+  type: string;
+  /** Checkable attributes: `value` (gomega-style matcher) or `patterns` (goss line patterns). */
+  attrs: Record<string, 'value' | 'patterns'>;
+  /** Accepted non-check attributes. */
+  options: readonly string[];
+  /** Attributes goss requires (missing one is a load error). */
+  required?: readonly string[];
+  /** Target-wide facts this type needs gathered once (see facts in script.ts). */
+  facts?: readonly string[];
+  /** Extra load-time validation; return a message to reject. */
+  validate?(r: ResourceSpec): string | undefined;
+  probe(r: ResourceSpec): string;
+  observe(r: ResourceSpec, data: ProbeData): Record<string, Observation>;
+}
