@@ -65,6 +65,16 @@ export interface InstanceConfig {
   distribute: DistributeConfig;
   publish: PublishConfig;
   /** Suite-level `attributes`/`verifier` extras pass through in their blocks. */
+  /** Kitchen's lifecycle hooks (top < platform < suite, maps merged), passed through as written. */
+  lifecycle?: Record<string, unknown>;
+  /** Kitchen's `attributes` (platform < suite, deep-merged), passed through for provisioners that use them. */
+  attributes?: Record<string, unknown>;
+  /** Kitchen's `run_list`: the platform's entries, then the suite's (Kitchen concatenates them). */
+  run_list?: string[];
+  data_bags_path?: string;
+  /** `unix` or `windows` in Kitchen; suite over platform. */
+  os_type?: string;
+  shell_type?: string;
   /** Absolute path of the config file this instance came from. */
   file: string;
   /** Absolute directory of the project (the config file's directory). */

@@ -1,0 +1,44 @@
+/**
+ * The configuration loader's public API. Loading has no side effects: it
+ * reads the config file(s) and nothing else.
+ */
+import '../builtin-plugins.js';
+import type { ConfigProblem } from '../core/errors.js';
+import type { InstanceConfig } from './types.js';
+import { loadProjectFrom } from './load.js';
+
+export type { ImageConfig, DistributeConfig, PublishConfig, InstanceConfig, PluginBlock } from './types.js';
+export { selectInstances } from './select.js';
+export { redactSecrets } from './redact.js';
+export { renderImageName } from './image-name.js';
+export { instanceName } from './instances.js';
+export { CONFIG_FILE_NAMES } from './discover.js';
+
+export interface LoadOptions {
+  cwd: string;
+  configFile?: string;
+  env?: Record<string, string | undefined>;
+}
+
+export interface InstanceEntry {
+  config: InstanceConfig;
+  /** Problems that concern this instance only (its plugin blocks). */
+  problems: ConfigProblem[];
+}
+
+export interface Project {
+  /** Absolute path of the main config file. */
+  file: string;
+  /** The *.local.yml overlay when present. */
+  localFile?: string;
+  /** Directory of the config file. */
+  projectDir: string;
+  /** <projectDir>/.hallmark (not created by loading). */
+  stateDir: string;
+  instances: InstanceEntry[];
+}
+
+/** Throws ConfigError for file-level problems; see load.ts for the stages. */
+export function loadProject(opts: LoadOptions): Promise<Project> {
+  return loadProjectFrom(opts);
+}
