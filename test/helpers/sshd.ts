@@ -42,8 +42,13 @@ export interface Sshd {
 export interface StartSshdOptions {
   /** Listen on this port instead of a free one (e.g. to start late on a reserved port). */
   port?: number;
-  /** Use this directory's keys (host key and client key) instead of making new ones. */
-  reuseDir?: string;
+  /** Authorize this existing private key (its `.pub` beside it) instead of making a new one. */
+  clientKeyPath?: string;
+  /**
+   * Extra sshd_config lines. They go first: for most keywords sshd keeps the
+   * first value it reads, so these override the helper's defaults.
+   */
+  extraConfig?: string[];
 }
 
 /** A port that was free a moment ago on 127.0.0.1. */
@@ -91,13 +96,13 @@ function keygen(file: string): void {
 export async function startSshd(opts: StartSshdOptions = {}): Promise<Sshd> {
   ensureTestUser();
   await mkdir('/run/sshd', { recursive: true, mode: 0o755 });
-  const dir = opts.reuseDir ?? (await mkdtemp(path.join(os.tmpdir(), 'hallmark-sshd-')));
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'hallmark-sshd-'));
   // sshd reads authorized_keys as the target user: the directory must be traversable.
   await chmod(dir, 0o755);
   const hostKey = path.join(dir, 'host_ed25519');
-  const clientKey = path.join(dir, 'id_ed25519');
-  if (!existsSync(hostKey)) keygen(hostKey);
-  if (!existsSync(clientKey)) keygen(clientKey);
+  const clientKey = opts.clientKeyPath ?? path.join(dir, 'id_ed25519');
+  keygen(hostKey);
+  if (!opts.clientKeyPath) keygen(clientKey);
   await writeFile(path.join(dir, 'authorized_keys'), await readFile(`${clientKey}.pub`), { mode: 0o644 });
   await chmod(path.join(dir, 'authorized_keys'), 0o644);
   const fp = execFileSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', `${hostKey}.pub`], { encoding: 'utf8' }).split(' ')[1]!;
@@ -108,6 +113,7 @@ export async function startSshd(opts: StartSshdOptions = {}): Promise<Sshd> {
     await writeFile(
       config,
       [
+        ...(opts.extraConfig ?? []),
         `Port ${port}`,
         'ListenAddress 127.0.0.1',
         `HostKey ${hostKey}`,
@@ -162,7 +168,7 @@ export async function startSshd(opts: StartSshdOptions = {}): Promise<Sshd> {
       dir,
       pid: child.pid!,
       log: () => log,
-      stop: () => stopSshd(child, opts.reuseDir ? undefined : dir),
+      stop: () => stopSshd(child, dir),
     };
   }
 }
@@ -179,7 +185,7 @@ function childrenOf(pid: number): number[] {
   }
 }
 
-async function stopSshd(child: ChildProcess, dirToRemove: string | undefined): Promise<void> {
+async function stopSshd(child: ChildProcess, dirToRemove: string): Promise<void> {
   const pid = child.pid;
   if (pid !== undefined && child.exitCode === null && child.signalCode === null) {
     const kids = childrenOf(pid);
@@ -196,5 +202,5 @@ async function stopSshd(child: ChildProcess, dirToRemove: string | undefined): P
     await exited;
     clearTimeout(timer);
   }
-  if (dirToRemove) await rm(dirToRemove, { recursive: true, force: true });
+  await rm(dirToRemove, { recursive: true, force: true });
 }
