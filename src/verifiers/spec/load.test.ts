@@ -1,0 +1,92 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { ConfigError } from '../../core/errors.js';
+import { loadSpecFiles, parseSpecText } from './load.js';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'hallmark-spec-load-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function problems(text: string, vars?: Record<string, unknown>) {
+  try {
+    await parseSpecText(text, path.join(dir, 'goss.yml'), { vars });
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).problems;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loading gossfiles', () => {
+  test('unknown resource type: file and line, with a suggestion', async () => {
+    const p = await problems('file:\n  /etc/passwd:\n    exists: true\npackges:\n  nginx:\n    installed: true\n');
+    expect(p).toMatchObject([{ file: path.join(dir, 'goss.yml'), line: 4, message: expect.stringContaining('unknown resource type "packges" (did you mean "package"?)') }]);
+  });
+
+  test('unknown attribute: file and line', async () => {
+    const p = await problems('file:\n  /etc/passwd:\n    exists: true\n    mod: "0644"\n');
+    expect(p).toMatchObject([{ line: 4, path: 'file./etc/passwd.mod', message: expect.stringContaining('unknown attribute "mod" for file (did you mean "mode"?)') }]);
+  });
+
+  test('unknown matcher: file and line', async () => {
+    const p = await problems('kernel-param:\n  kernel.ostype:\n    value:\n      have-prefx: Lin\n');
+    expect(p).toMatchObject([{ line: 3, message: expect.stringContaining('unknown matcher "have-prefx"') }]);
+  });
+
+  test('goss required attributes, and resources with nothing to check', async () => {
+    expect(await problems('command:\n  true: {stdout: [x]}\n')).toMatchObject([{ line: 2, message: expect.stringContaining('exit-status is required') }]);
+    expect(await problems('service:\n  sshd: {}\n')).toMatchObject([{ message: expect.stringContaining('nothing to check') }]);
+  });
+
+  test('every problem is reported, not just the first', async () => {
+    const p = await problems('file:\n  /a: {bogus: 1}\n  /b: {mode: {nope: 1}}\nport:\n  "tcp:abc": {listening: true}\n');
+    expect(p.map((x) => x.line)).toEqual([2, 3, 5]);
+  });
+
+  test('YAML errors and duplicate keys carry a line', async () => {
+    expect(await problems('file:\n  /a: {exists: true}\n  /a: {exists: false}\n')).toMatchObject([{ line: 3, message: expect.stringContaining('invalid YAML') }]);
+  });
+
+  test('attributes, options, title, meta, skip, contains (old) and contents (new)', async () => {
+    const rs = await parseSpecText(
+      'file:\n  /etc/passwd:\n    title: pw\n    meta: {id: X-1, impact: 0.5}\n    mode: 0644\n    contains: [root]\n    contents: ["!nobody"]\n    skip: true\ncommand:\n  hi:\n    exec: echo hi\n    exit-status: 0\n    timeout: 500\n',
+      path.join(dir, 'g.yml'),
+    );
+    expect(rs[0]).toMatchObject({ type: 'file', key: '/etc/passwd', title: 'pw', meta: { id: 'X-1', impact: 0.5 }, skip: true });
+    expect(rs[0]!.checks.map((c) => [c.name, c.value, c.pos.line])).toEqual([
+      ['mode', '0644', 5], // an unquoted 0644 is 644 in YAML 1.2: normalized to goss's "0644"
+      ['contains', ['root'], 6],
+      ['contents', ['!nobody'], 7],
+    ]);
+    expect(rs[1]).toMatchObject({ type: 'command', options: { exec: 'echo hi', timeout: 500 } });
+  });
+
+  test('{{ .Vars.x }} templates; other template syntax is an error with its line', async () => {
+    const rs = await parseSpecText('user:\n  {{ .Vars.user.name }}:\n    uid: {{.Vars.user.uid}}\n    groups: {{ .Vars.groups }}\n', path.join(dir, 'g.yml'), {
+      vars: { user: { name: 'app', uid: 1001 }, groups: ['a', 'b'] },
+    });
+    expect(rs[0]).toMatchObject({ key: 'app' });
+    expect(rs[0]!.checks.map((c) => c.value)).toEqual([1001, ['a', 'b']]);
+    expect(await problems('file:\n{{range .Vars.files}}\n  {{.}}: {exists: true}\n{{end}}\n', { files: [] })).toMatchObject([
+      { line: 2, message: expect.stringContaining('unsupported template action {{range .Vars.files}}') },
+      { line: 3 },
+      { line: 4 },
+    ]);
+    expect(await problems('file:\n  {{ .Vars.missing }}: {exists: true}\n')).toMatchObject([{ line: 2, message: expect.stringContaining('missing is not defined') }]);
+  });
+
+  test('gossfile includes, relative paths and globs, later definitions override', async () => {
+    await writeFile(path.join(dir, 'main.yml'), 'gossfile:\n  parts/*.yml: {}\n  skipped.yml: {skip: true}\nfile:\n  /etc/passwd: {exists: true}\n');
+    await import('node:fs/promises').then((fs) => fs.mkdir(path.join(dir, 'parts'), { recursive: true }));
+    await writeFile(path.join(dir, 'parts', 'a.yml'), 'user:\n  root: {exists: true}\n');
+    await writeFile(path.join(dir, 'parts', 'b.yml'), 'group:\n  root: {exists: true}\n');
+    const rs = await loadSpecFiles([path.join(dir, 'main.yml')]);
+    expect(rs.map((r) => `${r.type}:${r.key}`).sort()).toEqual(['file:/etc/passwd', 'group:root', 'user:root']);
+  });
+});
