@@ -1,0 +1,412 @@
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError, type ConfigProblem } from '../core/errors.js';
+import { registerTestPlugins } from '../../test/fixtures/config/stand-in-plugins.js';
+import { loadProject, type Project } from './index.js';
+
+registerTestPlugins();
+
+let root: string;
+let n = 0;
+beforeAll(async () => {
+  root = await mkdtemp(path.join(tmpdir(), 'hallmark-config-'));
+});
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+/** A fresh project directory holding `files`. */
+async function project(files: Record<string, string>): Promise<string> {
+  const dir = path.join(root, `p${n++}`);
+  const { mkdir } = await import('node:fs/promises');
+  await mkdir(dir);
+  for (const [name, text] of Object.entries(files)) await writeFile(path.join(dir, name), text);
+  return dir;
+}
+
+async function load(yml: string, env: Record<string, string> = {}): Promise<Project> {
+  return loadProject({ cwd: await project({ 'kitchen.yml': yml }), env });
+}
+
+async function problemsOf(yml: string, env: Record<string, string> = {}): Promise<ConfigProblem[]> {
+  const err = await load(yml, env).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(ConfigError);
+  return (err as ConfigError).problems;
+}
+
+const TEST_BLOCKS = `
+driver:
+  name: test-vm
+  memory: 1024
+  tags: { team: core, env: dev }
+transport:
+  name: test-ssh
+  username: admin
+provisioner: test-shell
+verifier: test-spec
+`;
+
+const inst = (p: Project, name: string) => {
+  const e = p.instances.find((i) => i.config.name === name);
+  if (!e) throw new Error(`no instance ${name} in ${p.instances.map((i) => i.config.name).join(', ')}`);
+  return e;
+};
+
+describe('Kitchen merge rules', () => {
+  it('merges top level < platform < suite, maps deep, lists replaced', async () => {
+    const p = await load(`${TEST_BLOCKS}
+platforms:
+  - name: debian-12
+    driver:
+      memory: 2048
+      tags: { env: test }
+      disks: [a, b]
+suites:
+  - name: web
+    driver:
+      cpus: 4
+      tags: { role: web }
+      disks: [c]
+`);
+    const d = inst(p, 'web-debian-12').config.driver;
+    expect(d).toEqual({ name: 'test-vm', memory: 2048, cpus: 4, tags: { team: 'core', env: 'test', role: 'web' }, disks: ['c'] });
+    expect(inst(p, 'web-debian-12').problems).toEqual([]);
+  });
+
+  it('takes a string block as its name, and driver_config as a legacy alias under driver', async () => {
+    const p = await load(`
+driver: test-vm
+driver_config:
+  memory: 512
+transport: test-ssh
+provisioner: { name: test-shell, sudo: true }
+verifier: test-spec
+platforms:
+  - name: debian-12
+    driver_config:
+      cpus: 2
+    driver:
+      cpus: 3
+    provisioner: test-shell
+`);
+    const c = inst(p, 'default-debian-12').config;
+    expect(c.driver).toEqual({ name: 'test-vm', memory: 512, cpus: 3 });
+    expect(c.transport).toEqual({ name: 'test-ssh' });
+    expect(c.provisioner).toEqual({ name: 'test-shell', sudo: true });
+    expect(c.verifier).toEqual({ name: 'test-spec' });
+  });
+
+  it('uses qemu/ssh/shell/spec when a block is absent', async () => {
+    const p = await load(`platforms:\n  - name: debian-12\n`);
+    const c = p.instances[0]!.config;
+    expect([c.driver.name, c.transport.name, c.provisioner.name, c.verifier.name]).toEqual(['qemu', 'ssh', 'shell', 'spec']);
+  });
+
+  it('merges hallmark sections the same way and applies their defaults', async () => {
+    const p = await load(`${TEST_BLOCKS}
+image:
+  tags: { team: core, version: 2 }
+distribute:
+  regions: [us-east-1]
+  accounts: [012345678901, "123456789012"]
+platforms:
+  - name: debian-12
+    image:
+      boot_test: true
+      tags: { os: debian }
+suites:
+  - name: web
+    distribute:
+      regions: [eu-west-1, us-east-2]
+      concurrency: 8
+`);
+    const c = inst(p, 'web-debian-12').config;
+    expect(c.image).toEqual({ name: '{{suite}}-{{platform}}-{{timestamp}}', tags: { team: 'core', version: '2', os: 'debian' }, boot_test: true });
+    expect(c.distribute).toMatchObject({
+      regions: ['eu-west-1', 'us-east-2'],
+      accounts: ['012345678901', '123456789012'],
+      concurrency: 8,
+      atomic: true,
+      share_snapshots: false,
+      format: 'qcow2',
+    });
+    expect(c.publish).toEqual({ env_properties: 'env.properties', manifest: 'manifest.json', junit: 'junit.xml', ci_outputs: true });
+  });
+
+  it('passes Kitchen keys through: lifecycle merged, run_list concatenated, attributes deep-merged', async () => {
+    const p = await load(`${TEST_BLOCKS}
+lifecycle:
+  pre_create: [echo top]
+platforms:
+  - name: centos-7
+    os_type: unix
+    run_list:
+      - recipe[base]
+    attributes: { a: { x: 1 } }
+    lifecycle:
+      post_create: [echo platform]
+suites:
+  - name: default
+    run_list:
+      - recipe[web]
+    attributes: { a: { y: 2 } }
+    data_bags_path: test/data_bags
+    shell_type: bash
+`);
+    const c = p.instances[0]!.config;
+    expect(c.lifecycle).toEqual({ pre_create: ['echo top'], post_create: ['echo platform'] });
+    expect(c.run_list).toEqual(['recipe[base]', 'recipe[web]']);
+    expect(c.attributes).toEqual({ a: { x: 1, y: 2 } });
+    expect(c).toMatchObject({ data_bags_path: 'test/data_bags', os_type: 'unix', shell_type: 'bash' });
+  });
+});
+
+describe('the instance matrix', () => {
+  it('names instances as Kitchen does and filters with includes/excludes', async () => {
+    const p = await load(`${TEST_BLOCKS}
+platforms:
+  - name: ubuntu-22.04
+  - name: centos_7.9
+  - name: win/2022
+suites:
+  - name: default
+  - name: web_app
+    includes: [ubuntu-22.04, win/2022]
+  - name: db
+    excludes: [ubuntu-22.04]
+  - name: both
+    includes: [centos_7.9]
+    excludes: [centos_7.9]
+`);
+    expect(p.instances.map((i) => i.config.name)).toEqual([
+      'default-ubuntu-2204',
+      'default-centos-79',
+      'default-win-2022',
+      'web-app-ubuntu-2204',
+      'web-app-win-2022',
+      'db-centos-79',
+      'db-win-2022',
+      'both-centos-79',
+    ]);
+    expect(inst(p, 'web-app-ubuntu-2204').config).toMatchObject({ suite: 'web_app', platform: 'ubuntu-22.04' });
+  });
+
+  it('gives a config without suites one suite named default', async () => {
+    for (const suites of ['', 'suites:\n', 'suites: []\n']) {
+      const p = await load(`${TEST_BLOCKS}\nplatforms:\n  - name: a\n  - name: b\n${suites}`);
+      expect(p.instances.map((i) => i.config.name)).toEqual(['default-a', 'default-b']);
+    }
+  });
+
+  it('reports an includes entry that names no platform, with did-you-mean', async () => {
+    const problems = await problemsOf(`${TEST_BLOCKS}
+platforms:
+  - name: debian-12
+suites:
+  - name: default
+    includes:
+      - debain-12
+`);
+    expect(problems).toEqual([expect.objectContaining({ line: 17, column: 9, path: 'suites[0].includes[0]', hint: 'did you mean: debian-12' })]);
+  });
+
+  it('reports two platforms that give the same instance name', async () => {
+    const problems = await problemsOf(`${TEST_BLOCKS}\nplatforms:\n  - name: ubuntu-22.04\n  - name: ubuntu-2204\n`);
+    expect(problems).toEqual([expect.objectContaining({ line: 14, path: 'platforms[1].name' })]);
+    expect(problems[0]!.message).toContain('default-ubuntu-2204');
+  });
+});
+
+describe('files', () => {
+  it('finds hallmark.yml first, then .kitchen.yml, then kitchen.yml, and reports the project paths', async () => {
+    const yml = (s: string) => `${TEST_BLOCKS}\nplatforms:\n  - name: ${s}\n`;
+    const dir = await project({ 'kitchen.yml': yml('c'), '.kitchen.yml': yml('b'), 'hallmark.yml': yml('a') });
+    const p = await loadProject({ cwd: dir, env: {} });
+    expect(p).toMatchObject({ file: path.join(dir, 'hallmark.yml'), projectDir: dir, stateDir: path.join(dir, '.hallmark') });
+    expect(p.localFile).toBeUndefined();
+    expect(p.instances[0]!.config.platform).toBe('a');
+    const dir2 = await project({ 'kitchen.yml': yml('c'), '.kitchen.yml': yml('b') });
+    expect((await loadProject({ cwd: dir2, env: {} })).instances[0]!.config.platform).toBe('b');
+  });
+
+  it('deep-merges the .local.yml overlay over the main file', async () => {
+    const dir = await project({
+      'kitchen.yml': `${TEST_BLOCKS}\nplatforms:\n  - name: debian-12\n`,
+      'kitchen.local.yml': `driver:\n  memory: 4096\n  regoin: x\n`,
+    });
+    const p = await loadProject({ cwd: dir, env: {} });
+    expect(p.localFile).toBe(path.join(dir, 'kitchen.local.yml'));
+    const e = p.instances[0]!;
+    expect(e.config.driver).toMatchObject({ name: 'test-vm', memory: 4096, tags: { team: 'core', env: 'dev' } });
+    // the problem points into the overlay, where the key was written
+    expect(e.problems).toEqual([
+      expect.objectContaining({ file: path.join(dir, 'kitchen.local.yml'), line: 3, column: 3, path: 'driver.regoin', hint: 'did you mean: region' }),
+    ]);
+  });
+
+  it('uses -c FILE relative to cwd, with its own overlay', async () => {
+    const dir = await project({
+      'ci.yml': `${TEST_BLOCKS}\nplatforms:\n  - name: debian-12\n`,
+      'ci.local.yml': `platforms:\n  - name: alpine\n`,
+    });
+    const p = await loadProject({ cwd: dir, configFile: 'ci.yml', env: {} });
+    expect(p.instances.map((i) => i.config.name)).toEqual(['default-alpine']);
+  });
+
+  it('names the files it looked for when there is none', async () => {
+    const dir = await project({});
+    const err = await loadProject({ cwd: dir, env: {} }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).hint).toContain('hallmark.yml, .kitchen.yml, kitchen.yml');
+    const err2 = await loadProject({ cwd: dir, configFile: 'nope.yml', env: {} }).catch((e: unknown) => e);
+    expect((err2 as ConfigError).problems[0]).toMatchObject({ file: path.join(dir, 'nope.yml'), message: 'configuration file not found' });
+  });
+
+  it('writes nothing: no .hallmark directory, no other file', async () => {
+    const dir = await project({ 'kitchen.yml': `${TEST_BLOCKS}\nplatforms:\n  - name: debian-12\n` });
+    const p = await loadProject({ cwd: dir, env: {} });
+    expect(p.stateDir).toBe(path.join(dir, '.hallmark'));
+    expect(await readdir(dir)).toEqual(['kitchen.yml']);
+  });
+});
+
+describe('ERB in files', () => {
+  it('substitutes environment variables before YAML parsing', async () => {
+    const p = await load(
+      `${TEST_BLOCKS.replace('memory: 1024', `memory: <%= ENV['MEM'] %>`)}\nplatforms:\n  - name: <%= ENV.fetch('OS', 'debian-12') %>\n`,
+      { MEM: '3072' },
+    );
+    expect(p.instances[0]!.config).toMatchObject({ name: 'default-debian-12', driver: { memory: 3072 } });
+  });
+
+  it('throws every ERB problem with its line', async () => {
+    const problems = await problemsOf(`platforms:\n  - name: <%= ENV['NO_SUCH_VAR_X'] %>\n  - name: <%= 40 + 2 %>\n`);
+    expect(problems.map((p) => [p.line, p.message])).toEqual([
+      [2, 'environment variable NO_SUCH_VAR_X is not set'],
+      [3, 'unsupported ERB'],
+    ]);
+  });
+
+  it('keeps positions after a substitution on the same line', async () => {
+    const problems = await problemsOf(`platforms:\n  - { name: <%= ENV['N'] %>, drivr: x }\n`, { N: 'a-much-longer-value' });
+    expect(problems).toEqual([expect.objectContaining({ line: 2, column: 30, path: 'platforms[0].drivr', hint: 'did you mean: driver' })]);
+  });
+});
+
+describe('problems', () => {
+  it('reports a YAML syntax error with its line', async () => {
+    const problems = await problemsOf(`platforms:\n  - name: a\n    driver:\n      memory: 1\n     cpus: 2\n`);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]!.line).toBe(5);
+    expect(problems[0]!.message).toMatch(/^YAML syntax error/);
+  });
+
+  it('reports duplicate keys as YAML errors', async () => {
+    const problems = await problemsOf(`platforms:\n  - name: a\ndriver: test-vm\ndriver: qemu\n`);
+    expect(problems[0]).toMatchObject({ line: 4 });
+  });
+
+  it('reports unknown keys at every level with did-you-mean and line:column of the key', async () => {
+    const problems = await problemsOf(`${TEST_BLOCKS}
+platfroms: []
+platforms:
+  - name: debian-12
+    verifer: test-spec
+suites:
+  - name: default
+    image:
+      boot_tset: true
+publish:
+  manfest: m.json
+`);
+    expect(problems.map((p) => [p.line, p.column, p.path, p.message, p.hint])).toEqual([
+      [12, 1, 'platfroms', 'unknown key "platfroms"', 'did you mean: platforms'],
+      [15, 5, 'platforms[0].verifer', 'unknown key "verifer"', 'did you mean: verifier'],
+      [19, 7, 'suites[0].image.boot_tset', 'unknown key "boot_tset"', 'did you mean: boot_test'],
+      [21, 3, 'publish.manfest', 'unknown key "manfest"', 'did you mean: manifest'],
+    ]);
+  });
+
+  it('reports wrong types with expected and found, at the value', async () => {
+    const problems = await problemsOf(`${TEST_BLOCKS}
+image:
+  boot_test: "yes"
+distribute:
+  accounts: [12345678901, "1234567890123"]
+  format: vmdk
+  concurrency: 0
+publish:
+  junit: true
+platforms:
+  - name: debian-12
+`);
+    const byPath = Object.fromEntries(problems.map((p) => [p.path, p]));
+    expect(byPath['image.boot_test']).toMatchObject({ line: 13, column: 14, expected: 'true or false', found: 'string "yes"' });
+    expect(byPath['distribute.accounts[0]']).toMatchObject({ line: 15, column: 14, found: 'string "12345678901"' });
+    expect(byPath['distribute.accounts[0]']!.expected).toContain('12-digit');
+    expect(byPath['distribute.accounts[1]']).toMatchObject({ found: 'string "1234567890123"' });
+    expect(byPath['distribute.format']).toMatchObject({ expected: 'one of "qcow2", "raw"', found: 'string "vmdk"' });
+    expect(byPath['distribute.concurrency']).toMatchObject({ expected: 'a number >= 1', found: 'number 0' });
+    expect(byPath['publish.junit']).toMatchObject({ line: 19, expected: 'a string or false', found: 'boolean true' });
+    expect(problems).toHaveLength(6);
+  });
+
+  it('reports a platform without a name', async () => {
+    const problems = await problemsOf(`platforms:\n  - name: a\n  - driver: { memory: 1 }\n`);
+    expect(problems).toEqual([expect.objectContaining({ line: 3, path: 'platforms[1].name', message: 'missing required key "name"' })]);
+  });
+
+  it('checks rules that span merged levels', async () => {
+    const problems = await problemsOf(`${TEST_BLOCKS}
+distribute:
+  regions: [us-east-1]
+platforms:
+  - name: debian-12
+suites:
+  - name: default
+    distribute:
+      kms_key_ids: { eu-west-1: alias/x }
+`);
+    expect(problems).toEqual([expect.objectContaining({ line: 19, column: 22, path: 'suites[0].distribute.kms_key_ids.eu-west-1' })]);
+  });
+
+  it('keeps plugin-block problems with their instance and does not block the others', async () => {
+    const p = await load(`${TEST_BLOCKS}
+platforms:
+  - name: good
+  - name: bad-options
+    driver:
+      memroy: 4096
+      cpus: many
+  - name: no-such-driver
+    driver:
+      name: test-vn
+suites:
+  - name: default
+  - name: cloud
+    includes: [good]
+    driver:
+      name: test-cloud
+`);
+    expect(inst(p, 'default-good').problems).toEqual([]);
+    expect(inst(p, 'default-bad-options').problems.map((x) => [x.line, x.column, x.path, x.message, x.expected, x.found, x.hint])).toEqual([
+      [16, 7, 'platforms[1].driver.memroy', 'unknown key "memroy"', undefined, undefined, 'did you mean: memory'],
+      [17, 13, 'platforms[1].driver.cpus', 'wrong type', 'a number', 'string "many"', undefined],
+    ]);
+    const unknown = inst(p, 'default-no-such-driver').problems;
+    expect(unknown).toEqual([expect.objectContaining({ line: 20, column: 13, path: 'platforms[2].driver.name', message: 'unknown driver "test-vn"', hint: 'did you mean: test-vm' })]);
+    expect(unknown[0]!.expected).toContain('test-cloud');
+    // the suite switches to a driver that does not know the top level's options: they are reported where they are written
+    const cloud = inst(p, 'cloud-good').problems;
+    expect(cloud.map((x) => [x.path, x.line])).toEqual([
+      ['driver.memory', 4],
+      ['driver.tags', 5],
+      ['suites[1].driver.region', 25],
+    ]);
+  });
+});
