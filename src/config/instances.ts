@@ -1,7 +1,7 @@
 import type { ConfigProblem } from '../core/errors.js';
 import type { InstanceConfig } from './types.js';
 import { suggestionHint } from './did-you-mean.js';
-import { child, formatPath, mergeAll, toPlain } from './merge.js';
+import { child, isNothing, mergeAll, toPlain } from './merge.js';
 import { PLUGIN_KINDS, resolvePluginBlock } from './plugin-blocks.js';
 import { problemAt, ProblemSet, type ProblemFields } from './problems.js';
 import { checkSectionRules } from './rules.js';
@@ -120,7 +120,7 @@ function buildOne(
 
   const sections: Record<string, unknown> = {};
   for (const section of SECTION_NAMES) {
-    const merged = mergeAll(levels.map((l) => child(l, section)).filter((n) => n && !(n.kind === 'scalar' && n.value == null)));
+    const merged = mergeAll(levels.map((l) => child(l, section)).filter((n) => !isNothing(n)));
     const r = validateNode(SECTION_SCHEMAS[section], merged, { source: root.origin.source, path: [section] }, toPlain(merged) ?? {});
     // Each occurrence was checked where it is written; the merged value can only fail rules that span keys.
     fileProblems.add(...r.problems);

@@ -410,3 +410,43 @@ suites:
     ]);
   });
 });
+
+describe('YAML anchors', () => {
+  it('resolves aliases and << merge keys as Psych does, and still places problems', async () => {
+    const p = await load(`${TEST_BLOCKS}
+x-common: &common
+  memory: 2048
+  cpus: 2
+platforms:
+  - name: a
+    driver:
+      <<: *common
+      cpus: 4
+  - name: b
+    driver: *common
+`).catch((e: unknown) => e);
+    // the x- key is not a known top-level key
+    expect(p).toBeInstanceOf(ConfigError);
+    expect((p as ConfigError).problems).toEqual([expect.objectContaining({ line: 12, column: 1, path: 'x-common' })]);
+
+    const ok = await load(`
+driver: &d
+  name: test-vm
+  memory: 2048
+transport: test-ssh
+provisioner: test-shell
+verifier: test-spec
+platforms:
+  - name: a
+    driver:
+      <<: *d
+      cpus: 4
+  - name: b
+    driver:
+      <<: *d
+      cpu: 1
+`);
+    expect(inst(ok, 'default-a').config.driver).toEqual({ name: 'test-vm', memory: 2048, cpus: 4 });
+    expect(inst(ok, 'default-b').problems).toEqual([expect.objectContaining({ line: 16, column: 7, path: 'platforms[1].driver.cpu', hint: 'did you mean: cpus' })]);
+  });
+});
