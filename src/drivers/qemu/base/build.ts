@@ -1,0 +1,152 @@
+import { copyFile, mkdir, mkdtemp, readdir, rename, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { throwIfAborted } from '../../../core/abort.js';
+import { HallmarkError, toHallmarkError } from '../../../core/errors.js';
+import type { Logger } from '../../../core/events.js';
+import { readBaseImageInfo, sha256File } from './cache.js';
+import { acquireBuildLock } from './lock.js';
+import { CleanupStack } from './cleanup-stack.js';
+import { configureGuest } from './configure.js';
+import { attachLoop, mount, mountChrootFilesystems, partitionDisk } from './disk.js';
+import { debCacheDir, defaultCacheDir, imagePath, infoPath, kernelPath } from './paths.js';
+import { run } from './run.js';
+import { baseImageName, DEFAULT_MIRROR, DISTROS, packagesFor, type BaseImageInfo, type Distro } from './types.js';
+
+export interface BuildBaseImageOptions {
+  distro: Distro;
+  /** Build the variant with cloud-init (NoCloud) instead of fw_cfg key injection. */
+  cloudInit?: boolean;
+  cacheDir?: string;
+  mirror?: string;
+  /** Virtual disk size; the qcow2 stays small, the driver can grow overlays. */
+  sizeGiB?: number;
+  /** Rebuild even when a complete image is cached. */
+  force?: boolean;
+  signal?: AbortSignal;
+  log: Logger;
+}
+
+/**
+ * Builds a bootable Debian base image offline from a Debian mirror:
+ * raw disk -> MBR + ext4 `root` -> debootstrap -> guest configuration ->
+ * grub -> compressed qcow2 in the cache with `<name>.json` beside it.
+ * Needs root (loop devices, mounts, chroot). Every loop device, mount and
+ * temporary file is undone on success, error and abort alike; the cache only
+ * ever sees complete images (written under a temp name, renamed, json last).
+ * Returns the cached image unless `force` is set.
+ */
+export async function buildBaseImage(opts: BuildBaseImageOptions): Promise<BaseImageInfo> {
+  const { log, signal } = opts;
+  const cloudInit = opts.cloudInit ?? false;
+  const name = baseImageName(opts.distro, cloudInit);
+  const cacheDir = opts.cacheDir ?? defaultCacheDir();
+  const mirror = (opts.mirror ?? DEFAULT_MIRROR).replace(/\/+$/, '');
+  const { suite } = DISTROS[opts.distro];
+  const sizeGiB = opts.sizeGiB ?? 4;
+
+  const cachedInfo = async () => {
+    if (opts.force) return undefined;
+    const cached = await readBaseImageInfo(cacheDir, name);
+    if (cached) log.info(`base image ${name} is already built (${imagePath(cacheDir, name)}); use --force to rebuild`);
+    return cached;
+  };
+  const early = await cachedInfo();
+  if (early) return early;
+  if (process.getuid?.() !== 0) {
+    throw new HallmarkError('building a base image needs root (loop devices, mounts, chroot)', {
+      hint: `run \`sudo hallmark base build ${opts.distro}${cloudInit ? ' --cloud-init' : ''}\``,
+    });
+  }
+
+  await mkdir(cacheDir, { recursive: true });
+  const release = await acquireBuildLock(cacheDir, suite, { signal, log });
+  try {
+    // Another process may have built it while we waited for the lock.
+    return (await cachedInfo()) ?? (await buildLocked());
+  } finally {
+    await release();
+  }
+
+  async function buildLocked(): Promise<BaseImageInfo> {
+    const started = Date.now();
+    const phase = (msg: string) => log.progress(`${name}: ${msg}`);
+    const work = await mkdtemp(join(cacheDir, `.build-${name}-`));
+    const outer = new CleanupStack();
+    outer.push(`remove ${work}`, () => rm(work, { recursive: true, force: true }));
+    const disk = new CleanupStack();
+    const packages = packagesFor(opts.distro, cloudInit);
+    try {
+      const raw = join(work, 'disk.raw');
+      const root = join(work, 'root');
+      phase(`creating a ${sizeGiB} GiB disk`);
+      await writeFile(raw, '');
+      await truncate(raw, sizeGiB * 1024 ** 3);
+      await partitionDisk(raw, signal);
+      const { disk: loop, part } = await attachLoop(raw, disk, signal);
+      await run('mkfs.ext4', ['-q', '-L', 'root', part], { signal, what: 'mkfs.ext4' });
+      await mkdir(root);
+      await mount([part], root, disk, signal);
+
+      phase(`debootstrap ${suite} from ${mirror}`);
+      const debs = debCacheDir(cacheDir, suite);
+      await mkdir(debs, { recursive: true });
+      const t0 = Date.now();
+      await run(
+        'debootstrap',
+        ['--variant=minbase', `--include=${packages.join(',')}`, '--components=main', `--cache-dir=${debs}`, suite, root, mirror],
+        { signal, log, stream: true, what: 'debootstrap' },
+      );
+      log.info(`debootstrap took ${Math.round((Date.now() - t0) / 1000)}s`);
+
+      phase('configuring the guest');
+      await mountChrootFilesystems(root, disk, signal, log);
+      await configureGuest({ root, disk: loop, suite, mirror, cloudInit, signal, log });
+      const kernel = (await readdir(join(root, 'boot'))).filter((n) => n.startsWith('vmlinuz-')).sort().pop();
+      if (kernel) await copyFile(join(root, 'boot', kernel), join(work, 'vmlinuz'));
+      // Discard freed blocks so the raw file (and so the qcow2) only holds live data.
+      await run('fstrim', [root], { signal, what: 'fstrim' }).catch((e) => log.debug(`fstrim: ${String(e)}`));
+
+      phase('unmounting');
+      const errors = await disk.unwind(log);
+      if (errors.length) throw new HallmarkError('could not unmount or detach the image cleanly', { cause: errors[0] });
+
+      phase('compressing to qcow2');
+      const qcow2 = join(work, 'image.qcow2');
+      await run('qemu-img', ['convert', '-c', '-O', 'qcow2', '-f', 'raw', raw, qcow2], { signal, what: 'qemu-img convert' });
+      await rm(raw, { force: true });
+      const sha256 = await sha256File(qcow2, signal);
+      const qinfo = JSON.parse(await run('qemu-img', ['info', '--output=json', qcow2], { signal })) as { 'virtual-size': number };
+      throwIfAborted(signal);
+
+      const info: BaseImageInfo = {
+        name,
+        distro: opts.distro,
+        suite,
+        variant: cloudInit ? 'cloudinit' : 'hallmark',
+        sha256,
+        sizeBytes: (await stat(qcow2)).size,
+        virtualSizeBytes: qinfo['virtual-size'],
+        createdAt: new Date().toISOString(),
+        packages,
+        mirror,
+      };
+      // json last: its presence marks a complete image.
+      await rm(infoPath(cacheDir, name), { force: true });
+      await rename(qcow2, imagePath(cacheDir, name));
+      if (kernel) await rename(join(work, 'vmlinuz'), kernelPath(cacheDir, name));
+      const tmpInfo = join(work, 'info.json');
+      await writeFile(tmpInfo, JSON.stringify(info, null, 2) + '\n');
+      await rename(tmpInfo, infoPath(cacheDir, name));
+      log.info(`built ${name} in ${Math.round((Date.now() - started) / 1000)}s: ${imagePath(cacheDir, name)} (${(info.sizeBytes / 1024 ** 2).toFixed(0)} MiB)`);
+      return info;
+    } catch (err) {
+      const e = toHallmarkError(err);
+      e.cleanupErrors.push(...(await disk.unwind(log)), ...(await outer.unwind(log)));
+      throw e;
+    } finally {
+      // Normal path: the disk stack is already empty; this removes the work dir.
+      const errors = [...(await disk.unwind(log)), ...(await outer.unwind(log))];
+      if (errors.length) log.warn(`${errors.length} cleanup step(s) failed after building ${name}`);
+    }
+  }
+}

@@ -1,0 +1,64 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HallmarkError } from '../../../core/errors.js';
+import { listBaseImages, resolveBaseImage, sha256File } from './cache.js';
+import { defaultCacheDir } from './paths.js';
+import type { BaseImageInfo } from './types.js';
+
+let dir: string;
+const info = (name: string): BaseImageInfo => ({
+  name, distro: 'debian-12', suite: 'bookworm', variant: 'hallmark', sha256: 'ab', sizeBytes: 1,
+  virtualSizeBytes: 2, createdAt: '2024-01-01T00:00:00Z', packages: [], mirror: 'http://deb.debian.org/debian',
+});
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'hallmark-base-cache-'));
+  await writeFile(join(dir, 'debian-12.qcow2'), 'x');
+  await writeFile(join(dir, 'debian-12.json'), JSON.stringify(info('debian-12')));
+  // json without its image (interrupted copy) and image without json (interrupted build): neither counts
+  await writeFile(join(dir, 'debian-13.json'), JSON.stringify(info('debian-13')));
+  await writeFile(join(dir, 'debian-12-cloudinit.qcow2'), 'x');
+  await mkdir(join(dir, 'debs'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('base image cache', () => {
+  it('lists only complete images', async () => {
+    expect((await listBaseImages(dir)).map((b) => b.info.name)).toEqual(['debian-12']);
+    expect(await listBaseImages(join(dir, 'missing'))).toEqual([]);
+  });
+
+  it('resolves a base name to its qcow2 with its info', async () => {
+    const r = await resolveBaseImage('debian-12', dir);
+    expect(r.path).toBe(join(dir, 'debian-12.qcow2'));
+    expect(r.info?.suite).toBe('bookworm');
+  });
+
+  it('says which command builds a missing base image', async () => {
+    const err = await resolveBaseImage('debian-13', dir).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(HallmarkError);
+    expect((err as HallmarkError).hint).toBe('run `hallmark base build debian-13`');
+    expect((err as HallmarkError).message).toContain('built: debian-12');
+    const ci = (await resolveBaseImage('debian-12-cloudinit', dir).catch((e: unknown) => e)) as HallmarkError;
+    expect(ci.hint).toBe('run `hallmark base build debian-12 --cloud-init`');
+  });
+
+  it('accepts paths to existing images and rejects missing ones and URLs', async () => {
+    expect((await resolveBaseImage(join(dir, 'debian-12.qcow2'))).path).toBe(join(dir, 'debian-12.qcow2'));
+    await expect(resolveBaseImage(join(dir, 'nope.qcow2'))).rejects.toThrow(/does not exist/);
+    await expect(resolveBaseImage('https://example.com/x.qcow2')).rejects.toThrow(/URL/);
+  });
+
+  it('hashes files with sha256', async () => {
+    expect(await sha256File(join(dir, 'debian-12.qcow2'))).toBe('2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881');
+  });
+
+  it('follows XDG_CACHE_HOME', () => {
+    expect(defaultCacheDir({ XDG_CACHE_HOME: '/x/cache', HOME: '/home/u' })).toBe('/x/cache/hallmark/base');
+    expect(defaultCacheDir({ HOME: '/home/u' })).toBe('/home/u/.cache/hallmark/base');
+  });
+});

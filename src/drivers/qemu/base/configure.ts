@@ -1,0 +1,94 @@
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, readdir, rm, symlink, unlink, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { HallmarkError } from '../../../core/errors.js';
+import type { Logger } from '../../../core/events.js';
+import { GUEST_UID, GUEST_USER, guestFiles } from './guest-files.js';
+import { run } from './run.js';
+
+export interface ConfigureOptions {
+  root: string;
+  /** The whole-disk loop device grub is installed to. */
+  disk: string;
+  suite: string;
+  mirror: string;
+  cloudInit: boolean;
+  signal?: AbortSignal;
+  log: Logger;
+}
+
+const CHROOT_ENV = {
+  DEBIAN_FRONTEND: 'noninteractive',
+  LC_ALL: 'C.UTF-8',
+  PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+};
+
+/** Runs a command inside the image tree (needs the chroot bind mounts). */
+export function inChroot(o: ConfigureOptions, args: string[], extra: { input?: string; stream?: boolean } = {}): Promise<string> {
+  return run('chroot', [o.root, ...args], { signal: o.signal, log: o.log, env: CHROOT_ENV, what: args[0], ...extra });
+}
+
+/**
+ * Turns a debootstrapped tree into an image satisfying the guest contract:
+ * files, user, services, boot loader, initramfs check, then removes
+ * everything that must be unique per machine (host keys, machine-id) and the
+ * apt caches. Order matters: DNS is still the host's while apt may run.
+ */
+export async function configureGuest(o: ConfigureOptions): Promise<void> {
+  const { root, log } = o;
+
+  // trixie and later may ship networkd as its own package; install it if debootstrap did not.
+  if (!existsSync(join(root, 'usr/lib/systemd/systemd-networkd')) && !existsSync(join(root, 'lib/systemd/systemd-networkd'))) {
+    log.info('systemd-networkd is not in the base set; installing it');
+    await inChroot(o, ['apt-get', 'install', '-y', '--no-install-recommends', 'systemd-networkd'], { stream: true });
+  }
+
+  log.info('writing guest configuration (serial console, DHCP, fw_cfg key injection)');
+  for (const f of guestFiles({ suite: o.suite, mirror: o.mirror, cloudInit: o.cloudInit })) {
+    const p = join(root, f.path);
+    await mkdir(dirname(p), { recursive: true });
+    await writeFile(p, f.content);
+    await chmod(p, f.mode);
+  }
+
+  if (!o.cloudInit) {
+    log.info(`creating user ${GUEST_USER} (uid ${GUEST_UID}, passwordless sudo, no password login)`);
+    await inChroot(o, ['useradd', '--create-home', '--uid', String(GUEST_UID), '--user-group', '--groups', 'adm,sudo', '--shell', '/bin/bash', '--comment', 'Debian', GUEST_USER]);
+    await inChroot(o, ['passwd', '--lock', GUEST_USER]);
+  }
+
+  const units = ['systemd-networkd.service', 'systemd-resolved.service', 'serial-getty@ttyS0.service'];
+  await inChroot(o, ['systemctl', 'enable', ...units]);
+  await inChroot(o, ['systemctl', o.cloudInit ? 'disable' : 'enable', 'hallmark-guest.service']);
+
+  // Resolution through resolved, which learns the DNS server from DHCP.
+  await rm(join(root, 'etc/resolv.conf'), { force: true });
+  await symlink('../run/systemd/resolve/stub-resolv.conf', join(root, 'etc/resolv.conf'));
+
+  log.info('installing grub (BIOS, serial console)');
+  await inChroot(o, ['debconf-set-selections'], { input: 'grub-pc grub-pc/install_devices multiselect /dev/vda\n' });
+  await inChroot(o, ['grub-install', '--target=i386-pc', '--modules=part_msdos ext2', o.disk], { stream: true });
+  await inChroot(o, ['update-grub'], { stream: true });
+
+  const kernels = (await readdir(join(root, 'boot'))).filter((n) => n.startsWith('vmlinuz-'));
+  if (kernels.length === 0) throw new HallmarkError('no kernel was installed in the image', { hint: 'check the debootstrap output' });
+  for (const k of kernels) {
+    const version = k.slice('vmlinuz-'.length);
+    const listing = await inChroot(o, ['lsinitramfs', `/boot/initrd.img-${version}`]).catch(() => '');
+    if (!/virtio_blk\.ko/.test(listing)) {
+      log.info(`initramfs for ${version} lacks virtio_blk; regenerating`);
+      await inChroot(o, ['update-initramfs', '-u', '-k', version], { stream: true });
+    }
+  }
+
+  log.info('removing host keys, machine-id and apt caches');
+  for (const n of await readdir(join(root, 'etc/ssh'))) {
+    if (n.startsWith('ssh_host_')) await unlink(join(root, 'etc/ssh', n));
+  }
+  await writeFile(join(root, 'etc/machine-id'), '');
+  await rm(join(root, 'var/lib/dbus/machine-id'), { force: true });
+  await inChroot(o, ['apt-get', 'clean']);
+  await rm(join(root, 'var/lib/apt/lists'), { recursive: true, force: true });
+  await mkdir(join(root, 'var/lib/apt/lists/partial'), { recursive: true });
+  await rm(join(root, 'var/cache/debconf/templates.dat-old'), { force: true });
+}

@@ -1,0 +1,70 @@
+import { existsSync } from 'node:fs';
+import { sleep } from '../../../core/abort.js';
+import { HallmarkError } from '../../../core/errors.js';
+import type { Logger } from '../../../core/events.js';
+import type { CleanupStack } from './cleanup-stack.js';
+import { run } from './run.js';
+
+/** Cleanup commands get their own deadline: the build's signal may be the reason we are cleaning up. */
+export function cleanupSignal(): AbortSignal {
+  return AbortSignal.timeout(60_000);
+}
+
+/**
+ * Writes an MBR label with one bootable Linux partition starting at 1 MiB
+ * (room for grub's core.img) to a raw disk file.
+ */
+export async function partitionDisk(raw: string, signal?: AbortSignal): Promise<void> {
+  await run('sfdisk', ['--quiet', '--no-reread', '--no-tell-kernel', raw], {
+    input: 'label: dos\nstart=2048, type=83, bootable\n',
+    signal,
+    what: 'sfdisk',
+  });
+}
+
+/**
+ * Attaches `raw` to a free loop device with its partitions visible and
+ * returns `{ disk, part }` (`/dev/loopN`, `/dev/loopNp1`). Some kernels
+ * (loop max_part=0, no udev in containers) do not create the partition
+ * device from --partscan; `partx -a` then adds it. Detaching is registered on
+ * `stack` as soon as the device exists.
+ */
+export async function attachLoop(raw: string, stack: CleanupStack, signal?: AbortSignal): Promise<{ disk: string; part: string }> {
+  const disk = (await run('losetup', ['--find', '--show', '--partscan', raw], { signal, what: 'losetup' })).trim();
+  stack.push(`detach ${disk}`, async () => {
+    await run('partx', ['-d', disk], { signal: cleanupSignal() }).catch(() => undefined);
+    await run('losetup', ['-d', disk], { signal: cleanupSignal(), what: 'losetup -d' });
+  });
+  const part = `${disk}p1`;
+  for (let i = 0; i < 20 && !existsSync(part); i++) {
+    if (i === 5) await run('partx', ['-a', disk], { signal, what: 'partx -a' }).catch(() => undefined);
+    await sleep(100, signal);
+  }
+  if (!existsSync(part)) {
+    throw new HallmarkError(`the partition device ${part} did not appear after attaching ${raw}`, {
+      hint: 'the kernel must support partitions on loop devices (modprobe loop max_part=8)',
+    });
+  }
+  return { disk, part };
+}
+
+/** Mounts and registers the unmount (lazy as a last resort, so a stray process cannot block detaching). */
+export async function mount(args: string[], target: string, stack: CleanupStack, signal?: AbortSignal): Promise<void> {
+  await run('mount', [...args, target], { signal, what: 'mount' });
+  stack.push(`unmount ${target}`, async () => {
+    try {
+      await run('umount', [target], { signal: cleanupSignal(), what: 'umount' });
+    } catch {
+      await run('umount', ['-l', target], { signal: cleanupSignal(), what: 'umount -l' });
+    }
+  });
+}
+
+/** Bind mounts a chroot needs for grub-install, update-initramfs and maintainer scripts. */
+export async function mountChrootFilesystems(root: string, stack: CleanupStack, signal?: AbortSignal, log?: Logger): Promise<void> {
+  log?.debug(`mounting /dev, /dev/pts, /proc, /sys under ${root}`);
+  await mount(['--bind', '/dev'], `${root}/dev`, stack, signal);
+  await mount(['--bind', '/dev/pts'], `${root}/dev/pts`, stack, signal);
+  await mount(['-t', 'proc', 'proc'], `${root}/proc`, stack, signal);
+  await mount(['-t', 'sysfs', 'sysfs'], `${root}/sys`, stack, signal);
+}

@@ -1,0 +1,52 @@
+/** The distributions `hallmark base build` knows, by base-image name. */
+export const DISTROS = {
+  'debian-12': { suite: 'bookworm', version: '12' },
+  'debian-13': { suite: 'trixie', version: '13' },
+} as const;
+
+export type Distro = keyof typeof DISTROS;
+
+export const DEFAULT_MIRROR = 'http://deb.debian.org/debian';
+
+/** The metadata written beside every cached base image as `<name>.json`. */
+export interface BaseImageInfo {
+  /** `debian-12` or `debian-12-cloudinit`. */
+  name: string;
+  distro: Distro;
+  suite: string;
+  variant: 'hallmark' | 'cloudinit';
+  /** sha256 of the qcow2 file, hex. */
+  sha256: string;
+  sizeBytes: number;
+  virtualSizeBytes: number;
+  createdAt: string;
+  /** Packages installed on top of debootstrap's minbase. */
+  packages: string[];
+  mirror: string;
+}
+
+export function isDistro(s: string): s is Distro {
+  return Object.hasOwn(DISTROS, s);
+}
+
+export function baseImageName(distro: Distro, cloudInit: boolean): string {
+  return cloudInit ? `${distro}-cloudinit` : distro;
+}
+
+/**
+ * Packages on top of minbase. The guest contract needs: a kernel and grub for
+ * a BIOS boot, systemd with networkd (DHCP on every en and eth interface) and
+ * resolved, udev (for /dev/disk/by-label), sshd, sudo, python3 (Ansible),
+ * ca-certificates, iproute2; e2fsprogs for fsck; util-linux (fstrim) is
+ * already in minbase.
+ */
+export function packagesFor(distro: Distro, cloudInit: boolean): string[] {
+  const pkgs = [
+    'linux-image-amd64', 'grub-pc', 'systemd-sysv', 'udev', 'kmod', 'systemd-resolved',
+    'openssh-server', 'sudo', 'python3', 'ca-certificates', 'iproute2', 'e2fsprogs',
+    'curl', 'less', 'procps',
+  ];
+  void distro; // same list for bookworm and trixie; networkd is checked after debootstrap
+  if (cloudInit) pkgs.push('cloud-init');
+  return pkgs;
+}
