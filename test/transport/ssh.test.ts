@@ -22,6 +22,15 @@ let local: string;
 const transport = new SshTransport();
 const log = silentLogger;
 
+/**
+ * `gone` when the process whose PID is in `pidFile` has ended (zombies count
+ * as ended: orphans may stay unreaped in this container), else kills it by
+ * that PID and says `running`. Removes the file.
+ */
+function remoteState(pidFile: string): string {
+  return `pid=$(cat ${pidFile}); rm -f ${pidFile}; st=$(ps -o stat= -p "$pid" 2>/dev/null); case "$st" in ""|Z*) echo gone;; *) sudo -n kill -9 "$pid"; echo running;; esac`;
+}
+
 function targetFor(s: Sshd, over: Partial<ConnectionTarget> = {}): ConnectionTarget {
   return {
     hostname: s.host,
@@ -107,8 +116,15 @@ describe('exec', () => {
     expect(r).toMatchObject({ exitCode: null, timedOut: true, stdout: 'started\n' });
     expect(r.durationMs).toBeLessThan(5000);
     // The remote process is gone (SIGTERM through the channel), not just abandoned.
-    const check = await conn.exec(`kill -0 "$(cat ${pidFile})" 2>/dev/null; echo $?; rm -f ${pidFile}`);
-    expect(check.stdout.trim()).toBe('1');
+    expect((await conn.exec(remoteState(pidFile))).stdout.trim()).toBe('gone');
+  });
+
+  it('kills a hung compound command under sudo, children included', async () => {
+    const pidFile = `/tmp/hallmark-ssh-sudo-timeout-${process.pid}-${Date.now()}`;
+    const r = await conn.exec(`sleep 30 & echo $! > ${pidFile}; wait`, { sudo: true, timeoutMs: 1000 });
+    expect(r).toMatchObject({ exitCode: null, timedOut: true });
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await conn.exec(remoteState(pidFile))).stdout.trim()).toBe('gone');
   });
 
   it('rejects with CancelledError on abort, and the connection stays usable', async () => {
@@ -174,6 +190,18 @@ describe('upload and download', () => {
       expect((await stat(path.join(back, rel))).mode & 0o777).toBe((await stat(path.join(src, rel))).mode & 0o777);
     }
     expect((await stat(path.join(back, 'sub', 'deep'))).mode & 0o777).toBe(0o750);
+  });
+
+  it('cancels a transfer when the signal fires', async () => {
+    const big = path.join(local, 'big.bin');
+    await writeFile(big, randomBytes(48 * 1024 * 1024));
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 30);
+    const start = Date.now();
+    await expect(conn.upload(big, `${remote}/big.bin`, { signal: ac.signal })).rejects.toBeInstanceOf(CancelledError);
+    expect(Date.now() - start).toBeLessThan(3000);
+    expect((await conn.exec('echo still-usable')).stdout).toBe('still-usable\n');
+    await rm(big);
   });
 
   it('downloads a single file and fails clearly on a missing one', async () => {

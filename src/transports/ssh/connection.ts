@@ -184,10 +184,10 @@ function sendSignal(channel: ClientChannel, name: string): void {
 
 /**
  * Streams one command's channel to completion. A timeout or abort sends
- * SIGTERM to the remote command (OpenSSH honours "signal" requests), gives it
- * KILL_GRACE_MS to exit, then closes the channel. Commands that fork children
- * of their own may leave those running: SSH can signal only the process it
- * started.
+ * SIGTERM (OpenSSH delivers it with killpg to the command's process group, so
+ * a shell's children go too; sudo relays it), gives the command KILL_GRACE_MS
+ * to exit, then closes the channel. Processes that left the group (setsid,
+ * daemons) survive, as they would a Ctrl-C.
  */
 function runChannel(
   channel: ClientChannel,

@@ -1,6 +1,16 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { InvalidEnvNameError, buildRemoteCommand, exportEnv, shJoin, shQuote } from './quote.js';
+import { InvalidEnvNameError, buildRemoteCommand, exportEnv, killGroupOnTerm, shJoin, shQuote } from './quote.js';
+
+/** Running, not gone and not a zombie (orphans may stay unreaped here, so `kill -0` is not enough). */
+function alive(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
 
 /** Runs a string through a real /bin/sh the way sshd does (`sh -c <string>`). */
 function sh(script: string): string {
@@ -54,13 +64,33 @@ describe('exportEnv / buildRemoteCommand', () => {
     expect(exportEnv({})).toBe('');
   });
 
-  it('wraps in sudo only for non-root users, with the exports inside', () => {
+  it('wraps in sudo only for non-root users, keeping env, stdin and exit status', () => {
     expect(buildRemoteCommand('id -u', { sudo: true, username: 'root' })).toBe('id -u');
-    const cmd = buildRemoteCommand("echo 'hi'", { sudo: true, username: 'deploy', env: { A: "x'y" } });
+    const cmd = buildRemoteCommand(`read line; printf '%s|%s' "$A" "$line"; exit 7`, {
+      sudo: true,
+      username: 'deploy',
+      env: { A: "x'y $z" },
+    });
     expect(cmd.startsWith('sudo -n sh -c ')).toBe(true);
-    // Unwrap one level the way the remote shell would, and run the inner script.
-    const inner = sh(`printf '%s' ${cmd.slice('sudo -n sh -c '.length)}`);
-    expect(inner).toBe(`export A='x'\\''y'\necho 'hi'`);
-    expect(sh(`${inner}; printf '%s' "$A"`)).toBe("hi\nx'y");
+    // Run it here, through the real sudo (the tests run as root).
+    const r = spawnSync('/bin/sh', ['-c', cmd], { input: 'from stdin\n', encoding: 'utf8' });
+    expect(r.stdout).toBe("x'y $z|from stdin");
+    expect(r.status).toBe(7);
+  });
+
+  it('ends the whole process group of a wrapped script on SIGTERM', async () => {
+    const script = killGroupOnTerm('sleep 30 & echo $!; wait');
+    // Its own session, as sshd gives each command: `kill 0` must not reach the test runner.
+    const child = spawn('/bin/sh', ['-c', script], { stdio: ['ignore', 'pipe', 'inherit'], detached: true });
+    const bgPid = await new Promise<number>((resolve) => child.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+    await new Promise((r) => setTimeout(r, 200));
+    try {
+      expect(alive(bgPid)).toBe(false);
+    } finally {
+      if (alive(bgPid)) process.kill(bgPid, 'SIGKILL');
+    }
   });
 });

@@ -53,6 +53,23 @@ export interface RemoteCommandOptions {
 }
 
 /**
+ * Wraps a script so that SIGTERM to the shell ends the script's whole process
+ * group. Needed under sudo: sshd signals the session (killpg), sudo relays
+ * the signal to its command's shell only, and a shell defers traps while it
+ * waits for a foreground command. So the script runs as a background job,
+ * whose stdin is the original one (fd 3: an asynchronous list would otherwise
+ * read /dev/null), and the shell waits for it, which a trap can interrupt.
+ * The job's exit status is the wrapper's.
+ */
+export function killGroupOnTerm(script: string): string {
+  return `exec 3<&0
+trap 'trap - TERM; kill -TERM 0' TERM
+{ ${script}
+} <&3 3<&- &
+wait $!`;
+}
+
+/**
  * The string sent in the SSH `exec` request. Environment variables are
  * exported in the command itself because sshd normally refuses `env`
  * requests (no AcceptEnv). With sudo, the exports go inside the elevated
@@ -61,6 +78,6 @@ export interface RemoteCommandOptions {
 export function buildRemoteCommand(command: string, opts: RemoteCommandOptions): string {
   const exports = opts.env ? exportEnv(opts.env) : '';
   const inner = exports ? `${exports}\n${command}` : command;
-  if (opts.sudo && opts.username !== 'root') return `sudo -n sh -c ${shQuote(inner)}`;
+  if (opts.sudo && opts.username !== 'root') return `sudo -n sh -c ${shQuote(killGroupOnTerm(inner))}`;
   return inner;
 }
