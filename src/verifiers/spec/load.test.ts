@@ -81,7 +81,7 @@ describe('loading gossfiles', () => {
     expect(await problems('file:\n  {{ .Vars.missing }}: {exists: true}\n')).toMatchObject([{ line: 2, message: expect.stringContaining('missing is not defined') }]);
   });
 
-  test('gossfile includes, relative paths and globs, later definitions override', async () => {
+  test('gossfile includes, relative paths and globs, each file keeps its own resources', async () => {
     await writeFile(path.join(dir, 'main.yml'), 'gossfile:\n  parts/*.yml: {}\n  skipped.yml: {skip: true}\nfile:\n  /etc/passwd: {exists: true}\n');
     await import('node:fs/promises').then((fs) => fs.mkdir(path.join(dir, 'parts'), { recursive: true }));
     await writeFile(path.join(dir, 'parts', 'a.yml'), 'user:\n  root: {exists: true}\n');

@@ -25,7 +25,11 @@ interface Ctx {
   problems: ConfigProblem[];
   seen: Set<string>;
   vars: Record<string, unknown>;
-  /** Resources by `type\0key`: a later definition replaces an earlier one, as goss merges. */
+  /**
+   * Resources by `file\0type\0key`. Within a file YAML forbids duplicate keys;
+   * across files both definitions are kept (goss would let the later one replace
+   * the earlier, so a profile could silently drop a suite's check).
+   */
   out: Map<string, ResourceSpec>;
 }
 
@@ -104,7 +108,7 @@ async function parseInto(raw: string, file: string, ctx: Ctx): Promise<void> {
       if (type === 'gossfile') await include(key, attrs, file, pos, ctx);
       else {
         const r = buildResource(type, key, attrs, pos, at, ctx);
-        if (r) ctx.out.set(`${type}\0${key}`, r);
+        if (r) ctx.out.set(`${file}\0${type}\0${key}`, r);
       }
     }
   }
