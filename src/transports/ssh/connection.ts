@@ -96,7 +96,14 @@ export class SshConnection implements Connection {
           // fast command's output, exit status and close can arrive in the same
           // read as the channel confirmation, and ssh2 emits 'exit' only once.
           this.client.exec(remote, (err, channel) => {
-            if (err) return reject(err);
+            if (err) {
+              return reject(
+                new ConnectionLostError(`could not start ${JSON.stringify(command)} on ${this.where}: ${err.message}`, {
+                  cause: err,
+                  hint: 'the server refused a new session (sshd MaxSessions?) or the connection is going away',
+                }),
+              );
+            }
             runChannel(channel, opts, start, failLost).then(resolve, reject);
           });
         }),

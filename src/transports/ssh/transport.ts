@@ -18,8 +18,13 @@ export type SshTransportConfig = Partial<SshTransportOptions> & { projectDir?: s
 /**
  * The `ssh` transport (ssh2, no OpenSSH client needed). `connect` waits for
  * the machine with backoff, pins its host key, and returns one reusable
- * Connection. The transport block's options apply on top of the driver's
- * target (applyTransportOverrides, idempotent, so callers may apply it too).
+ * Connection.
+ *
+ * Pass `connect` the driver's target as is: the transport block's options are
+ * applied on top of it here (applyTransportOverrides), as Kitchen does. That
+ * is idempotent for absolute paths; a relative `ssh_key` is resolved against
+ * `projectDir`, else the current directory, so a caller that resolves paths
+ * itself should hand over absolute ones.
  */
 export class SshTransport implements Transport {
   readonly name = 'ssh';
