@@ -157,6 +157,33 @@ describe('ansible_playbook against a real sshd', () => {
     expect((plain as AnsibleMissingError).hint).toContain('apt-get install ansible');
   });
 
+  it('stops ansible-playbook and its workers when cancelled', async () => {
+    await writeFile(path.join(proj, 'slow.yml'), `- hosts: all\n  gather_facts: false\n  tasks:\n    - name: Take long\n      ansible.builtin.shell: echo $$ > ${out}/slow.pid; exec sleep 60\n`);
+    const ac = new AbortController();
+    const log = recordingLogger();
+    const opts = ansibleProvisionerSchema.parse({ name: 'ansible_playbook', playbook: 'slow.yml' });
+    const started = Date.now();
+    const p = new AnsibleProvisioner(opts).provision({ ...ctx(log), signal: ac.signal }).catch((e: unknown) => e);
+    // cancel once the task is running on the machine
+    while (!log.output_().includes('TASK [Take long]') && Date.now() - started < 20_000) await new Promise((r) => setTimeout(r, 100));
+    ac.abort();
+    const err = await p;
+    expect((err as Error).name).toBe('CancelledError');
+    expect(Date.now() - started).toBeLessThan(20_000);
+    const { execFileSync } = await import('node:child_process');
+    const ps = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' });
+    expect(ps).not.toContain('slow.yml');
+    // The remote command is on "the machine" (this one): end it by its PID, as a destroyed VM would.
+    const pid = Number((await readFile(path.join(out, 'slow.pid'), 'utf8').catch(() => '')).trim());
+    if (pid > 0) {
+      try {
+        process.kill(pid, 'SIGTERM');
+      } catch {
+        /* already gone */
+      }
+    }
+  });
+
   it('refuses Galaxy roles in requirements_path, saying the network is needed', async () => {
     await writeFile(path.join(proj, 'requirements.yml'), '- src: geerlingguy.nginx\n  version: 3.1.0\n');
     const err = await run({ playbook: 'create.yml', requirements_path: 'requirements.yml' }).catch((e: unknown) => e);

@@ -155,10 +155,12 @@ describe('file provisioner over ssh', () => {
 describe('shell verifier over ssh', () => {
   it('turns exit codes into pass/fail results and a timeout into an error result', async () => {
     await writeFile(path.join(proj, 'check.sh'), '#!/bin/sh\ntest "$(id -u)" = 0 && echo root-ok\n');
+    const pidFile = path.join(proj, 'slow.pid');
+    const slow = `echo $$ > ${pidFile}; exec sleep 5`;
     const opts = shellVerifierSchema.parse({
       name: 'shell',
       command: 'true',
-      commands: ['echo some-output; exit 4', 'sleep 5'],
+      commands: ['echo some-output; exit 4', slow],
       script: 'check.sh',
       timeout: 1,
       root_path: `${proj}/remote`,
@@ -169,8 +171,15 @@ describe('shell verifier over ssh', () => {
     expect(by['true']).toMatchObject({ status: 'pass', resourceType: 'command', expected: 'exit 0', found: 'exit 0' });
     expect(by['echo some-output; exit 4']).toMatchObject({ status: 'fail', found: 'exit 4' });
     expect(by['echo some-output; exit 4']!.message).toContain('some-output');
-    expect(by['sleep 5']).toMatchObject({ status: 'error' });
-    expect(by['sleep 5']!.message).toContain('timed out');
+    expect(by[slow]).toMatchObject({ status: 'error' });
+    expect(by[slow]!.message).toContain('timed out');
+    // SSH may not reach a command behind sudo with its signal: end it by its PID.
+    const pid = Number((await readFile(pidFile, 'utf8')).trim());
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      /* already gone */
+    }
     expect(by['check.sh']).toMatchObject({ status: 'pass' });
     expect(log.output_()).toContain('root-ok');
   });
