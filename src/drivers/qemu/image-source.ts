@@ -6,6 +6,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CancelledError } from '../../core/errors.js';
+import { defaultCacheDir, resolveBaseImage } from './base/index.js';
 import { QemuImageError } from './errors.js';
 import { sha256File } from './qemu-img.js';
 import { getImage, imagePath, isImageId } from './store.js';
@@ -25,25 +26,10 @@ export interface ResolvedImage {
   hallmarkGuest: boolean;
 }
 
-/** The base image module's contract (src/drivers/qemu/base/index.ts). */
-interface BaseModule {
-  resolveBaseImage(nameOrPath: string, cacheDir?: string): Promise<{ path: string; info: BaseInfo }> | { path: string; info: BaseInfo };
-  defaultCacheDir(): string;
-}
 interface BaseInfo {
   name?: string;
   variant?: string;
   sha256?: string;
-}
-
-// Loaded lazily: building base images pulls in code the driver rarely needs.
-const BASE_MODULE = './base/index.js';
-async function baseModule(): Promise<BaseModule> {
-  return (await import(BASE_MODULE)) as BaseModule;
-}
-
-export function fallbackCacheDir(): string {
-  return path.join(process.env.XDG_CACHE_HOME || path.join(homedir(), '.cache'), 'hallmark', 'base');
 }
 
 function isCloudInitVariant(info: BaseInfo): boolean {
@@ -66,7 +52,7 @@ export async function resolveImage(
         hint: 'add image_checksum: <sha256 of the file> so the download can be verified',
       });
     }
-    const cacheDir = opts.cacheDir ?? (await baseModule().then((m) => m.defaultCacheDir()).catch(() => fallbackCacheDir()));
+    const cacheDir = opts.cacheDir ?? defaultCacheDir();
     const file = await fetchVerified(image, opts.checksum, path.join(cacheDir, 'downloads'), opts.signal);
     return { path: file, name: image, kind: 'url', sha256: normalizeChecksum(opts.checksum), hallmarkGuest: false };
   }
@@ -93,15 +79,9 @@ export async function resolveImage(
     return { path: file, name: image, kind: 'file', hallmarkGuest: !!sidecar?.distro && !isCloudInitVariant(sidecar) };
   }
 
-  let mod: BaseModule;
   try {
-    mod = await baseModule();
-  } catch (err) {
-    throw new QemuImageError(`driver.image: cannot resolve base image "${image}": the base image module is not available`, { cause: err });
-  }
-  try {
-    const r = await mod.resolveBaseImage(image, opts.cacheDir);
-    return { path: path.resolve(r.path), name: image, kind: 'base', sha256: r.info.sha256, hallmarkGuest: !isCloudInitVariant(r.info) };
+    const r = await resolveBaseImage(image, opts.cacheDir);
+    return { path: path.resolve(r.path), name: image, kind: 'base', sha256: r.info?.sha256, hallmarkGuest: !!r.info && !isCloudInitVariant(r.info) };
   } catch (err) {
     if (err instanceof QemuImageError) throw err;
     const msg = err instanceof Error ? err.message : String(err);
