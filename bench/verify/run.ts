@@ -1,0 +1,110 @@
+/**
+ * Benchmark: 200 checks against one target, three ways, printed as numbers:
+ *   hallmark spec (one generated script, one round trip),
+ *   testinfra over SSH (Debian's python3-testinfra, pytest),
+ *   serverspec over SSH (Debian's ruby-serverspec, rspec).
+ * Also the raw run time of the generated script on the target and one SSH
+ * round trip. All tools share one SSH master connection style (ControlPersist
+ * for testinfra and hallmark; net-ssh keeps one session for serverspec).
+ *
+ * Target: `--host H --port P --user U --key K` (e.g. a VM), or by default a
+ * real sshd started on 127.0.0.1 (test/helpers/sshd.ts) and stopped at the end.
+ * Build and run:  npx tsc -p tsconfig.json --outDir /tmp/hm-build; node /tmp/hm-build/bench/verify/run.js
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+import { parseSpecText } from '../../src/verifiers/spec/load.js';
+import { runSpecChecks } from '../../src/verifiers/spec/run.js';
+import { summarize } from '../../src/verifiers/verifier.js';
+import { startSshd, type Sshd } from '../../test/helpers/sshd.js';
+import { gatherChecks, toGossfile, toServerspec, toTestinfra } from './checks.js';
+import { SshCliConnection, type SshCliTarget } from './ssh-cli-connection.js';
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
+  const t = performance.now();
+  const value = await fn();
+  return { ms: performance.now() - t, value };
+}
+
+async function main(): Promise<void> {
+  let sshd: Sshd | undefined;
+  const work = await mkdtemp(path.join(os.tmpdir(), 'hm-bench-verify-'));
+  let conn: SshCliConnection | undefined;
+  try {
+    let target: SshCliTarget;
+    if (arg('host')) {
+      target = { host: arg('host')!, port: Number(arg('port') ?? 22), username: arg('user') ?? 'root', privateKeyPath: arg('key')! };
+    } else {
+      sshd = await startSshd();
+      target = { host: sshd.host, port: sshd.port, username: sshd.rootUsername, privateKeyPath: sshd.privateKeyPath };
+    }
+    conn = new SshCliConnection(target);
+    await conn.exec('true'); // open the master connection: every tool below starts warm
+    const checks = await gatherChecks(conn, target.port);
+    const n = checks.length;
+    const goss = toGossfile(checks);
+    await writeFile(path.join(work, 'goss.yml'), goss);
+    await writeFile(path.join(work, 'test_bench.py'), toTestinfra(checks));
+    await writeFile(path.join(work, 'bench_spec.rb'), toServerspec(checks));
+    await writeFile(
+      path.join(work, 'ssh_config'),
+      `Host bench\n  HostName ${target.host}\n  Port ${target.port}\n  User ${target.username}\n  IdentityFile ${target.privateKeyPath}\n  StrictHostKeyChecking no\n  UserKnownHostsFile /dev/null\n  LogLevel ERROR\n`,
+    );
+
+    const specs = await parseSpecText(goss, path.join(work, 'goss.yml'));
+    const rt = await timed(() => conn!.exec('true'));
+    const hm = await timed(() => runSpecChecks(conn!, specs, { sudo: false }));
+    const hmSum = summarize(hm.value.results);
+    const raw = await timed(() => conn!.exec(`T=$(mktemp); cat >"$T"; s=$(date +%s%N); sh "$T" >/dev/null 2>&1; e=$(date +%s%N); rm -f "$T"; echo $(( (e - s) / 1000000 ))`, { stdin: hm.value.script }));
+
+    const ti = await timed(() =>
+      execa('/usr/bin/python3', ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', `--hosts=ssh://bench`, `--ssh-config=${path.join(work, 'ssh_config')}`, path.join(work, 'test_bench.py')], {
+        reject: false,
+        cwd: work,
+      }),
+    );
+    const tiPassed = Number(/(\d+) passed/.exec(ti.value.stdout)?.[1] ?? 0);
+    const ss = await timed(() =>
+      execa('rspec', ['--format', 'progress', path.join(work, 'bench_spec.rb')], {
+        reject: false,
+        cwd: work,
+        env: { HM_HOST: target.host, HM_PORT: String(target.port), HM_USER: target.username, HM_KEY: target.privateKeyPath },
+      }),
+    );
+    const ssPassed = (() => {
+      const m = /(\d+) examples?, (\d+) failures?/.exec(ss.value.stdout);
+      return m ? Number(m[1]) - Number(m[2]) : 0;
+    })();
+
+    const fmt = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+    const lines = [
+      `verify benchmark: ${n} checks against ${target.username}@${target.host}:${target.port}`,
+      `  one SSH round trip (true)        ${fmt(rt.ms)}`,
+      `  generated script, on the target  ${raw.value.stdout.trim()} ms  (${hm.value.script.length} bytes)`,
+      `  hallmark spec (one round trip)   ${fmt(hm.ms)}   pass ${hmSum.passed}/${n}`,
+      `  testinfra over SSH               ${fmt(ti.ms)}   pass ${tiPassed}/${n}   ${(ti.ms / hm.ms).toFixed(1)}x hallmark`,
+      `  serverspec over SSH              ${fmt(ss.ms)}   pass ${ssPassed}/${n}   ${(ss.ms / hm.ms).toFixed(1)}x hallmark`,
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
+    const bad = hm.value.results.filter((r) => r.status !== 'pass');
+    if (bad.length) process.stdout.write(`hallmark non-passing: ${bad.slice(0, 5).map((r) => `${r.id} ${r.status} ${r.message}`).join('; ')}\n`);
+    if (tiPassed !== n) process.stdout.write(`testinfra output tail:\n${ti.value.stdout.split('\n').slice(-15).join('\n')}\n${ti.value.stderr.slice(-1500)}\n`);
+    if (ssPassed !== n) process.stdout.write(`serverspec output tail:\n${ss.value.stdout.split('\n').slice(-15).join('\n')}\n${ss.value.stderr.slice(-1500)}\n`);
+  } finally {
+    await conn?.close();
+    await sshd?.stop();
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exitCode = 1;
+});
