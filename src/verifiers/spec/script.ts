@@ -10,11 +10,14 @@
  *   @@E                             then this end line
  *   @@B <id> <uptime> / @@D <id> <uptime>   start and end of a probe (centisecond clock)
  *   @@DONE                          the script ran to its end
+ * An empty temporary file is sent without running base64 (a fork saved per
+ * empty stderr); /proc files report size 0 and are always encoded.
  * Every probed command gets stdin from /dev/null: the script itself arrives on
  * stdin (`sh -s`), and a command reading stdin would otherwise eat it.
  * Runs under dash, busybox sh and bash; needs only a shell and coreutils, plus
  * the tool a resource needs (detected here, on the target).
  */
+import { shq } from './shell.js';
 import type { ResourceDef, ResourceSpec } from './types.js';
 
 export const PRELUDE = String.raw`umask 077
@@ -26,7 +29,8 @@ trap 'rm -rf "$HM_T"' EXIT
 trap 'exit 130' INT TERM HUP
 hm_has() { command -v "$1" >/dev/null 2>&1; }
 if hm_has base64; then HM_ENC=b64; else HM_ENC=hex; fi
-hm_file() { printf '@@F %s %s %s\n' "$1" "$2" "$HM_ENC"; if [ "$HM_ENC" = b64 ]; then base64 <"$3"; else od -An -v -tx1 <"$3"; fi; printf '@@E\n'; }
+hm_enc() { if [ "$HM_ENC" = b64 ]; then base64 <"$1"; else od -An -v -tx1 <"$1"; fi; }
+hm_file() { printf '@@F %s %s %s\n' "$1" "$2" "$HM_ENC"; case "$3" in "$HM_T"/*) if [ -s "$3" ]; then hm_enc "$3"; fi ;; *) hm_enc "$3" ;; esac; printf '@@E\n'; }
 hm_str() { printf '%s' "$3" >"$HM_T/s"; hm_file "$1" "$2" "$HM_T/s"; }
 hm_val() { printf '@@V %s %s %s\n' "$1" "$2" "$3"; }
 hm_now() { HM_NOW=0; if [ -r /proc/uptime ]; then read -r HM_NOW _r </proc/uptime; fi; }
@@ -56,6 +60,8 @@ export const FACTS: Record<string, string> = {
   net: String.raw`for _f in tcp tcp6 udp udp6; do if [ -r /proc/net/$_f ]; then hm_file _ net.$_f /proc/net/$_f; fi; done`,
   procs: String.raw`if [ -d /proc/1 ]; then for _f in /proc/[0-9]*/comm; do read -r _c <"$_f" && printf '%s\n' "$_c"; done >"$HM_T/p" 2>/dev/null; hm_file _ procs "$HM_T/p"; elif hm_has ps; then ps -e -o comm= >"$HM_T/p" 2>/dev/null && hm_file _ procs "$HM_T/p"; fi`,
   mounts: String.raw`if [ -r /proc/mounts ]; then hm_file _ mounts /proc/mounts; fi`,
+  // One query of the whole package database is far cheaper than one per package (dpkg-query: ~10 ms each).
+  pkgs: `case "$HM_PKG" in dpkg) hm_cap _ pkgs ${shq("dpkg-query -W -f='${Package}\\t${Status}\\t${Version}\\n'")} ;; rpm) hm_cap _ pkgs ${shq("rpm -qa --qf '%{NAME}\\t%{VERSION}\\n'")} ;; esac`,
 };
 
 export interface BuiltScript {

@@ -11,13 +11,13 @@ export const packageDef: ResourceDef = {
   type: 'package',
   attrs: { installed: 'value', versions: 'value' },
   options: ['name'],
+  facts: ['pkgs'],
   probe(r) {
     const n = shq(target(r, 'name'));
     const q = (code: string) => `hm_cap ${r.probeId} q ${shq(code)}`;
     return [
       `case "$HM_PKG" in`,
-      `dpkg) ${q(`dpkg-query -W -f='\${Status}\\t\${Version}\\n' ${n}`)} ;;`,
-      `rpm) ${q(`rpm -q --qf '%{VERSION}\\n' ${n}`)} ;;`,
+      // dpkg and rpm: answered from the package list gathered once (FACTS.pkgs).
       `apk) ${q(`apk info -e -v ${n}`)} ;;`,
       `pacman) ${q(`pacman -Q ${n}`)} ;;`,
       `esac`,
@@ -26,10 +26,18 @@ export const packageDef: ResourceDef = {
   observe(r, data) {
     const pm = data.facts.get('pkg');
     const name = target(r, 'name');
-    const code = rc(data, 'q');
+    let code = rc(data, 'q');
+    let text = out(data, 'q');
+    if (pm === 'dpkg' || pm === 'rpm') {
+      const all = data.facts.get('pkgs.rc');
+      if (all !== '0') return every(r, { error: `listing packages with ${pm} failed (exit ${all ?? 'none'}): ${(data.facts.get('pkgs.err') ?? '').trim()}` });
+      const mine = (data.facts.get('pkgs.out') ?? '').split('\n').filter((l) => l.split('\t')[0] === name);
+      text = mine.map((l) => l.split('\t').slice(1).join('\t')).join('\n');
+      code = pm === 'rpm' && mine.length === 0 ? 1 : 0;
+    }
     if (pm === 'none' || pm === undefined) return every(r, { error: 'no package manager (dpkg, rpm, apk, pacman) found on the target' });
     if (code === undefined) return every(r, { error: `${pm} query did not report back` });
-    const lines = out(data, 'q').split('\n').filter((l) => l.trim() !== '');
+    const lines = text.split('\n').filter((l) => l.trim() !== '');
     let versions: string[] = [];
     if (pm === 'dpkg') {
       versions = lines.filter((l) => /\binstalled\t/.test(l) && l.startsWith('install ')).map((l) => l.split('\t')[1]!.trim());
@@ -39,7 +47,7 @@ export const packageDef: ResourceDef = {
       else versions = lines.map((l) => l.trim().split(/\s+/)[1] ?? '');
     }
     const installed = versions.length > 0;
-    if (!installed && code !== 0 && code !== 1 && !(pm === 'dpkg' && /no packages found/i.test(err(data, 'q')))) {
+    if (!installed && code !== 0 && code !== 1) {
       return every(r, { error: `${pm} failed (exit ${code}): ${err(data, 'q')}` });
     }
     const base = { installed: { value: installed } };
