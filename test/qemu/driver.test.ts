@@ -252,6 +252,19 @@ describe('qemu driver on a real VM', () => {
   }, 120_000);
 });
 
+describe('qemu failing to start', () => {
+  it('is reported with qemu\'s own stderr, and destroy cleans up after it', async () => {
+    const disk = path.join(root, 'tiny.qcow2');
+    await execa('qemu-img', ['create', '-q', '-f', 'qcow2', disk, '16M']);
+    const ctx = ctxFor('bad-args', await Journal.open(stateDir, 'bad-args'));
+    const driver = new QemuDriver(qemuDriverSchema.parse({ name: 'qemu', image: disk, accel: 'tcg', qemu_args: ['-no-such-option'] }));
+    await expect(driver.create(ctx)).rejects.toThrow(/qemu failed to start[\s\S]*-no-such-option/);
+    const instanceDir = String(ctx.journal.state.driver.instanceDir);
+    await driver.destroy(ctx);
+    await expect(stat(instanceDir)).rejects.toThrow();
+  }, 60_000);
+});
+
 describe('crash safety', () => {
   it('destroy from a fresh journal stops a VM whose creator was killed with SIGKILL mid-boot', async () => {
     // The creator runs in its own node process (bundled with rolldown), so it can really be SIGKILLed.
