@@ -1,7 +1,7 @@
-import { copyFile, mkdir, mkdtemp, readdir, rename, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { throwIfAborted } from '../../../core/abort.js';
-import { HallmarkError, toHallmarkError } from '../../../core/errors.js';
+import { HallmarkError, lastLines, toHallmarkError } from '../../../core/errors.js';
 import type { Logger } from '../../../core/events.js';
 import { readBaseImageInfo, sha256File } from './cache.js';
 import { acquireBuildLock } from './lock.js';
@@ -95,12 +95,17 @@ export async function buildBaseImage(opts: BuildBaseImageOptions): Promise<BaseI
         'debootstrap',
         ['--variant=minbase', `--include=${packages.join(',')}`, '--components=main', `--cache-dir=${debs}`, suite, root, mirror],
         { signal, log, stream: true, what: 'debootstrap' },
-      );
+      ).catch(async (err: unknown) => {
+        // The tree (and its log) is removed by the cleanup; keep the log's tail for the user.
+        const detail = await readFile(join(root, 'debootstrap/debootstrap.log'), 'utf8').catch(() => '');
+        if (detail) log.error(`debootstrap.log (last lines):\n${lastLines(detail, 40)}`);
+        throw err;
+      });
       log.info(`debootstrap took ${Math.round((Date.now() - t0) / 1000)}s`);
 
       phase('configuring the guest');
       await mountChrootFilesystems(root, disk, signal, log);
-      await configureGuest({ root, disk: loop, suite, mirror, cloudInit, signal, log });
+      await configureGuest({ root, disk: loop, part, suite, mirror, cloudInit, signal, log });
       const kernel = (await readdir(join(root, 'boot'))).filter((n) => n.startsWith('vmlinuz-')).sort().pop();
       if (kernel) await copyFile(join(root, 'boot', kernel), join(work, 'vmlinuz'));
       // Discard freed blocks so the raw file (and so the qcow2) only holds live data.

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, readdir, rm, symlink, unlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { HallmarkError } from '../../../core/errors.js';
 import type { Logger } from '../../../core/events.js';
@@ -10,6 +10,8 @@ export interface ConfigureOptions {
   root: string;
   /** The whole-disk loop device grub is installed to. */
   disk: string;
+  /** The root partition's loop device. */
+  part: string;
   suite: string;
   mirror: string;
   cloudInit: boolean;
@@ -57,18 +59,21 @@ export async function configureGuest(o: ConfigureOptions): Promise<void> {
     await inChroot(o, ['passwd', '--lock', GUEST_USER]);
   }
 
-  const units = ['systemd-networkd.service', 'systemd-resolved.service', 'serial-getty@ttyS0.service'];
+  const units = ['systemd-networkd.service', 'serial-getty@ttyS0.service'];
   await inChroot(o, ['systemctl', 'enable', ...units]);
   await inChroot(o, ['systemctl', o.cloudInit ? 'disable' : 'enable', 'hallmark-guest.service']);
 
-  // Resolution through resolved, which learns the DNS server from DHCP.
+  // QEMU user networking's DNS forwarder. systemd-resolved (which would learn it
+  // from DHCP) fails to configure inside debootstrap, and these images only run
+  // under QEMU user networking; a provisioner may install resolved later.
   await rm(join(root, 'etc/resolv.conf'), { force: true });
-  await symlink('../run/systemd/resolve/stub-resolv.conf', join(root, 'etc/resolv.conf'));
+  await writeFile(join(root, 'etc/resolv.conf'), 'nameserver 10.0.2.3\n');
 
   log.info('installing grub (BIOS, serial console)');
   await inChroot(o, ['debconf-set-selections'], { input: 'grub-pc grub-pc/install_devices multiselect /dev/vda\n' });
   await inChroot(o, ['grub-install', '--target=i386-pc', '--modules=part_msdos ext2', o.disk], { stream: true });
   await inChroot(o, ['update-grub'], { stream: true });
+  await pinRootByUuid(o);
 
   const kernels = (await readdir(join(root, 'boot'))).filter((n) => n.startsWith('vmlinuz-'));
   if (kernels.length === 0) throw new HallmarkError('no kernel was installed in the image', { hint: 'check the debootstrap output' });
@@ -91,4 +96,27 @@ export async function configureGuest(o: ConfigureOptions): Promise<void> {
   await rm(join(root, 'var/lib/apt/lists'), { recursive: true, force: true });
   await mkdir(join(root, 'var/lib/apt/lists/partial'), { recursive: true });
   await rm(join(root, 'var/cache/debconf/templates.dat-old'), { force: true });
+}
+
+/**
+ * update-grub names the kernel's root by UUID only when /dev/disk/by-uuid
+ * exists, which needs udev; in a container it writes `root=/dev/loopNp1`,
+ * a device the VM never has. Rewrite it to the filesystem UUID (later
+ * update-grub runs inside the VM, where udev exists, keep using UUIDs).
+ */
+async function pinRootByUuid(o: ConfigureOptions): Promise<void> {
+  const cfgPath = join(o.root, 'boot/grub/grub.cfg');
+  const uuid = (await run('blkid', ['-s', 'UUID', '-o', 'value', o.part], { signal: o.signal, what: 'blkid' })).trim();
+  if (!uuid) throw new HallmarkError(`the root filesystem on ${o.part} has no UUID`);
+  const cfg = await readFile(cfgPath, 'utf8');
+  const fixed = cfg.split(`root=${o.part} `).join(`root=UUID=${uuid} `);
+  if (/root=\/dev\/loop/.test(fixed) || !fixed.includes(`root=UUID=${uuid}`)) {
+    throw new HallmarkError('grub.cfg does not name the root filesystem by UUID', {
+      hint: `check ${cfgPath} in a kept build tree`,
+    });
+  }
+  if (fixed !== cfg) {
+    o.log.debug(`grub.cfg: root=${o.part} -> root=UUID=${uuid}`);
+    await writeFile(cfgPath, fixed);
+  }
 }

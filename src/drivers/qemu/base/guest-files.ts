@@ -112,7 +112,7 @@ export function guestFiles(o: GuestOptions): GuestFile[] {
     {
       // An empty machine-id makes the first boot apply presets; keep the unit's state as built.
       path: '/etc/systemd/system-preset/80-hallmark.preset',
-      content: `${o.cloudInit ? 'disable' : 'enable'} hallmark-guest.service\nenable systemd-networkd.service\nenable systemd-resolved.service\n`,
+      content: `${o.cloudInit ? 'disable' : 'enable'} hallmark-guest.service\nenable systemd-networkd.service\n`,
       mode: 0o644,
     },
   ];

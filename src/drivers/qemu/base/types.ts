@@ -35,14 +35,14 @@ export function baseImageName(distro: Distro, cloudInit: boolean): string {
 
 /**
  * Packages on top of minbase. The guest contract needs: a kernel and grub for
- * a BIOS boot, systemd with networkd (DHCP on every en and eth interface) and
- * resolved, udev (for /dev/disk/by-label), sshd, sudo, python3 (Ansible),
+ * a BIOS boot, systemd with networkd (DHCP on every en and eth interface),
+ * udev (for /dev/disk/by-label), sshd, sudo, python3 (Ansible),
  * ca-certificates, iproute2; e2fsprogs for fsck; util-linux (fstrim) is
  * already in minbase.
  */
 export function packagesFor(distro: Distro, cloudInit: boolean): string[] {
   const pkgs = [
-    'linux-image-amd64', 'grub-pc', 'systemd-sysv', 'udev', 'kmod', 'systemd-resolved',
+    'linux-image-amd64', 'grub-pc', 'systemd-sysv', 'udev', 'kmod',
     'openssh-server', 'sudo', 'python3', 'ca-certificates', 'iproute2', 'e2fsprogs',
     'curl', 'less', 'procps',
   ];
