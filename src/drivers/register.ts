@@ -2,6 +2,7 @@
 import { registerPlugin } from '../plugins.js';
 import { qemuDriverSchema, type QemuDriverOptions } from './qemu/schema.js';
 import { ec2Schema, type Ec2Options } from './ec2/schema.js';
+import { proxyDriverSchema, type ProxyDriverOptions } from './proxy/schema.js';
 
 registerPlugin({
   kind: 'driver',
@@ -17,4 +18,12 @@ registerPlugin({
   description: 'Amazon EC2 instances and AMIs (copy to regions, share with accounts)',
   schema: ec2Schema,
   load: async (o) => new (await import('./ec2/ec2-driver.js')).Ec2Driver(o as Ec2Options),
+});
+
+registerPlugin({
+  kind: 'driver',
+  name: 'proxy',
+  description: 'an existing machine reached over SSH (Test Kitchen\'s proxy): converge and verify only, no images',
+  schema: proxyDriverSchema,
+  load: async (o) => new (await import('./proxy/driver.js')).ProxyDriver(o as ProxyDriverOptions),
 });
