@@ -43,6 +43,41 @@ export class SshConnection implements Connection {
     });
   }
 
+  /**
+   * An interactive login shell on a pty, wired to this process's terminal
+   * (`hallmark login`). Resolves with the shell's exit code.
+   */
+  shell(): Promise<number> {
+    this.assertUsable('open a shell');
+    const stdin = process.stdin;
+    const rows = process.stdout.rows ?? 24;
+    const cols = process.stdout.columns ?? 80;
+    return new Promise<number>((resolve, reject) => {
+      this.client.shell({ term: process.env.TERM ?? 'xterm-256color', rows, cols }, (err, ch) => {
+        if (err) return reject(err);
+        const raw = stdin.isTTY;
+        if (raw) stdin.setRawMode(true);
+        stdin.resume();
+        stdin.pipe(ch);
+        ch.pipe(process.stdout);
+        ch.stderr.pipe(process.stderr);
+        const onResize = () => ch.setWindow(process.stdout.rows ?? rows, process.stdout.columns ?? cols, 0, 0);
+        process.stdout.on('resize', onResize);
+        let code = 0;
+        ch.on('exit', (c: number | null) => {
+          code = c ?? 255;
+        });
+        ch.on('close', () => {
+          stdin.unpipe(ch);
+          if (raw) stdin.setRawMode(false);
+          stdin.pause();
+          process.stdout.off('resize', onResize);
+          resolve(code);
+        });
+      });
+    });
+  }
+
   private dropped(err: Error | undefined): void {
     if (this.closing || this.lost) return;
     this.lost = new ConnectionLostError(

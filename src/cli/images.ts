@@ -1,0 +1,115 @@
+import { EventBus } from '../core/events.js';
+import { UsageError, type ExitCode } from '../core/errors.js';
+import { Journal } from '../core/journal.js';
+import { attachRenderer, chooseMode } from './render.js';
+import { installSignalHandlers } from './signals.js';
+import { out, table, type GlobalOptions } from './context.js';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+const mib = (n: number) => `${(n / 1048576).toFixed(0)} MiB`;
+
+/** `hallmark base build NAME`: a bootable Debian qcow2 from Debian's mirror. */
+export async function baseBuild(name: string, o: GlobalOptions & { cloudInit?: boolean; force?: boolean; mirror?: string }): Promise<ExitCode> {
+  const base = await import('../drivers/qemu/base/index.js');
+  if (!base.isDistro(name)) throw new UsageError(`unknown base image "${name}"`, { hint: `available: ${Object.keys(base.DISTROS).join(', ')}` });
+  const events = new EventBus();
+  const stop = attachRenderer(events, chooseMode(o), { verbose: o.verbose });
+  const signals = installSignalHandlers(() => undefined);
+  const t0 = Date.now();
+  events.emit({ type: 'action-start', instance: name, action: 'base build' });
+  try {
+    const info = await base.buildBaseImage({ distro: name, cloudInit: o.cloudInit, force: o.force, mirror: o.mirror, signal: signals.signal, log: events.logger(name) });
+    events.emit({ type: 'action-end', instance: name, action: 'base build', ok: true, durationMs: Date.now() - t0 });
+    stop();
+    out(o.json ? JSON.stringify(info) : `${info.name}: ${base.imagePath(base.defaultCacheDir(), info.name)} sha256 ${info.sha256} (${mib(info.sizeBytes)})`);
+    return 0;
+  } catch (err) {
+    events.emit({ type: 'action-end', instance: name, action: 'base build', ok: false, durationMs: Date.now() - t0, error: (err as Error).message });
+    stop();
+    throw err;
+  } finally {
+    signals.dispose();
+  }
+}
+
+export async function baseList(o: GlobalOptions): Promise<ExitCode> {
+  const base = await import('../drivers/qemu/base/index.js');
+  const all = await base.listBaseImages();
+  if (o.json) out(JSON.stringify(all, null, 2));
+  else if (!all.length) out('no base images; build one with: hallmark base build debian-12');
+  else out(table([['Name', 'Distro', 'Size', 'Created', 'SHA256', 'Path'], ...all.map((b) => [b.info.name, b.info.distro, mib(b.info.sizeBytes), b.info.createdAt, b.info.sha256.slice(0, 16), b.path])]));
+  return 0;
+}
+
+export async function imagesList(o: GlobalOptions): Promise<ExitCode> {
+  const store = await import('../drivers/qemu/store.js');
+  const all = await store.listImages();
+  if (o.json) out(JSON.stringify(all, null, 2));
+  else if (!all.length) out(`no images in ${store.defaultStoreDir()}`);
+  else out(table([['Id', 'Name', 'Instance', 'Size', 'Created', 'Verification'], ...all.map((i) => [i.id, i.name, i.instance, mib(i.sizeBytes), i.createdAt, (i.verification ?? '-').slice(0, 16)])]));
+  return 0;
+}
+
+export async function imagesRm(ids: string[], _o: GlobalOptions): Promise<ExitCode> {
+  const store = await import('../drivers/qemu/store.js');
+  let missing = 0;
+  for (const id of ids) {
+    const img = await store.getImage(id);
+    if (!img || !(await store.removeImage(img.id))) {
+      process.stderr.write(`no image ${id}\n`);
+      missing++;
+    } else out(`removed ${img.id} (${img.name})`);
+  }
+  return missing ? 4 : 0;
+}
+
+/** `hallmark distribute IMAGE_ID --from R --to R1,R2 --accounts A,B`: copy/tag/share an existing AMI. */
+export async function distributeCommand(
+  imageId: string,
+  o: GlobalOptions & { from: string; to?: string; accounts?: string; endpoint?: string; concurrency?: string; keepOnFailure?: boolean },
+): Promise<ExitCode> {
+  const split = (s?: string) => (s ? s.split(',').map((x) => x.trim()).filter(Boolean) : []);
+  const ec2 = await import('../drivers/ec2/index.js');
+  const events = new EventBus();
+  const stop = attachRenderer(events, chooseMode(o), { verbose: o.verbose });
+  const signals = installSignalHandlers(() => undefined);
+  const journal = await Journal.open(path.join(tmpdir(), 'hallmark-distribute'), imageId);
+  const buildId = `distribute-${imageId}`;
+  const log = events.logger(imageId);
+  const driverOptions = o.endpoint ? { endpoint: o.endpoint } : {};
+  try {
+    const r = await ec2.distributeExisting({
+      imageId,
+      from: o.from,
+      to: split(o.to),
+      accounts: split(o.accounts),
+      concurrency: o.concurrency ? Number(o.concurrency) : undefined,
+      buildId,
+      journal,
+      driverOptions,
+      log,
+      signal: signals.signal,
+    });
+    stop();
+    out(o.json ? JSON.stringify(r) : r.copies.map((c) => `${c.region}: ${c.id}`).join('\n') || 'shared; no copies');
+    await journal.update((s) => {
+      s.images = [];
+    });
+    return 0;
+  } catch (err) {
+    // All-or-nothing: remove the copies this command made.
+    if (!o.keepOnFailure && journal.state.images.length) {
+      const driver = new ec2.Ec2Driver(ec2.ec2Schema.parse({ name: 'ec2', region: o.from, ...driverOptions }));
+      for (const img of journal.state.images) {
+        await driver
+          .deleteImage!({ instance: undefined as never, journal, log, signal: AbortSignal.timeout(15 * 60_000), buildId, stateDir: path.dirname(journal.file) }, img)
+          .catch((e: Error) => log.error(`could not remove copy ${img.id} in ${img.region}: ${e.message}`));
+      }
+    }
+    stop();
+    throw err;
+  } finally {
+    signals.dispose();
+  }
+}

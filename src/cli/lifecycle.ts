@@ -1,0 +1,89 @@
+import pc from 'picocolors';
+import { runAction, type Action, type DestroyStrategy } from '../core/actions.js';
+import { EventBus } from '../core/events.js';
+import { HallmarkError, formatProblem, ConfigError, type ExitCode } from '../core/errors.js';
+import { attachLogFiles } from '../core/log-file.js';
+import { attachRenderer, chooseMode } from './render.js';
+import { installSignalHandlers } from './signals.js';
+import { out, selected, table, type GlobalOptions } from './context.js';
+import { summarize } from '../verifiers/verifier.js';
+
+export interface ActionOptions extends GlobalOptions {
+  concurrency?: string;
+  failFast?: boolean;
+  destroy?: DestroyStrategy;
+}
+
+/** Runs a lifecycle action and returns the exit code. */
+export async function lifecycle(action: Action, pattern: string | undefined, o: ActionOptions): Promise<ExitCode> {
+  const { project, entries } = await selected(o, pattern);
+  const events = new EventBus();
+  const mode = chooseMode(o);
+  const stopRender = attachRenderer(events, mode, { verbose: o.verbose });
+  const closeLogs = attachLogFiles(events, project.stateDir);
+  const signals = installSignalHandlers(() => project.stateDir);
+  let result;
+  try {
+    result = await runAction({
+      project,
+      entries,
+      action,
+      events,
+      signal: signals.signal,
+      concurrency: o.concurrency ? Number.parseInt(o.concurrency, 10) : 1,
+      failFast: o.failFast,
+      destroy: o.destroy,
+    });
+  } finally {
+    stopRender();
+    await closeLogs();
+    signals.dispose();
+  }
+  const failed = result.results.filter((r) => !r.ok);
+  if (mode !== 'json') {
+    if (action === 'verify' || action === 'test' || action === 'build') {
+      const rows = [['Instance', 'Passed', 'Failed', 'Errors', 'Skipped', 'Result']];
+      for (const r of result.results) {
+        const rep = r.outcome?.report;
+        const s = rep ? summarize(rep.results) : undefined;
+        rows.push([r.instance, String(s?.passed ?? '-'), String(s?.failed ?? '-'), String(s?.errors ?? '-'), String(s?.skipped ?? '-'), r.ok ? 'ok' : 'FAILED']);
+      }
+      out(table(rows));
+    }
+    for (const r of result.results) {
+      if (action === 'build' && r.ok && r.outcome?.image) {
+        const copies = r.outcome.copies.map((c) => `${c.region ?? ''}:${c.id}`).join(' ');
+        out(`${r.instance}: image ${r.outcome.image.id}${r.outcome.image.region ? ` (${r.outcome.image.region})` : ''}${copies ? ` copies ${copies}` : ''}`);
+      }
+    }
+    for (const f of failed) printError(f.error!, f.instance);
+    if (action === 'build') {
+      if (result.outputs.length) out(`wrote ${result.outputs.join(', ')}`);
+      else if (failed.length) process.stderr.write(pc.red('nothing was published (no env.properties or manifest written)') + '\n');
+    }
+  } else {
+    out(JSON.stringify({ type: 'result', action, buildId: result.buildId, outputs: result.outputs, results: result.results.map((r) => ({ instance: r.instance, ok: r.ok, error: r.error?.message, code: r.error?.code })) }));
+  }
+  if (!failed.length) return 0;
+  const codes = failed.map((f) => f.error?.exitCode ?? 4);
+  if (codes.includes(130)) return 130;
+  if (codes.every((c) => c === 3)) return 3;
+  if (codes.every((c) => c === 2)) return 2;
+  return codes.includes(4) ? 4 : codes[0]!;
+}
+
+export function printError(err: unknown, prefix?: string): void {
+  const p = prefix ? `${prefix}: ` : '';
+  if (err instanceof ConfigError) {
+    process.stderr.write(pc.red(`${p}${err.problems.length} configuration problem(s):`) + '\n');
+    for (const prob of err.problems) process.stderr.write(`  - ${formatProblem(prob)}\n`);
+    return;
+  }
+  if (err instanceof HallmarkError) {
+    process.stderr.write(pc.red(`${p}${err.message}`) + '\n');
+    if (err.hint) process.stderr.write(`  hint: ${err.hint}\n`);
+    for (const c of err.cleanupErrors) process.stderr.write(pc.yellow(`  also, during cleanup: ${(c as Error).message ?? String(c)}`) + '\n');
+    return;
+  }
+  process.stderr.write(pc.red(`${p}internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`) + '\n');
+}

@@ -1,0 +1,122 @@
+import { readFileSync } from 'node:fs';
+import { Command, Option, CommanderError } from 'commander';
+import { toHallmarkError, UsageError, type ExitCode } from '../core/errors.js';
+import { lifecycle, printError, type ActionOptions } from './lifecycle.js';
+import { diagnose, list, validate } from './info.js';
+import { cleanup, execCommand, login } from './machine.js';
+import { baseBuild, baseList, distributeCommand, imagesList, imagesRm } from './images.js';
+import { verifyTargetCommand } from './verify-target.js';
+import type { GlobalOptions } from './context.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+/** Builds the command tree. Each action resolves to an exit code. */
+export function program(exit: (code: number) => void): Command {
+  const p = new Command('hallmark')
+    .description('Build machine images that are proven before anyone can use them')
+    .version(pkg.version, '-V, --version')
+    .option('-c, --config <file>', 'config file (default: hallmark.yml, .kitchen.yml or kitchen.yml)')
+    .option('--json', 'machine-readable output (JSON lines for progress)')
+    .option('-v, --verbose', 'show debug logs and passing checks')
+    .showHelpAfterError()
+    .exitOverride();
+
+  const g = (cmd: Command): GlobalOptions => cmd.optsWithGlobals() as GlobalOptions;
+  const act =
+    <A extends unknown[]>(fn: (...a: A) => Promise<number>) =>
+    async (...a: A) =>
+      exit(await fn(...a));
+
+  p.command('validate [regex]').description('check the configuration; report every problem with file, line and key').action(act((r: string | undefined, _o, cmd: Command) => validate(r, g(cmd))));
+  p.command('list [regex]').alias('ls').description('list instances with their plugins and last action').action(act((r: string | undefined, _o, cmd: Command) => list(r, g(cmd))));
+  p.command('diagnose [regex]').description('show the fully merged configuration per instance (secrets redacted)').action(act((r: string | undefined, _o, cmd: Command) => diagnose(r, g(cmd))));
+
+  const verbs: [string, string][] = [
+    ['create', 'start machines'],
+    ['converge', 'provision machines (creating them when needed)'],
+    ['setup', 'prepare machines for verification'],
+    ['destroy', 'destroy machines'],
+    ['test', 'destroy, create, converge, setup, verify, destroy (per --destroy)'],
+    ['build', 'create, converge, verify, capture, distribute and publish images; nothing is published unless every check passes'],
+  ];
+  for (const [name, description] of verbs) {
+    const c = p
+      .command(`${name} [regex]`)
+      .description(description)
+      .option('--concurrency <n>', 'instances in parallel', '1')
+      .option('--fail-fast', 'stop at the first failing instance');
+    if (name === 'test') c.addOption(new Option('--destroy <when>', 'when to destroy machines').choices(['passing', 'always', 'never']).default('passing'));
+    c.action(act((r: string | undefined, _o, cmd: Command) => lifecycle(name as 'create', r, g(cmd) as ActionOptions)));
+  }
+
+  p.command('verify [regex]')
+    .description('run the checks (creating and converging when needed); or verify any machine with --target')
+    .option('--concurrency <n>', 'instances in parallel', '1')
+    .option('--fail-fast', 'stop at the first failing instance')
+    .option('--target <uri>', 'verify ssh://USER@HOST[:PORT] or "local" without a config file')
+    .option('--key <file>', 'private key for --target')
+    .option('--host-key <fingerprint>', 'expected SSH host key (SHA256:...) for --target')
+    .option('--spec <file...>', 'gossfile(s) for --target')
+    .option('--profile <name...>', 'shipped profile(s) for --target, e.g. baseline')
+    .option('--junit <file>', 'write a JUnit report (--target)')
+    .option('--results <file>', 'write results as JSON (--target)')
+    .action(
+      act((r: string | undefined, _o, cmd: Command) => {
+        const o = g(cmd) as ActionOptions & { target?: string };
+        if (o.target) {
+          if (r) throw new UsageError('give either an instance pattern or --target, not both');
+          return verifyTargetCommand(o as never);
+        }
+        return lifecycle('verify', r, o);
+      }),
+    );
+
+  p.command('login <instance>').description('open an interactive shell on a machine').action(act((n: string, _o, cmd: Command) => login(n, g(cmd))));
+  p.command('exec <instance>')
+    .description('run one command on a machine')
+    .requiredOption('-c, --command <cmd>', 'the command')
+    .action(act((n: string, o: { command: string }, cmd: Command) => execCommand(n, o.command, g(cmd))));
+  p.command('cleanup [regex]').description('remove machines and unpublished images that interrupted or killed runs left behind').action(act((r: string | undefined, _o, cmd: Command) => cleanup(r, g(cmd))));
+
+  p.command('distribute <image-id>')
+    .description('copy an existing AMI to regions and share it with accounts')
+    .requiredOption('--from <region>', 'region of the image')
+    .option('--to <regions>', 'comma-separated regions to copy to')
+    .option('--accounts <ids>', 'comma-separated account ids to share with')
+    .option('--concurrency <n>', 'copies in parallel')
+    .option('--endpoint <url>', 'EC2 endpoint (EC2-compatible services, tests)')
+    .option('--keep-on-failure', 'keep copies that succeeded when another fails')
+    .action(act((id: string, _o, cmd: Command) => distributeCommand(id, g(cmd) as never)));
+
+  const base = p.command('base').description('bootable base images for the qemu driver, built offline from Debian\'s mirror');
+  base
+    .command('build <name>')
+    .description('build a base image (debian-12, debian-13)')
+    .option('--cloud-init', 'a variant that takes its user and key from cloud-init (NoCloud)')
+    .option('--force', 'rebuild even when cached')
+    .option('--mirror <url>', 'Debian mirror')
+    .action(act((n: string, _o, cmd: Command) => baseBuild(n, g(cmd) as never)));
+  base.command('list').description('list cached base images').action(act((_o, cmd: Command) => baseList(g(cmd))));
+
+  const images = p.command('images').description('images in the local image store (qemu)').action(act((_o, cmd: Command) => imagesList(g(cmd))));
+  images.command('rm <id...>').description('remove images from the store').action(act((ids: string[], _o, cmd: Command) => imagesRm(ids, g(cmd))));
+  return p;
+}
+
+export async function main(argv: string[]): Promise<ExitCode | number> {
+  let code: number | undefined;
+  const p = program((c) => {
+    code = c;
+  });
+  try {
+    await p.parseAsync(argv);
+    return code ?? 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version are not errors
+      return err.exitCode === 0 ? 0 : 2;
+    }
+    printError(err);
+    return toHallmarkError(err).exitCode;
+  }
+}

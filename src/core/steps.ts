@@ -1,0 +1,275 @@
+import path from 'node:path';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { renderImageName } from '../config/image-name.js';
+import { loadPlugin } from '../plugins.js';
+import type { Driver } from '../drivers/driver.js';
+import type { Provisioner } from '../provisioners/provisioner.js';
+import type { Transport } from '../transports/transport.js';
+import type { Verifier } from '../verifiers/verifier.js';
+import { summarize } from '../verifiers/verifier.js';
+import { resultsDigest } from '../verifiers/digest.js';
+import { toJUnitXml } from '../verifiers/report/junit.js';
+import { toResultsJson } from '../verifiers/report/json.js';
+import { driverContext, need, type InstanceRun } from './context.js';
+import { ConfigError, HallmarkError, VerificationFailedError } from './errors.js';
+import type { Step } from './runner.js';
+
+/** Provenance tags every image gets, besides the configured ones. */
+export const TAG_BUILD_ID = 'hallmark:build-id';
+export const TAG_INSTANCE = 'hallmark:instance';
+export const TAG_VERIFICATION = 'hallmark:verification';
+
+/** Loads the four plugins of the instance. Cheap; validates each block with its schema. */
+export const loadPluginsStep: Step<InstanceRun> = {
+  name: 'load',
+  async run(run) {
+    const i = run.instance;
+    run.plugins.driver ??= await loadPlugin('driver', i.driver);
+    run.plugins.transport ??= await loadPlugin('transport', withAbsoluteKey(i.transport, i.projectDir));
+    run.plugins.provisioner ??= await loadPlugin('provisioner', i.provisioner);
+    run.plugins.verifier ??= await loadPlugin('verifier', i.verifier);
+    await run.journal.update((s) => {
+      s.driverName = i.driver.name;
+    });
+  },
+};
+
+function withAbsoluteKey(block: InstanceRun['instance']['transport'], projectDir: string) {
+  const b = { ...block };
+  for (const k of ['ssh_key', 'ssh_gateway_key']) {
+    const v = b[k];
+    if (typeof v === 'string' && !path.isAbsolute(v)) b[k] = path.resolve(projectDir, v.replace(/^~(?=\/)/, process.env.HOME ?? '~'));
+  }
+  return b;
+}
+
+const driverOf = (run: InstanceRun): Driver => need(run.plugins.driver, 'driver');
+const transportOf = (run: InstanceRun): Transport => need(run.plugins.transport, 'transport');
+
+/** `prepare`: checks what can be checked before anything is launched (build only). */
+export const prepareStep: Step<InstanceRun> = {
+  name: 'prepare',
+  async run(run, signal) {
+    const driver = driverOf(run);
+    if (!driver.ownsMachine) {
+      throw new ConfigError([
+        {
+          file: run.instance.file,
+          path: `driver.name`,
+          message: `driver "${driver.name}" works on machines it did not make, so it cannot capture images`,
+          hint: 'images need a driver that owns the machine (qemu, ec2); use converge/verify with this driver instead',
+        },
+      ]);
+    }
+    if (!driver.capture) throw new HallmarkError(`driver "${driver.name}" cannot capture images`);
+    run.imageName = renderImageName(run.instance.image.name, {
+      suite: run.instance.suite,
+      platform: run.instance.platform,
+      instance: run.instance.name,
+      build_id: run.buildId,
+      timestamp: timestamp(),
+    });
+    await driver.prepare?.(driverContext(run, signal), { imageName: run.imageName, regions: run.instance.distribute.regions });
+  },
+};
+
+/**
+ * `create`: makes the machine. In a build its cleanup always destroys the
+ * machine; in the lifecycle verbs the machine outlives the command (Kitchen).
+ */
+export function createStep(opts: { destroyAfter: boolean }): Step<InstanceRun> {
+  return {
+    name: 'create',
+    async run(run, signal) {
+      if (run.journal.state.created && run.journal.state.driverName === run.instance.driver.name) {
+        run.log.info('machine already created');
+        return;
+      }
+      await run.journal.update((s) => {
+        s.buildId = run.buildId;
+        s.created = false;
+      });
+      await driverOf(run).create(driverContext(run, signal));
+      await run.journal.update((s) => {
+        s.created = true;
+      });
+    },
+    cleanup: opts.destroyAfter
+      ? async (run, _outcome, signal) => {
+          await closeConnection(run);
+          await destroyMachine(run, signal);
+        }
+      : async (run) => {
+          await closeConnection(run);
+        },
+  };
+}
+
+export async function destroyMachine(run: InstanceRun, signal: AbortSignal): Promise<void> {
+  await driverOf(run).destroy(driverContext(run, signal));
+  await run.journal.resetMachine();
+}
+
+export async function closeConnection(run: InstanceRun): Promise<void> {
+  const c = run.connection;
+  run.connection = undefined;
+  await c?.close().catch(() => {});
+}
+
+/** Opens (or reuses) the connection to the machine. */
+export async function connect(run: InstanceRun, signal: AbortSignal) {
+  if (run.connection) return run.connection;
+  const driver = driverOf(run);
+  run.target = await driver.connectionTarget(driverContext(run, signal));
+  run.connection = await transportOf(run).connect(run.target, { signal, log: run.log });
+  return run.connection;
+}
+
+export const convergeStep: Step<InstanceRun> = {
+  name: 'converge',
+  async run(run, signal) {
+    const connection = await connect(run, signal);
+    await need(run.plugins.provisioner, 'provisioner').provision({
+      instance: run.instance,
+      connection,
+      target: need(run.target, 'target'),
+      log: run.log,
+      signal,
+    });
+    await run.journal.update((s) => {
+      s.converged = true;
+    });
+  },
+};
+
+/** Kitchen's `setup` prepares the verifier; hallmark's verifiers need nothing on the machine, so it checks the connection. */
+export const setupStep: Step<InstanceRun> = {
+  name: 'setup',
+  async run(run, signal) {
+    await connect(run, signal);
+    await run.journal.update((s) => {
+      s.setUp = true;
+    });
+  },
+};
+
+export const verifyStep: Step<InstanceRun> = {
+  name: 'verify',
+  async run(run, signal) {
+    const connection = await connect(run, signal);
+    const verifier: Verifier = need(run.plugins.verifier, 'verifier');
+    const report = await verifier.verify({ instance: run.instance, connection, target: need(run.target, 'target'), log: run.log, signal });
+    run.report = report;
+    for (const r of report.results) {
+      run.events.emit({ type: 'check', instance: run.instance.name, id: r.id, title: r.title, status: r.status, message: r.message });
+    }
+    const dir = path.join(run.stateDir, 'verify', run.instance.name);
+    await mkdir(dir, { recursive: true });
+    await writeFile(path.join(dir, 'junit.xml'), toJUnitXml([report]));
+    await writeFile(path.join(dir, 'results.json'), JSON.stringify(toResultsJson([report]), null, 2) + '\n');
+    const s = summarize(report.results);
+    run.log.info(`${s.passed} passed, ${s.failed} failed, ${s.errors} errors, ${s.skipped} skipped (${dir})`);
+    const bad = report.results.filter((r) => r.status === 'fail' || r.status === 'error');
+    if (report.results.length === 0) {
+      // A verifier that checked nothing proves nothing: never let it pass an image.
+      bad.push({ id: 'no-checks', resourceType: 'suite', resource: run.instance.suite, property: 'checks', title: 'at least one check', expected: '> 0 checks', found: '0 checks', status: 'error', message: 'the verifier ran no checks', durationMs: 0 });
+    }
+    await run.journal.update((st) => {
+      st.verified = bad.length === 0;
+    });
+    if (bad.length > 0) {
+      throw new VerificationFailedError(
+        run.instance.name,
+        bad.map((r) => ({ id: r.id, title: r.title, message: r.message ?? `expected ${r.expected}, found ${r.found}` })),
+        report.results.length,
+      );
+    }
+  },
+};
+
+/** Shuts the guest down cleanly so its disk is consistent and small (trimmed). */
+async function shutdownOverSsh(run: InstanceRun, signal: AbortSignal): Promise<void> {
+  const c = await connect(run, signal);
+  // fstrim makes freed blocks unallocated (the disk has discard=unmap), so capture copies less.
+  // Host keys are removed so every machine made from the image gets its own.
+  await c.exec('fstrim -a >/dev/null 2>&1 || true; rm -f /etc/ssh/ssh_host_*; sync', { sudo: true, signal, timeoutMs: 120_000 });
+  // poweroff ends the connection; its result does not matter, the driver waits for the machine to stop.
+  await c.exec('(sleep 1; systemctl poweroff || poweroff) >/dev/null 2>&1 &', { sudo: true, signal, timeoutMs: 15_000 }).catch(() => undefined);
+  await closeConnection(run);
+}
+
+/**
+ * `capture`: makes the image. Its cleanup removes the image (and every copy)
+ * only when the build failed or was cancelled: outputs stay on success.
+ */
+export const captureStep: Step<InstanceRun> = {
+  name: 'capture',
+  async run(run, signal) {
+    const driver = driverOf(run);
+    const i = run.instance;
+    const tags: Record<string, string> = {
+      ...i.image.tags,
+      [TAG_BUILD_ID]: run.buildId,
+      [TAG_INSTANCE]: i.name,
+    };
+    if (run.report) tags[TAG_VERIFICATION] = resultsDigest(run.report);
+    run.image = await need(driver.capture, 'capture').call(driver, driverContext(run, signal), {
+      name: need(run.imageName, 'image name'),
+      description: i.image.description,
+      tags,
+      shutdown: (s) => shutdownOverSsh(run, s),
+    });
+    run.events.emit({ type: 'resource', instance: i.name, kind: 'image', id: run.image.id, region: run.image.region });
+    await run.journal.update((s) => {
+      s.created = false; // the machine is powered off; destroy still removes it
+    });
+  },
+  async cleanup(run, outcome, signal) {
+    if (!outcome.failed) return;
+    await deleteBuildImages(run, signal);
+  },
+};
+
+/** Removes every image and copy this build recorded, copies first. Collects errors; never stops half way. */
+export async function deleteBuildImages(run: InstanceRun, signal: AbortSignal): Promise<void> {
+  const driver = driverOf(run);
+  const images = [...run.journal.state.images].sort((a, b) => (a.role === 'copy' ? -1 : 0) - (b.role === 'copy' ? -1 : 0));
+  const errors: unknown[] = [];
+  for (const image of images) {
+    try {
+      await driver.deleteImage?.(driverContext(run, signal), image);
+      await run.journal.forgetImage(image.id, image.region);
+      run.log.info(`removed ${image.role} image ${image.id}${image.region ? ` (${image.region})` : ''}`);
+    } catch (err) {
+      errors.push(err);
+    }
+  }
+  if (errors.length) throw new AggregateError(errors, `could not remove ${errors.length} image(s); see hallmark cleanup`);
+}
+
+export const distributeStep: Step<InstanceRun> = {
+  name: 'distribute',
+  async run(run, signal) {
+    const d = run.instance.distribute;
+    const driver = driverOf(run);
+    const nothing = d.regions.length === 0 && d.accounts.length === 0 && d.organization_arns.length === 0 && d.ou_arns.length === 0 && d.targets.length === 0;
+    if (nothing || !driver.distribute) return;
+    run.copies = await driver.distribute(driverContext(run, signal), need(run.image, 'image'), {
+      regions: d.regions,
+      accounts: d.accounts,
+      organizationArns: d.organization_arns,
+      ouArns: d.ou_arns,
+      shareSnapshots: d.share_snapshots,
+      concurrency: d.concurrency,
+      encrypted: d.encrypted,
+      kmsKeyIds: d.kms_key_ids,
+      tags: { ...run.instance.image.tags, [TAG_BUILD_ID]: run.buildId, [TAG_INSTANCE]: run.instance.name },
+      targets: d.targets,
+      format: d.format,
+    });
+  },
+};
+
+function timestamp(): string {
+  return new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+}
