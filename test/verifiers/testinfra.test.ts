@@ -4,10 +4,10 @@
  * to results, sudo, the pinned host key, and the not-installed error.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { PluginError } from '../../src/core/errors.js';
+import { CancelledError, PluginError } from '../../src/core/errors.js';
 import { testinfraVerifierSchema } from '../../src/verifiers/testinfra/schema.js';
 import { TestinfraVerifier } from '../../src/verifiers/testinfra/testinfra-verifier.js';
 import { VerifierHostKeyError } from '../../src/verifiers/testinfra/ssh-config.js';
@@ -41,14 +41,26 @@ def test_binaries(host, name):
     assert host.exists(name)
 `;
 
-function ctxFor(user: 'user' | 'root' = 'user', hostKey?: Parameters<typeof targetOf>[2]): VerifyContext & { log: ReturnType<typeof recordingLogger> } {
+function ctxFor(
+  user: 'user' | 'root' = 'user',
+  hostKey?: Parameters<typeof targetOf>[2],
+  signal = new AbortController().signal,
+): VerifyContext & { log: ReturnType<typeof recordingLogger> } {
   return {
     instance: instanceConfig(project),
     connection: undefined as never, // testinfra makes its own connection
     target: targetOf(sshd, user, hostKey),
     log: recordingLogger(),
-    signal: new AbortController().signal,
+    signal,
   };
+}
+
+function pgrep(pattern: string): string {
+  try {
+    return execFileSync('pgrep', ['-af', pattern], { encoding: 'utf8' });
+  } catch {
+    return '';
+  }
 }
 
 /** OpenSSH control masters (proctitle `ssh: <ControlPath> [mux]`) left by testinfra runs. */
@@ -90,6 +102,31 @@ describe('testinfra verifier over a real sshd', () => {
     expect(failed.title).toBe('missing package');
     expect(report.results.find((r) => r.status === 'skip')!.message).toContain('not on this platform');
     expect(leftoverControlMasters()).toBe('');
+    // No .pytest_cache or __pycache__ left in the project.
+    expect(await readdir(project)).toEqual(['test']);
+    expect(await readdir(path.join(project, 'test/integration/default/testinfra'))).toEqual(['test_default.py']);
+  }, 60_000);
+
+  test('without a pinned key the presented key is trusted for this run, with a warning', async () => {
+    const ctx = ctxFor('root', {});
+    const report = await new TestinfraVerifier(testinfraVerifierSchema.parse({ name: 'testinfra', extra_args: ['-k', 'passwd_file'] })).verify(ctx);
+    expect(report.results.map((r) => r.status)).toEqual(['pass']);
+    expect(ctx.log.all()).toContain(`no pinned host key for 127.0.0.1:${sshd.port}; trusting the keys it presents now (${sshd.hostKeyFingerprint})`);
+  }, 60_000);
+
+  test('cancel ends pytest and the ssh control master', async () => {
+    await writeFile(path.join(project, 'slow_test.py'), 'def test_slow(host):\n    host.run("sleep 30")\n');
+    const ac = new AbortController();
+    const ctx = ctxFor('root', undefined, ac.signal);
+    const run = new TestinfraVerifier(testinfraVerifierSchema.parse({ name: 'testinfra', tests: 'slow_test.py' })).verify(ctx);
+    for (let i = 0; i < 200 && !pgrep('hallmark-testinfra-[^ ]*/cm-'); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(pgrep('hallmark-testinfra-[^ ]*/cm-'), ctx.log.all()).not.toBe('');
+    ac.abort();
+    await expect(run).rejects.toThrow(CancelledError);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(pgrep(`pytest .*${project}/slow_test.py`)).toBe('');
+    expect(leftoverControlMasters()).toBe('');
+    await rm(path.join(project, 'slow_test.py'));
   }, 60_000);
 
   test('without sudo the commands run as the login user', async () => {
