@@ -1,4 +1,6 @@
-import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
+import ssh2, { type Client, type ClientChannel, type ConnectConfig } from 'ssh2';
+
+const SshClient = ssh2.Client;
 import { CancelledError } from '../../core/errors.js';
 import type { ConnectionTarget } from '../transport.js';
 import type { HostKeyPolicy } from './host-key.js';
@@ -34,7 +36,7 @@ export interface OpenClients {
  */
 export function openClient(config: ConnectConfig, signal: AbortSignal | undefined): Promise<Client> {
   return new Promise((resolve, reject) => {
-    const client = new Client();
+    const client = new SshClient();
     let settled = false;
     const finish = (err?: unknown) => {
       if (settled) return;

@@ -1,5 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import { utils } from 'ssh2';
+import ssh2 from 'ssh2';
+
+const { utils } = ssh2;
 import type { Logger } from '../../core/events.js';
 import type { Connection, ConnectionTarget, Transport } from '../transport.js';
 import { connectOnce, type Credentials, type SshSettings } from './connect-once.js';
