@@ -171,6 +171,8 @@ async function runInstance(entry: InstanceEntry, opts: RunActionOptions & { buil
     await journal.update((s) => {
       s.lastError = error ? error.message.split('\n')[0]! : null;
       s.timings = { ...s.timings, ...timings };
+      // Published images are outputs now (in the manifest), not leftovers for `hallmark cleanup`.
+      if (opts.action === 'build' && !error) s.images = [];
     });
     const outcome: BuildOutcome = {
       instance,
