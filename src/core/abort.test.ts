@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { abortable, sleep, throwIfAborted, waitFor, withTimeout } from './abort.js';
+import { CancelledError, TimeoutError } from './errors.js';
+
+const abortAfter = (ms: number) => {
+  const ac = new AbortController();
+  setTimeout(() => ac.abort(), ms);
+  return ac.signal;
+};
+
+describe('sleep', () => {
+  it('waits the time', async () => {
+    const t0 = Date.now();
+    await sleep(50);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(45);
+  });
+  it('stops at once on abort with CancelledError', async () => {
+    const t0 = Date.now();
+    await expect(sleep(60_000, abortAfter(20))).rejects.toBeInstanceOf(CancelledError);
+    expect(Date.now() - t0).toBeLessThan(1_000);
+  });
+  it('rejects at once when already aborted', async () => {
+    await expect(sleep(60_000, AbortSignal.abort())).rejects.toMatchObject({ exitCode: 130 });
+  });
+});
+
+describe('throwIfAborted / abortable / withTimeout', () => {
+  it('throwIfAborted throws only after abort', () => {
+    expect(() => throwIfAborted(undefined)).not.toThrow();
+    expect(() => throwIfAborted(new AbortController().signal)).not.toThrow();
+    expect(() => throwIfAborted(AbortSignal.abort())).toThrow(CancelledError);
+  });
+  it('abortable leaves the caller as soon as the signal fires', async () => {
+    const never = new Promise<never>(() => {});
+    await expect(abortable(never, abortAfter(20))).rejects.toBeInstanceOf(CancelledError);
+    await expect(abortable(Promise.resolve(7), new AbortController().signal)).resolves.toBe(7);
+    await expect(abortable(Promise.reject(new Error('x')), new AbortController().signal)).rejects.toThrow('x');
+  });
+  it('withTimeout fires on the timeout or on the parent', async () => {
+    const s = withTimeout(undefined, 30);
+    await expect(sleep(5_000, s)).rejects.toBeInstanceOf(CancelledError);
+    const parent = new AbortController();
+    const s2 = withTimeout(parent.signal, 60_000);
+    parent.abort();
+    expect(s2.aborted).toBe(true);
+  });
+});
+
+describe('waitFor', () => {
+  it('returns the first defined value', async () => {
+    let n = 0;
+    const v = await waitFor('three polls', async () => (++n >= 3 ? n : undefined), { delayMs: 5, maxWaitMs: 5_000 });
+    expect(v).toBe(3);
+  });
+  it('stops at once on abort', async () => {
+    const t0 = Date.now();
+    await expect(waitFor('never', async () => undefined, { delayMs: 10_000, maxWaitMs: 60_000, signal: abortAfter(30) })).rejects.toBeInstanceOf(CancelledError);
+    expect(Date.now() - t0).toBeLessThan(1_000);
+  });
+  it('stops at once on an error from the check', async () => {
+    let calls = 0;
+    const t0 = Date.now();
+    await expect(
+      waitFor(
+        'denied',
+        async () => {
+          calls++;
+          throw new Error('access denied');
+        },
+        { delayMs: 1_000, maxWaitMs: 60_000 },
+      ),
+    ).rejects.toThrow('access denied');
+    expect(calls).toBe(1);
+    expect(Date.now() - t0).toBeLessThan(500);
+  });
+  it('times out with TimeoutError naming what it waited for', async () => {
+    const polls: number[] = [];
+    const t0 = Date.now();
+    const err = await waitFor('the moon', async () => undefined, { delayMs: 20, maxWaitMs: 120, onPoll: (e) => polls.push(e) }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TimeoutError);
+    expect((err as Error).message).toContain('the moon');
+    expect(Date.now() - t0).toBeLessThan(1_000);
+    expect(polls.length).toBeGreaterThan(1);
+  });
+});
