@@ -151,7 +151,9 @@ export async function launchMachine(ctx: DriverContext, opts: QemuDriverOptions)
     consoleLogPath: p.consoleLogPath,
     onPoll: (ms) => log.progress(`waiting for the guest's SSH server (${Math.round(ms / 1000)}s)`),
   });
-  log.info(`qemu: the guest's SSH server answered after ${Math.round((Date.now() - t0) / 1000)}s`);
+  state.bootMs = Date.now() - t0;
+  await journal.recordDriver({ bootMs: state.bootMs });
+  log.info(`qemu: the guest's SSH server answered after ${Math.round(state.bootMs / 1000)}s`);
   return state;
 }
 

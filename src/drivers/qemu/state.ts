@@ -27,6 +27,8 @@ export const qemuStateSchema = z.object({
   accelReason: z.string().optional(),
   cloudInit: z.boolean().optional(),
   startedAt: z.string().optional(),
+  /** Milliseconds from qemu's start to the guest's first SSH banner (boot-to-SSH, for benchmarks). */
+  bootMs: z.number().int().optional(),
   /** Set by capture once the guest powered off (the overlay then holds the final disk). */
   stoppedAt: z.string().optional(),
 });
