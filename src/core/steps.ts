@@ -3,7 +3,6 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { renderImageName } from '../config/image-name.js';
 import { loadPlugin } from '../plugins.js';
 import type { Driver } from '../drivers/driver.js';
-import type { Provisioner } from '../provisioners/provisioner.js';
 import type { Transport } from '../transports/transport.js';
 import type { Verifier } from '../verifiers/verifier.js';
 import { summarize } from '../verifiers/verifier.js';
@@ -120,8 +119,11 @@ export async function closeConnection(run: InstanceRun): Promise<void> {
 export async function connect(run: InstanceRun, signal: AbortSignal) {
   if (run.connection) return run.connection;
   const driver = driverOf(run);
-  run.target = await driver.connectionTarget(driverContext(run, signal));
-  run.connection = await transportOf(run).connect(run.target, { signal, log: run.log });
+  const transport = transportOf(run);
+  const driverTarget = await driver.connectionTarget(driverContext(run, signal));
+  // Provisioners and verifiers see the target as reached (transport overrides applied, e.g. username).
+  run.target = transport.resolveTarget?.(driverTarget) ?? driverTarget;
+  run.connection = await transport.connect(driverTarget, { signal, log: run.log });
   return run.connection;
 }
 
@@ -226,6 +228,13 @@ export const captureStep: Step<InstanceRun> = {
   },
   async cleanup(run, outcome, signal) {
     if (!outcome.failed) return;
+    if (!run.instance.distribute.atomic && !outcome.cancelled && run.image) {
+      // distribute.atomic: false — what was made stays (still journaled, so
+      // `hallmark cleanup` can remove it); nothing is published either way.
+      const kept = run.journal.state.images.map((i) => `${i.id}${i.region ? ` (${i.region})` : ''}`);
+      run.log.warn(`distribute.atomic is false: keeping ${kept.join(', ')}; remove with hallmark cleanup`);
+      return;
+    }
     await deleteBuildImages(run, signal);
   },
 };
