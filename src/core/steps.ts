@@ -11,6 +11,8 @@ import { toJUnitXml } from '../verifiers/report/junit.js';
 import { toResultsJson } from '../verifiers/report/json.js';
 import { driverContext, need, type InstanceRun } from './context.js';
 import { ConfigError, HallmarkError, VerificationFailedError } from './errors.js';
+import { Journal } from './journal.js';
+import { runSteps } from './runner.js';
 import type { Step } from './runner.js';
 
 /** Provenance tags every image gets, besides the configured ones. */
@@ -255,6 +257,35 @@ export async function deleteBuildImages(run: InstanceRun, signal: AbortSignal): 
   }
   if (errors.length) throw new AggregateError(errors, `could not remove ${errors.length} image(s); see hallmark cleanup`);
 }
+
+/**
+ * `boot-test` (image.boot_test): launches a second machine from the captured
+ * image and runs the same verification on it, so the image itself — not only
+ * the machine it was taken from — is proven. That machine is always destroyed.
+ */
+export const bootTestStep: Step<InstanceRun> = {
+  name: 'boot-test',
+  async run(run, signal) {
+    if (!run.instance.image.boot_test) return;
+    const driver = driverOf(run);
+    const image = need(run.image, 'image');
+    if (!driver.bootFrom) throw new HallmarkError(`driver "${driver.name}" cannot boot-test images`, { hint: 'set image.boot_test: false' });
+    const instance = { ...run.instance, name: `${run.instance.name}-boot-test`, driver: { ...run.instance.driver, ...driver.bootFrom(image) } };
+    const sub: InstanceRun = {
+      ...run,
+      instance,
+      journal: await Journal.open(run.stateDir, instance.name),
+      plugins: { ...run.plugins, driver: await loadPlugin('driver', instance.driver) },
+      connection: undefined,
+      target: undefined,
+      report: undefined,
+      copies: [],
+    };
+    run.log.info(`boot test: a machine from ${image.id}`);
+    const r = await runSteps([createStep({ destroyAfter: true }), verifyStep], sub, { instance: run.instance.name, events: run.events, signal });
+    if (!r.ok) throw r.error;
+  },
+};
 
 export const distributeStep: Step<InstanceRun> = {
   name: 'distribute',

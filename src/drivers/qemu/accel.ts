@@ -121,7 +121,7 @@ export async function findProbeKernel(env: NodeJS.ProcessEnv = process.env): Pro
     [defaultCacheDir(env), (n: string) => n.endsWith('.vmlinuz')],
     ['/boot', (n: string) => n.startsWith('vmlinuz')],
   ] as const) {
-    let names: string[] = [];
+    let names: string[];
     try {
       names = await readdir(dir);
     } catch {

@@ -62,7 +62,6 @@ async function consoleTail(path: string | undefined): Promise<string> {
 export async function waitUntilReady<T>(attempt: (timeLeftMs: number) => Promise<T>, opts: WaitOptions): Promise<T> {
   const start = Date.now();
   let delay = opts.baseDelayMs;
-  let lastError: unknown;
   let sawAuthFailure = false;
   for (let n = 1; ; n++) {
     throwIfAborted(opts.signal);
@@ -74,7 +73,6 @@ export async function waitUntilReady<T>(attempt: (timeLeftMs: number) => Promise
     } catch (err) {
       if (isAbortError(err) || opts.signal?.aborted) throw err instanceof CancelledError ? err : new CancelledError('interrupted', { cause: err });
       if (!isRetryable(err)) throw err;
-      lastError = err;
       if ((err as SshError)?.level === 'client-authentication') sawAuthFailure = true;
       const elapsed = Date.now() - start;
       const described = describeAttemptError(err, opts.where);
