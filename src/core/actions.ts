@@ -4,8 +4,9 @@ import { ConfigError, HallmarkError, UsageError, toHallmarkError } from './error
 import type { EventBus } from './events.js';
 import { InstanceLock, Journal } from './journal.js';
 import { runSteps, type Step } from './runner.js';
-import type { InstanceRun } from './context.js';
+import { driverContext, type InstanceRun } from './context.js';
 import {
+  bootTestStep,
   captureStep,
   convergeStep,
   createStep,
@@ -73,7 +74,7 @@ function stepsFor(action: Action, run: InstanceRun, destroy: DestroyStrategy): S
     case 'test':
       return [loadPluginsStep, destroyStep, createStep({ destroyAfter: destroy === 'always' }), convergeStep, setupStep, verifyStep];
     case 'build':
-      return [loadPluginsStep, prepareStep, createStep({ destroyAfter: true }), convergeStep, setupStep, verifyStep, captureStep, distributeStep];
+      return [loadPluginsStep, prepareStep, createStep({ destroyAfter: true }), convergeStep, setupStep, verifyStep, captureStep, bootTestStep, distributeStep];
   }
 }
 
@@ -174,8 +175,18 @@ async function runInstance(entry: InstanceEntry, opts: RunActionOptions & { buil
       // Published images are outputs now (in the manifest), not leftovers for `hallmark cleanup`.
       if (opts.action === 'build' && !error) s.images = [];
     });
+    let artifacts: Record<string, unknown> | undefined;
+    const driver = run.plugins.driver;
+    if (opts.action === 'build' && !error && run.image && driver?.describeImages) {
+      // For the manifest: where the image is and its checksum. Best effort: the image is already proven.
+      artifacts = await driver.describeImages(driverContext(run, AbortSignal.timeout(60_000)), [run.image, ...run.copies]).catch((err: unknown) => {
+        run.log.warn(`could not describe the images for the manifest: ${(err as Error).message}`);
+        return undefined;
+      });
+    }
     const outcome: BuildOutcome = {
       instance,
+      artifacts,
       buildId: opts.buildId,
       imageName: run.imageName,
       image: run.image,

@@ -15,6 +15,8 @@ export interface BuildOutcome {
   imageName?: string;
   image?: ImageRecord;
   copies: ImageRecord[];
+  /** The driver's description of the published images (Driver.describeImages: files, checksums, sizes), when it has one. */
+  artifacts?: Record<string, unknown>;
   report?: VerifyReport;
   timings: Record<string, number>;
   ok: boolean;
@@ -63,6 +65,7 @@ export function manifest(outcomes: BuildOutcome[], extra: Record<string, unknown
       imageName: o.imageName,
       image: o.image,
       copies: o.copies,
+      ...(o.artifacts ? { artifacts: o.artifacts } : {}),
       verification: o.report ? { digest: resultsDigest(o.report), summary: summarize(o.report.results) } : undefined,
       timings: o.timings,
       ...(extra[o.instance.name] as object | undefined),
