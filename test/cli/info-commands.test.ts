@@ -1,0 +1,159 @@
+/**
+ * The CLI's offline surface: version, help, validate, list, diagnose, usage
+ * errors. Child processes of bin/hallmark; no machines.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { ANSI, FIXTURES, ROOT, assertBuilt, hallmark, project, removeProjects } from './run-cli.js';
+
+const version = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+
+beforeAll(assertBuilt);
+afterAll(removeProjects);
+
+describe('version and help', () => {
+  it('--version prints the package version', async () => {
+    const r = await hallmark(['--version'], { cwd: ROOT });
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout.trim()).toBe(version);
+  });
+
+  it('--help of every command exits 0 and describes it', async () => {
+    const commands = ['validate', 'list', 'diagnose', 'create', 'converge', 'setup', 'verify', 'destroy', 'test', 'build', 'login', 'exec', 'cleanup', 'distribute', 'base', 'base build', 'base list', 'images', 'images rm'];
+    const results = await Promise.all([hallmark(['--help'], { cwd: ROOT }), ...commands.map((c) => hallmark([...c.split(' '), '--help'], { cwd: ROOT }))]);
+    results.forEach((r, i) => {
+      const what = i === 0 ? 'hallmark' : commands[i - 1]!;
+      expect(r.exitCode, what).toBe(0);
+      expect(r.stdout, what).toMatch(/^Usage: hallmark/m);
+    });
+    expect(results[0]!.stdout).toContain('build');
+    expect(results[commands.indexOf('test') + 1]!.stdout).toContain('--destroy');
+  });
+});
+
+describe('usage errors exit 2', () => {
+  it('unknown command', async () => {
+    const r = await hallmark(['frobnicate'], { cwd: ROOT });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain("unknown command 'frobnicate'");
+  });
+  it('unknown option', async () => {
+    const r = await hallmark(['list', '--bogus'], { cwd: ROOT });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain("unknown option '--bogus'");
+  });
+  it('bad choice for test --destroy', async () => {
+    const r = await hallmark(['test', '--destroy', 'sometimes'], { cwd: ROOT });
+    expect(r.exitCode).toBe(2);
+  });
+  it('no config file in the directory', async () => {
+    const dir = await project();
+    const r = await hallmark(['list'], { cwd: dir });
+    expect(r.exitCode).toBe(2);
+    expect(r.all).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('validate', () => {
+  it('accepts a good project', async () => {
+    const dir = await project({}, 'good.yml');
+    const r = await hallmark(['validate'], { cwd: dir });
+    expect(r.exitCode, r.all).toBe(0);
+    expect(r.stdout).toContain('default-box');
+    expect(r.stdout).toContain('default-other');
+  });
+
+  it('reports unknown keys with file:line and did-you-mean, without a stack trace', async () => {
+    const file = path.join(FIXTURES, 'broken/typos.yml');
+    const r = await hallmark(['-c', file, 'validate'], { cwd: ROOT });
+    expect(r.exitCode).toBe(2);
+    expect(r.all).toContain(`${file}:4:1`);
+    expect(r.all).toMatch(/platfroms.*did you mean: platforms/);
+    expect(r.all).toMatch(new RegExp(`${file}:10:\\d+.*provisoner.*did you mean: provisioner`));
+    expect(r.all).not.toMatch(/\n\s+at /);
+  });
+
+  it('reports YAML syntax errors with file:line', async () => {
+    const file = path.join(FIXTURES, 'broken/yaml-syntax.yml');
+    const r = await hallmark(['-c', file, 'validate'], { cwd: ROOT });
+    expect(r.exitCode).toBe(2);
+    expect(r.all).toMatch(new RegExp(`${file}:\\d+:\\d+: YAML syntax error`));
+    expect(r.all).not.toMatch(/\n\s+at /);
+  });
+
+  it('names an unknown driver with the ones there are', async () => {
+    const file = path.join(FIXTURES, 'broken/unknown-driver.yml');
+    const r = await hallmark(['-c', file, 'validate'], { cwd: ROOT });
+    expect(r.exitCode).toBe(2);
+    expect(r.all).toContain(`${file}:2:9`);
+    expect(r.all).toMatch(/unknown driver "proxyy".*proxy/);
+  });
+});
+
+describe('a lifecycle verb with an unknown driver', () => {
+  it('fails with a clear configuration error and exit 2, before touching anything', async () => {
+    const dir = await project({}, 'broken/unknown-driver.yml');
+    const r = await hallmark(['create'], { cwd: dir });
+    expect(r.exitCode).toBe(2);
+    expect(r.all).toMatch(/unknown driver "proxyy"/);
+    expect(r.all).toContain('hallmark.yml:2:9');
+    expect(r.all).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('list', () => {
+  it('shows plugins, last action and last error per instance, as a table and as JSON', async () => {
+    const dir = await project({}, 'good.yml');
+    await mkdir(path.join(dir, '.hallmark'));
+    await writeFile(
+      path.join(dir, '.hallmark/default-box.json'),
+      JSON.stringify({ instance: 'default-box', lastAction: 'converge', lastError: 'inline command failed (exit 7)', driver: {}, images: [], timings: {} }),
+    );
+    const table = await hallmark(['list'], { cwd: dir });
+    expect(table.exitCode, table.all).toBe(0);
+    const lines = table.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/Instance\s+Driver\s+Provisioner\s+Verifier\s+Transport\s+Last Action\s+Last Error/);
+    expect(lines.find((l) => l.startsWith('default-box'))).toMatch(/proxy\s+shell\s+shell\s+ssh\s+converge\s+inline command failed \(exit 7\)/);
+    expect(lines.find((l) => l.startsWith('default-other'))).toMatch(/<Not Created>\s+<None>/);
+
+    const json = await hallmark(['list', '--json'], { cwd: dir });
+    expect(json.exitCode).toBe(0);
+    const rows = JSON.parse(json.stdout) as Record<string, string>[];
+    expect(rows).toHaveLength(2);
+    expect(rows.find((r) => r.instance === 'default-box')).toMatchObject({
+      driver: 'proxy',
+      provisioner: 'shell',
+      verifier: 'shell',
+      transport: 'ssh',
+      lastAction: 'converge',
+      lastError: 'inline command failed (exit 7)',
+    });
+
+    const filtered = await hallmark(['list', 'other', '--json'], { cwd: dir });
+    expect((JSON.parse(filtered.stdout) as unknown[]).length).toBe(1);
+  });
+
+  it('NO_COLOR gives no escape codes', async () => {
+    const dir = await project({}, 'good.yml');
+    const r = await hallmark(['create', 'nomatch-xyz'], { cwd: dir, env: { NO_COLOR: '1' } });
+    const v = await hallmark(['-c', path.join(FIXTURES, 'broken/typos.yml'), 'validate'], { cwd: ROOT, env: { NO_COLOR: '1' } });
+    expect(v.exitCode).toBe(2);
+    expect(v.all).not.toMatch(ANSI);
+    expect(r.all).not.toMatch(ANSI);
+  });
+});
+
+describe('diagnose', () => {
+  it('shows the merged configuration with secrets redacted', async () => {
+    const dir = await project({}, 'good.yml');
+    const r = await hallmark(['diagnose'], { cwd: dir });
+    expect(r.exitCode, r.all).toBe(0);
+    expect(r.stdout).toContain('default-box');
+    expect(r.stdout).toContain('host: 127.0.0.1');
+    for (const secret of ['hunter2-driver-secret', 'wJalr-provisioner-secret', 'tok-provisioner-secret']) expect(r.all).not.toContain(secret);
+    expect(r.stdout).toMatch(/password: "\*\*\*"/);
+    expect(r.stdout).toMatch(/AWS_SECRET_ACCESS_KEY: "\*\*\*"/);
+  });
+});
