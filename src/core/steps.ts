@@ -303,7 +303,13 @@ export const distributeStep: Step<InstanceRun> = {
       concurrency: d.concurrency,
       encrypted: d.encrypted,
       kmsKeyIds: d.kms_key_ids,
-      tags: { ...run.instance.image.tags, [TAG_BUILD_ID]: run.buildId, [TAG_INSTANCE]: run.instance.name },
+      // Copies carry the same proof as the source image: CopyImage does not copy tags.
+      tags: {
+        ...run.instance.image.tags,
+        [TAG_BUILD_ID]: run.buildId,
+        [TAG_INSTANCE]: run.instance.name,
+        ...(run.report ? { [TAG_VERIFICATION]: resultsDigest(run.report) } : {}),
+      },
       targets: d.targets,
       format: d.format,
     });

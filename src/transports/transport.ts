@@ -62,4 +62,11 @@ export interface Transport {
   readonly name: string;
   /** Connects, waiting with backoff until the machine answers or the wait runs out. */
   connect(target: ConnectionTarget, opts: { signal?: AbortSignal; log: Logger }): Promise<Connection>;
+  /**
+   * The target as `connect` will reach it: the driver's target with this
+   * transport's own overrides (hostname, port, username, key) applied. The
+   * pipeline hands this to provisioners and verifiers, so that they see the
+   * user they are logged in as. Optional: without it the driver's target is used.
+   */
+  resolveTarget?(target: ConnectionTarget): ConnectionTarget;
 }

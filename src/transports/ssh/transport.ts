@@ -44,8 +44,12 @@ export class SshTransport implements Transport {
     this.maxDelayMs = Math.max(BASE_DELAY_MS, (options.connection_retry_sleep ?? 5) * 1000);
   }
 
+  resolveTarget(driverTarget: ConnectionTarget): ConnectionTarget {
+    return applyTransportOverrides(driverTarget, this.options, this.options.projectDir);
+  }
+
   async connect(driverTarget: ConnectionTarget, opts: { signal?: AbortSignal; log: Logger }): Promise<Connection> {
-    const target = applyTransportOverrides(driverTarget, this.options, this.options.projectDir);
+    const target = this.resolveTarget(driverTarget);
     const where = `${target.username}@${target.hostname}:${target.port}${
       target.gateway ? ` via ${target.gateway.username}@${target.gateway.hostname}:${target.gateway.port}` : ''
     }`;
