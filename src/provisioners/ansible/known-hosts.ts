@@ -52,8 +52,21 @@ export function knownHostsName(hostname: string, port: number): string {
   return port === 22 ? hostname : `[${hostname}]:${port}`;
 }
 
-export async function scanHostKeys(hostname: string, port: number, signal: AbortSignal): Promise<ScannedKey[]> {
-  const r = await execa('ssh-keyscan', ['-T', '10', '-p', String(port), hostname], {
+/**
+ * The host keys `hostname` presents. ssh-keyscan opens one connection per key
+ * type in parallel and silently drops a type whose exchange exceeds `-T`; on
+ * a busy machine (a VM under software emulation) that is often the ed25519
+ * key. Callers that look for one key rescan the missing types (`types`) one
+ * at a time with a longer timeout.
+ */
+export async function scanHostKeys(
+  hostname: string,
+  port: number,
+  signal: AbortSignal,
+  opts: { types?: string[]; timeoutSec?: number } = {},
+): Promise<ScannedKey[]> {
+  const typeArgs = opts.types?.length ? ['-t', opts.types.join(',')] : [];
+  const r = await execa('ssh-keyscan', ['-T', String(opts.timeoutSec ?? 10), ...typeArgs, '-p', String(port), hostname], {
     reject: false,
     cancelSignal: signal,
     forceKillAfterDelay: 2000,
@@ -68,6 +81,17 @@ export async function scanHostKeys(hostname: string, port: number, signal: Abort
   });
   if (signal.aborted) throw r;
   return parseKeyscan(String(r.stdout ?? ''));
+}
+
+/** ssh-keyscan's `-t` names, most likely pinned first. */
+const SCAN_TYPES = ['ed25519', 'ecdsa', 'rsa'];
+
+/** ssh-keyscan's `-t` name for a known_hosts key type. */
+function keyTypeName(type: string): string {
+  if (type === 'ssh-ed25519') return 'ed25519';
+  if (type.startsWith('ecdsa-')) return 'ecdsa';
+  if (type === 'ssh-rsa') return 'rsa';
+  return type;
 }
 
 /** Host key algorithms OpenSSH should offer for a known_hosts key type. */
@@ -103,12 +127,19 @@ export async function hostKeyDecision(
     return { lines: [], sshOptions: ['-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null'] };
   }
   const scanned = await scanHostKeys(target.hostname, target.port, signal);
+  const expected = target.hostKey?.expected;
+  if (expected && !scanned.some((k) => sameFingerprint(k.fingerprint, expected))) {
+    // A type ssh-keyscan dropped under load may hold the pinned key: ask again, one type at a time.
+    for (const type of SCAN_TYPES.filter((t) => !scanned.some((k) => keyTypeName(k.type) === t))) {
+      scanned.push(...(await scanHostKeys(target.hostname, target.port, signal, { types: [type], timeoutSec: 30 })));
+      if (scanned.some((k) => sameFingerprint(k.fingerprint, expected))) break;
+    }
+  }
   if (scanned.length === 0) {
     throw new AnsibleHostKeyError(`ssh-keyscan got no host key from ${where}`, {
       hint: 'the machine stopped answering SSH, or something else listens on that port',
     });
   }
-  const expected = target.hostKey?.expected;
   let trusted: ScannedKey[];
   if (expected) {
     trusted = scanned.filter((k) => sameFingerprint(k.fingerprint, expected));
