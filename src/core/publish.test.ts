@@ -29,7 +29,7 @@ const report = (name: string): VerifyReport => ({
   verifier: 'spec',
   durationMs: 5,
   results: [
-    { id: 'package:nginx:installed', resourceType: 'package', resource: 'nginx', property: 'installed', title: 'nginx is installed', expected: 'true', found: 'true', status: 'pass' },
+    { id: 'package:nginx:installed', resourceType: 'package', resource: 'nginx', property: 'installed', title: 'nginx is installed', expected: 'true', found: 'true', status: 'pass', durationMs: 1 },
   ],
 });
 

@@ -48,5 +48,4 @@ export async function removeProjects(): Promise<void> {
   for (const d of made.splice(0)) await rm(d, { recursive: true, force: true });
 }
 
-// eslint-disable-next-line no-control-regex
 export const ANSI = /\x1b\[/;
