@@ -31,7 +31,9 @@ export async function list(pattern: string | undefined, g: GlobalOptions): Promi
       provisioner: e.config.provisioner.name,
       verifier: e.config.verifier.name,
       transport: e.config.transport.name,
-      lastAction: s.lastAction ?? '<Not Created>',
+      // As Kitchen: a destroyed machine is listed as not created (its state file is gone there).
+      lastAction: !s.lastAction || (s.lastAction === 'destroy' && !s.created) ? '<Not Created>' : s.lastAction,
+      created: Boolean(s.created),
       lastError: e.problems.length ? `config: ${e.problems.length} problem(s)` : (s.lastError ?? '<None>'),
     });
   }
