@@ -1,0 +1,71 @@
+/**
+ * `hallmark distribute AMI --from R --to R1,R2 --accounts A,B --endpoint URL`
+ * on an AMI that already exists (made outside hallmark), through the CLI
+ * against moto; the AWS CLI checks the copies and launch permissions.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { CreateImageCommand, EC2Client, RunInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startMoto, type Moto } from '../helpers/moto.js';
+import { ACCOUNTS, aws, builtImages, hallmark, seedBaseImage, tagMap } from '../fixtures/ec2-e2e/project.js';
+
+let moto: Moto;
+let dir: string;
+
+beforeAll(async () => {
+  moto = await startMoto();
+  dir = await mkdtemp(path.join(os.tmpdir(), 'hallmark-ec2-distribute-'));
+});
+afterAll(async () => {
+  await moto?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+/** An AMI with a snapshot, made the way people make one by hand: from an instance. */
+async function existingAmi(): Promise<string> {
+  const client = new EC2Client({ region: 'us-east-1', endpoint: moto.endpoint, credentials: moto.credentials, maxAttempts: 1 });
+  try {
+    const base = await seedBaseImage(moto);
+    const run = await client.send(new RunInstancesCommand({ ImageId: base, MinCount: 1, MaxCount: 1, InstanceType: 't3.micro' }));
+    const instanceId = run.Instances![0]!.InstanceId!;
+    const out = await client.send(new CreateImageCommand({ InstanceId: instanceId, Name: 'golden-by-hand-1' }));
+    await client.send(new TerminateInstancesCommand({ InstanceIds: [instanceId] }));
+    return out.ImageId!;
+  } finally {
+    client.destroy();
+  }
+}
+
+describe('hallmark distribute', () => {
+  it('copies an existing AMI to two regions and shares every image with two accounts', async () => {
+    const ami = await existingAmi();
+    const env = { ...moto.env, CI: '1' };
+    const r = await hallmark(dir, ['distribute', ami, '--from', 'us-east-1', '--to', 'us-west-2,eu-west-1', '--accounts', ACCOUNTS.join(','), '--endpoint', moto.endpoint], env, 120_000);
+    expect(r.exitCode, r.all).toBe(0);
+
+    for (const region of ['us-west-2', 'eu-west-1']) {
+      const imgs = await builtImages(moto, region);
+      expect(imgs, region).toHaveLength(1);
+      const copy = imgs[0]!;
+      expect(r.stdout).toContain(`${region}: ${copy.ImageId}`);
+      expect(copy.Name).toBe('golden-by-hand-1');
+      expect(tagMap(copy.Tags)).toMatchObject({ 'hallmark:source-image': `us-east-1/${ami}` });
+    }
+    for (const region of ['us-east-1', 'us-west-2', 'eu-west-1']) {
+      const id = region === 'us-east-1' ? ami : (await builtImages(moto, region))[0]!.ImageId;
+      const perms = await aws<{ LaunchPermissions: { UserId?: string }[] }>(moto, region, ['describe-image-attribute', '--image-id', id, '--attribute', 'launchPermission']);
+      expect(perms.LaunchPermissions.map((p) => p.UserId).sort(), region).toEqual([...ACCOUNTS].sort());
+    }
+    // The source stays where it was, once.
+    expect((await builtImages(moto, 'us-east-1')).map((i) => i.ImageId)).toEqual([ami]);
+  }, 150_000);
+
+  it('an unknown AMI: a clear error, non-zero exit, nothing copied', async () => {
+    const r = await hallmark(dir, ['distribute', 'ami-0123456789abcdef0', '--from', 'us-east-1', '--to', 'us-west-2', '--endpoint', moto.endpoint], { ...moto.env, CI: '1' }, 120_000);
+    expect(r.exitCode, r.all).not.toBe(0);
+    expect(r.all).toContain('ami-0123456789abcdef0');
+    expect((await builtImages(moto, 'us-west-2')).filter((i) => i.Name !== 'golden-by-hand-1')).toEqual([]);
+  }, 150_000);
+});
