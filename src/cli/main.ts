@@ -16,7 +16,6 @@ export function program(exit: (code: number) => void): Command {
     .description('Build machine images that are proven before anyone can use them')
     .version(pkg.version, '-V, --version')
     .option('-c, --config <file>', 'config file (default: hallmark.yml, .kitchen.yml or kitchen.yml)')
-    .option('--json', 'machine-readable output (JSON lines for progress)')
     .option('-v, --verbose', 'show debug logs and passing checks')
     .showHelpAfterError()
     .exitOverride();
@@ -62,12 +61,14 @@ export function program(exit: (code: number) => void): Command {
     .option('--results <file>', 'write results as JSON (--target)')
     .action(
       act((r: string | undefined, _o, cmd: Command) => {
-        const o = g(cmd) as ActionOptions & { target?: string };
+        const o = g(cmd) as ActionOptions & { target?: string; json?: boolean | string };
         if (o.target) {
           if (r) throw new UsageError('give either an instance pattern or --target, not both');
-          return verifyTargetCommand(o as never);
+          const jsonFile = typeof o.json === 'string' ? o.json : undefined;
+          return verifyTargetCommand({ ...o, json: o.json === true, results: (o as { results?: string }).results ?? jsonFile } as never);
         }
-        return lifecycle('verify', r, o);
+        if (typeof o.json === 'string') throw new UsageError('--json FILE is for --target; without it use --json alone');
+        return lifecycle('verify', r, o as ActionOptions);
       }),
     );
 
@@ -100,6 +101,15 @@ export function program(exit: (code: number) => void): Command {
 
   const images = p.command('images').description('images in the local image store (qemu)').action(act((_o, cmd: Command) => imagesList(g(cmd))));
   images.command('rm <id...>').description('remove images from the store').action(act((ids: string[], _o, cmd: Command) => imagesRm(ids, g(cmd))));
+  // --json on every command (verify's takes an optional file for --target results).
+  const addJson = (c: Command) => {
+    for (const sub of c.commands) {
+      if (sub.name() === 'verify') sub.option('--json [file]', 'machine-readable output; with --target, a file to write the results to');
+      else if (!sub.commands.length || sub.name() === 'images') sub.option('--json', 'machine-readable output (JSON lines for progress)');
+      addJson(sub);
+    }
+  };
+  addJson(p);
   return p;
 }
 

@@ -66,6 +66,11 @@ export interface Driver {
   distribute?(ctx: DriverContext, image: ImageRecord, req: DistributeRequest): Promise<ImageRecord[]>;
   /** Removes an image (and its snapshots) this build made. Idempotent. */
   deleteImage?(ctx: DriverContext, image: ImageRecord): Promise<void>;
+  /**
+   * Driver options that launch a machine from `image` instead of the
+   * configured source, for the boot test (image.boot_test).
+   */
+  bootFrom?(image: ImageRecord): Record<string, unknown>;
   /** Human description of where the image and copies are, for manifests. */
   describeImages?(ctx: DriverContext, images: ImageRecord[]): Promise<Record<string, unknown>>;
 }

@@ -247,6 +247,11 @@ export class Ec2Driver implements Driver {
   }
 
   /** Deregisters the image and deletes its snapshots, then forgets it. Idempotent. */
+  /** Boot tests launch the captured AMI in the source region. */
+  bootFrom(image: ImageRecord): Record<string, unknown> {
+    return { image_id: image.id, image_search: undefined };
+  }
+
   async deleteImage(ctx: DriverContext, image: ImageRecord): Promise<void> {
     const region = image.region ?? (await this.region(ctx));
     await deleteImageAndSnapshots(this.clients.get(region), { ...image, region }, ctx.signal);

@@ -105,6 +105,11 @@ export class QemuDriver implements Driver {
   }
 
   /** Removes a store entry (source) or an export (copy). Idempotent. */
+  /** Boot tests start from the store entry: `image:` accepts a store id. */
+  bootFrom(image: ImageRecord): Record<string, unknown> {
+    return { image: image.id, image_checksum: undefined };
+  }
+
   async deleteImage(ctx: DriverContext, image: ImageRecord): Promise<void> {
     if (image.role === 'copy') await deleteExport(image, { s3Endpoint: this.opts.s3_endpoint, signal: ctx.signal });
     else if (await removeImage(image.id)) ctx.log.info(`removed ${image.id} from the image store`);

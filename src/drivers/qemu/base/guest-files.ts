@@ -46,7 +46,14 @@ if [ -r "$hostkey" ]; then
   chmod 0644 /etc/ssh/ssh_host_ed25519_key.pub
   echo "hallmark-guest: installed the injected ed25519 host key"
 fi
-ssh-keygen -A
+# Only an ed25519 host key: RSA key generation takes minutes under software
+# emulation (TCG), and every current SSH client speaks ed25519.
+if [ ! -s /etc/ssh/ssh_host_ed25519_key ]; then
+  ssh-keygen -q -t ed25519 -N '' -f /etc/ssh/ssh_host_ed25519_key
+  echo "hallmark-guest: generated a new ed25519 host key"
+fi
+mkdir -p /etc/ssh/sshd_config.d
+printf 'HostKey /etc/ssh/ssh_host_ed25519_key\n' > /etc/ssh/sshd_config.d/00-hallmark-hostkey.conf
 `;
 
 export const GUEST_UNIT = `[Unit]
