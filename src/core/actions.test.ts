@@ -1,0 +1,285 @@
+/**
+ * runAction through the real pipeline (steps, runner, journal, outputs) with
+ * small in-test plugins that model the contracts: the driver records its
+ * machine and images in the journal the moment they exist and forgets them
+ * when removed; the "world" records what really exists.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+import { registerPlugin } from '../plugins.js';
+import type { InstanceEntry, Project } from '../config/index.js';
+import type { InstanceConfig } from '../config/types.js';
+import type { Driver, DriverContext } from '../drivers/driver.js';
+import type { Connection, Transport } from '../transports/transport.js';
+import type { Provisioner } from '../provisioners/provisioner.js';
+import type { Verifier } from '../verifiers/verifier.js';
+import { runAction, type Action, type RunActionOptions } from './actions.js';
+import { sleep } from './abort.js';
+import { EventBus, type HallmarkEvent } from './events.js';
+import { readInstanceState } from './journal.js';
+
+/** What exists "in the cloud", and what happened, across all fakes. */
+const world = { machines: new Set<string>(), images: new Set<string>(), running: 0, maxRunning: 0, next: 0 };
+
+interface FakeOpts {
+  fail_capture?: boolean;
+  fail_distribute?: boolean;
+  fail_provision?: boolean;
+  provision_ms?: number;
+  pass?: boolean;
+}
+
+class FakeDriver implements Driver {
+  readonly name = 'fake-vm';
+  readonly ownsMachine = true;
+  constructor(private o: FakeOpts) {}
+  async create(ctx: DriverContext) {
+    const id = `vm-${++world.next}`;
+    world.machines.add(id);
+    await ctx.journal.recordDriver({ vmId: id });
+  }
+  async connectionTarget() {
+    return { hostname: 'fake', port: 1, username: 'u' };
+  }
+  async destroy(ctx: DriverContext) {
+    const id = ctx.journal.state.driver.vmId;
+    if (typeof id === 'string') world.machines.delete(id);
+  }
+  async capture(ctx: DriverContext) {
+    if (this.o.fail_capture) throw new Error('capture broke');
+    const image = { id: `img-${++world.next}`, region: 'r1', role: 'source' as const };
+    world.images.add(image.id);
+    await ctx.journal.recordImage(image);
+    return image;
+  }
+  async distribute(ctx: DriverContext, _image: unknown, req: { regions: string[] }) {
+    const copies = [];
+    for (const region of req.regions) {
+      const c = { id: `img-${++world.next}`, region, role: 'copy' as const };
+      world.images.add(c.id);
+      await ctx.journal.recordImage(c);
+      copies.push(c);
+    }
+    if (this.o.fail_distribute) throw new Error('copy to r3 broke');
+    return copies;
+  }
+  async deleteImage(_ctx: DriverContext, image: { id: string }) {
+    world.images.delete(image.id);
+  }
+}
+
+const connection: Connection = {
+  async exec() {
+    return { stdout: '', stderr: '', exitCode: 0, durationMs: 0 };
+  },
+  async upload() {},
+  async download() {},
+  async close() {},
+};
+
+const fakeTransport: Transport = { name: 'fake-conn', connect: async () => connection };
+
+const provisioner = (o: FakeOpts): Provisioner => ({
+  name: 'fake-prov',
+  async provision(ctx) {
+    world.running++;
+    world.maxRunning = Math.max(world.maxRunning, world.running);
+    try {
+      await sleep(o.provision_ms ?? 0, ctx.signal);
+      if (o.fail_provision) throw new Error('provision broke');
+    } finally {
+      world.running--;
+    }
+  },
+} as Provisioner);
+
+const verifier = (o: FakeOpts): Verifier => ({
+  name: 'fake-check',
+  async verify(ctx) {
+    const pass = o.pass ?? true;
+    return {
+      instance: ctx.instance.name,
+      verifier: 'fake-check',
+      durationMs: 1,
+      results: [{ id: 'c1', resourceType: 'command', resource: 'x', property: 'exit', title: 'the check', expected: '0', found: pass ? '0' : '1', status: pass ? 'pass' : 'fail', message: pass ? undefined : 'exit 1', durationMs: 1 }],
+    };
+  },
+} as Verifier);
+
+beforeAll(() => {
+  const schema = (name: string) => z.looseObject({ name: z.literal(name) });
+  registerPlugin({ kind: 'driver', name: 'fake-vm', description: 'test', schema: schema('fake-vm'), load: async (o) => new FakeDriver(o as FakeOpts) });
+  registerPlugin({ kind: 'transport', name: 'fake-conn', description: 'test', schema: schema('fake-conn'), load: async () => fakeTransport });
+  registerPlugin({ kind: 'provisioner', name: 'fake-prov', description: 'test', schema: schema('fake-prov'), load: async (o) => provisioner(o as FakeOpts) });
+  registerPlugin({ kind: 'verifier', name: 'fake-check', description: 'test', schema: schema('fake-check'), load: async (o) => verifier(o as FakeOpts) });
+});
+
+const dirs: string[] = [];
+const children: ChildProcess[] = [];
+afterEach(() => {
+  for (const c of children.splice(0)) if (c.pid && c.exitCode === null && c.signalCode === null) process.kill(c.pid, 'SIGKILL');
+});
+afterAll(async () => {
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
+
+async function makeProject(instances: { name: string; driver?: FakeOpts; provisioner?: FakeOpts; verifier?: FakeOpts; regions?: string[] }[]): Promise<Project> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'hallmark-actions-'));
+  dirs.push(dir);
+  const entries: InstanceEntry[] = instances.map((i) => {
+    const config: InstanceConfig = {
+      name: i.name,
+      suite: 'default',
+      platform: i.name,
+      driver: { name: 'fake-vm', ...i.driver },
+      transport: { name: 'fake-conn' },
+      provisioner: { name: 'fake-prov', ...i.provisioner },
+      verifier: { name: 'fake-check', ...i.verifier },
+      image: { name: '{{instance}}-{{build_id}}', tags: {}, boot_test: false },
+      distribute: { regions: i.regions ?? [], accounts: [], organization_arns: [], ou_arns: [], share_snapshots: false, atomic: true, concurrency: 1, kms_key_ids: {}, targets: [], format: 'qcow2' },
+      publish: { env_properties: 'env.properties', manifest: 'manifest.json', junit: 'junit.xml', ci_outputs: false },
+      file: path.join(dir, 'hallmark.yml'),
+      projectDir: dir,
+    };
+    return { config, problems: [] };
+  });
+  return { file: path.join(dir, 'hallmark.yml'), projectDir: dir, stateDir: path.join(dir, '.hallmark'), instances: entries };
+}
+
+async function act(project: Project, action: Action, extra: Partial<RunActionOptions> = {}) {
+  const events = new EventBus();
+  const seen: HallmarkEvent[] = [];
+  events.on((e) => seen.push(e));
+  const r = await runAction({ project, entries: project.instances, action, events, signal: new AbortController().signal, ...extra });
+  const steps = (instance: string) => seen.filter((e) => e.type === 'step-start' && e.instance === instance).map((e) => (e as { step: string }).step);
+  const cleanups = (instance: string) => seen.filter((e) => e.type === 'cleanup-end' && e.instance === instance).map((e) => (e as { step: string }).step);
+  return { ...r, seen, steps, cleanups };
+}
+
+const outputsIn = async (dir: string) => (await readdir(dir)).filter((f) => ['env.properties', 'manifest.json', 'junit.xml'].includes(f)).sort();
+
+describe('runAction build', () => {
+  it('runs the steps in order, keeps the image, destroys the machine and writes the outputs', async () => {
+    const p = await makeProject([{ name: 'a', regions: ['r2'] }]);
+    const machines = world.machines.size;
+    const r = await act(p, 'build');
+    expect(r.results[0]?.ok, r.results[0]?.error?.message).toBe(true);
+    // boot-test (a no-op unless image.boot_test) sits between capture and distribute
+    expect(r.steps('a').filter((s) => s !== 'boot-test')).toEqual(['load', 'prepare', 'create', 'converge', 'setup', 'verify', 'capture', 'distribute']);
+    expect(r.cleanups('a')).toContain('create');
+    expect(world.machines.size).toBe(machines);
+    const out = r.results[0]!.outcome!;
+    expect(world.images.has(out.image!.id)).toBe(true);
+    expect(out.copies.map((c) => c.region)).toEqual(['r2']);
+    expect(world.images.has(out.copies[0]!.id)).toBe(true);
+    expect(await outputsIn(p.projectDir)).toEqual(['env.properties', 'junit.xml', 'manifest.json']);
+    expect(r.outputs).toHaveLength(3);
+    const s = await readInstanceState(p.stateDir, 'a');
+    expect(s).toMatchObject({ lastAction: 'build', lastError: null, created: false, driver: {} });
+  });
+
+  it('verification failure: exit 3, machine destroyed, no image, no outputs', async () => {
+    const p = await makeProject([{ name: 'a', verifier: { pass: false } }]);
+    const [machines, images] = [world.machines.size, world.images.size];
+    const r = await act(p, 'build');
+    expect(r.results[0]?.ok).toBe(false);
+    expect(r.results[0]?.error?.exitCode).toBe(3);
+    expect(r.results[0]?.error?.message).toContain('the check');
+    expect(r.steps('a')).not.toContain('capture');
+    expect(world.machines.size).toBe(machines);
+    expect(world.images.size).toBe(images);
+    expect(r.outputs).toEqual([]);
+    expect(await outputsIn(p.projectDir)).toEqual([]);
+    expect((await readInstanceState(p.stateDir, 'a')).lastError).toMatch(/checks failed/);
+  });
+
+  it('a failure after capture deletes the image and its copies (capture cleanup), and publishes nothing', async () => {
+    const p = await makeProject([{ name: 'a', regions: ['r2', 'r3'], driver: { fail_distribute: true } }]);
+    const [machines, images] = [world.machines.size, world.images.size];
+    const r = await act(p, 'build');
+    expect(r.results[0]?.ok).toBe(false);
+    expect(r.results[0]?.error?.message).toContain('copy to r3 broke');
+    expect(r.cleanups('a')).toEqual(expect.arrayContaining(['capture', 'create']));
+    expect(world.images.size).toBe(images);
+    expect(world.machines.size).toBe(machines);
+    expect((await readInstanceState(p.stateDir, 'a')).images).toEqual([]);
+    expect(await outputsIn(p.projectDir)).toEqual([]);
+  });
+
+  it('one failing instance of two: no outputs for either', async () => {
+    const p = await makeProject([{ name: 'a' }, { name: 'b', provisioner: { fail_provision: true } }]);
+    const r = await act(p, 'build', { concurrency: 2 });
+    expect(r.results.map((x) => x.ok)).toEqual([true, false]);
+    expect(await outputsIn(p.projectDir)).toEqual([]);
+  });
+
+  it('refuses to build on an instance that already has a machine', async () => {
+    const p = await makeProject([{ name: 'a' }]);
+    expect((await act(p, 'create')).results[0]?.ok).toBe(true);
+    const machines = world.machines.size;
+    const r = await act(p, 'build');
+    expect(r.results[0]?.ok).toBe(false);
+    expect(r.results[0]?.error?.exitCode).toBe(2);
+    expect(r.results[0]?.error?.hint).toContain('hallmark destroy a');
+    expect(world.machines.size).toBe(machines);
+    expect((await act(p, 'destroy')).results[0]?.ok).toBe(true);
+    expect(world.machines.size).toBe(machines - 1);
+  });
+});
+
+describe('runAction lifecycle, concurrency, fail-fast, locks', () => {
+  it('create, converge, verify, destroy keep the machine between verbs', async () => {
+    const p = await makeProject([{ name: 'a' }]);
+    const machines = world.machines.size;
+    expect((await act(p, 'create')).results[0]?.ok).toBe(true);
+    expect(world.machines.size).toBe(machines + 1);
+    const c = await act(p, 'converge');
+    expect(c.steps('a')).toEqual(['load', 'create', 'converge']);
+    const v = await act(p, 'verify');
+    expect(v.results[0]?.ok).toBe(true);
+    expect(v.steps('a')).toEqual(['load', 'create', 'setup', 'verify']);
+    expect(world.machines.size).toBe(machines + 1);
+    expect(await readInstanceState(p.stateDir, 'a')).toMatchObject({ created: true, converged: true, verified: true });
+    await act(p, 'destroy');
+    expect(world.machines.size).toBe(machines);
+    expect(await readInstanceState(p.stateDir, 'a')).toMatchObject({ created: false, driver: {} });
+  });
+
+  it('runs instances `concurrency` at a time', async () => {
+    const names = ['a', 'b', 'c'].map((name) => ({ name, provisioner: { provision_ms: 150 } }));
+    world.maxRunning = 0;
+    await act(await makeProject(names), 'converge', { concurrency: 3 });
+    expect(world.maxRunning).toBe(3);
+    world.maxRunning = 0;
+    await act(await makeProject(names), 'converge', { concurrency: 1 });
+    expect(world.maxRunning).toBe(1);
+  });
+
+  it('--fail-fast stops starting instances after the first failure', async () => {
+    const spec = [{ name: 'a', provisioner: { fail_provision: true } }, { name: 'b' }];
+    const ff = await act(await makeProject(spec), 'converge', { failFast: true });
+    expect(ff.results.map((x) => x.ok)).toEqual([false, false]);
+    expect(ff.results[1]?.error?.message).toContain('fail-fast');
+    expect(ff.steps('b')).toEqual([]);
+    const all = await act(await makeProject(spec), 'converge');
+    expect(all.results.map((x) => x.ok)).toEqual([false, true]);
+  });
+
+  it('an instance locked by another process is not touched, and the error names its PID', async () => {
+    const p = await makeProject([{ name: 'a' }]);
+    const holder = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+    children.push(holder);
+    await mkdir(p.stateDir, { recursive: true });
+    await writeFile(path.join(p.stateDir, 'a.lock'), `${holder.pid}\n`);
+    const machines = world.machines.size;
+    const r = await act(p, 'create');
+    expect(r.results[0]?.ok).toBe(false);
+    expect(r.results[0]?.error?.message).toContain(`PID ${holder.pid}`);
+    expect(world.machines.size).toBe(machines);
+    expect(r.steps('a')).toEqual([]);
+  });
+});
