@@ -4,23 +4,38 @@
  *   testinfra over SSH (Debian's python3-testinfra, pytest),
  *   serverspec over SSH (Debian's ruby-serverspec, rspec).
  * Also the raw run time of the generated script on the target and one SSH
- * round trip. All tools share one SSH master connection style (ControlPersist
- * for testinfra and hallmark; net-ssh keeps one session for serverspec).
+ * round trip. hallmark goes through the real ssh transport (ssh2, one
+ * connection, one channel per exec); testinfra uses an OpenSSH ControlPersist
+ * master; net-ssh keeps one session for serverspec. Every tool starts warm.
  *
- * Target: `--host H --port P --user U --key K` (e.g. a VM), or by default a
- * real sshd started on 127.0.0.1 (test/helpers/sshd.ts) and stopped at the end.
- * Build and run:  npx tsc -p tsconfig.json --outDir /tmp/hm-build; node /tmp/hm-build/bench/verify/run.js
+ * Target: `--vm` boots a fresh debian-12 base image VM (test/helpers/vm.ts,
+ * host key pinned, killed by PID at the end); `--host H --port P --user U
+ * --key K [--host-key SHA256:...]` any machine; by default a real sshd started
+ * on 127.0.0.1 (test/helpers/sshd.ts) and stopped at the end.
+ * Build and run:  npx tsc -p tsconfig.json --outDir /tmp/hm-build; node /tmp/hm-build/bench/verify/run.js [--vm]
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { parseSpecText } from '../../src/verifiers/spec/load.js';
 import { runSpecChecks } from '../../src/verifiers/spec/run.js';
 import { summarize } from '../../src/verifiers/verifier.js';
+import { silentLogger } from '../../src/core/events.js';
+import { SshTransport } from '../../src/transports/ssh/transport.js';
+import type { Connection } from '../../src/transports/transport.js';
 import { startSshd, type Sshd } from '../../test/helpers/sshd.js';
 import { gatherChecks, toGossfile, toServerspec, toTestinfra } from './checks.js';
-import { SshCliConnection, type SshCliTarget } from './ssh-cli-connection.js';
+import { bootDebian12, type VmTarget } from './vm-target.js';
+
+interface BenchTarget {
+  host: string;
+  port: number;
+  username: string;
+  privateKeyPath: string;
+  /** OpenSSH known_hosts line for testinfra's ssh_config; none: not checked. */
+  knownHost?: string;
+}
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -36,26 +51,41 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }>
 async function main(): Promise<void> {
   let sshd: Sshd | undefined;
   const work = await mkdtemp(path.join(os.tmpdir(), 'hm-bench-verify-'));
-  let conn: SshCliConnection | undefined;
+  let conn: Connection | undefined;
+  let vm: VmTarget | undefined;
   try {
-    let target: SshCliTarget;
-    if (arg('host')) {
-      target = { host: arg('host')!, port: Number(arg('port') ?? 22), username: arg('user') ?? 'root', privateKeyPath: arg('key')! };
+    let target: BenchTarget;
+    if (process.argv.includes('--vm')) {
+      vm = await bootDebian12();
+      conn = vm.connection;
+      const pub = (await readFile(vm.vm.hostPublicKeyPath!, 'utf8')).trim().split(/\s+/).slice(0, 2).join(' ');
+      target = { host: '127.0.0.1', port: vm.vm.sshPort, username: vm.target.username, privateKeyPath: vm.vm.privateKeyPath, knownHost: `[127.0.0.1]:${vm.vm.sshPort} ${pub}` };
     } else {
-      sshd = await startSshd();
-      target = { host: sshd.host, port: sshd.port, username: sshd.rootUsername, privateKeyPath: sshd.privateKeyPath };
+      if (arg('host')) {
+        target = { host: arg('host')!, port: Number(arg('port') ?? 22), username: arg('user') ?? 'root', privateKeyPath: arg('key')! };
+      } else {
+        sshd = await startSshd();
+        target = { host: sshd.host, port: sshd.port, username: sshd.rootUsername, privateKeyPath: sshd.privateKeyPath };
+      }
+      const hostKey = arg('host-key') ? { expected: arg('host-key')! } : { insecure: true };
+      conn = await new SshTransport({}).connect(
+        { hostname: target.host, port: target.port, username: target.username, privateKeyPath: target.privateKeyPath, hostKey },
+        { log: silentLogger },
+      );
     }
-    conn = new SshCliConnection(target);
-    await conn.exec('true'); // open the master connection: every tool below starts warm
+    await conn.exec('true'); // every tool below starts warm
     const checks = await gatherChecks(conn, target.port);
     const n = checks.length;
     const goss = toGossfile(checks);
     await writeFile(path.join(work, 'goss.yml'), goss);
     await writeFile(path.join(work, 'test_bench.py'), toTestinfra(checks));
     await writeFile(path.join(work, 'bench_spec.rb'), toServerspec(checks));
+    const knownHosts = path.join(work, 'known_hosts');
+    if (target.knownHost) await writeFile(knownHosts, `${target.knownHost}\n`);
+    const pin = target.knownHost ? `StrictHostKeyChecking yes\n  UserKnownHostsFile ${knownHosts}` : 'StrictHostKeyChecking no\n  UserKnownHostsFile /dev/null';
     await writeFile(
       path.join(work, 'ssh_config'),
-      `Host bench\n  HostName ${target.host}\n  Port ${target.port}\n  User ${target.username}\n  IdentityFile ${target.privateKeyPath}\n  StrictHostKeyChecking no\n  UserKnownHostsFile /dev/null\n  LogLevel ERROR\n`,
+      `Host bench\n  HostName ${target.host}\n  Port ${target.port}\n  User ${target.username}\n  IdentityFile ${target.privateKeyPath}\n  IdentitiesOnly yes\n  ${pin}\n  LogLevel ERROR\n  ControlMaster auto\n  ControlPersist 60\n  ControlPath ${work}/cm-%C\n`,
     );
 
     const specs = await parseSpecText(goss, path.join(work, 'goss.yml'));
@@ -98,7 +128,8 @@ async function main(): Promise<void> {
     if (tiPassed !== n) process.stdout.write(`testinfra output tail:\n${ti.value.stdout.split('\n').slice(-15).join('\n')}\n${ti.value.stderr.slice(-1500)}\n`);
     if (ssPassed !== n) process.stdout.write(`serverspec output tail:\n${ss.value.stdout.split('\n').slice(-15).join('\n')}\n${ss.value.stderr.slice(-1500)}\n`);
   } finally {
-    await conn?.close();
+    if (vm) await vm.stop();
+    else await conn?.close();
     await sshd?.stop();
     await rm(work, { recursive: true, force: true });
   }
