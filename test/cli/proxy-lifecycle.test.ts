@@ -3,12 +3,15 @@
  * the proxy driver (no VM): shell provisioner + shell verifier, exit codes,
  * JSON lines, logs, the instance lock and SIGINT handling.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { startSshd, type Sshd } from '../helpers/sshd.js';
 import { assertBuilt, hallmark, project, removeProjects } from './run-cli.js';
+
+// Each CLI run starts node and connects over SSH: seconds each on a loaded 2-core box.
+vi.setConfig({ testTimeout: 180_000 });
 
 let sshd: Sshd;
 beforeAll(async () => {
@@ -143,7 +146,7 @@ describe('interruption and locking', () => {
       if (child.exitCode === null && child.pid) process.kill(child.pid, 'SIGKILL');
       for (const pid of pids(`sleep ${sleepArg}`)) process.kill(pid, 'SIGKILL');
     }
-  }, 60_000);
+  }, 120_000);
 
   it('a second SIGINT exits at once and says what may still exist', async () => {
     const sleepArg = `58.${String(process.pid).padStart(6, '0')}`;
@@ -172,5 +175,5 @@ describe('interruption and locking', () => {
       if (child.exitCode === null && child.pid) process.kill(child.pid, 'SIGKILL');
       for (const pid of pids(`sleep ${sleepArg}`)) process.kill(pid, 'SIGKILL');
     }
-  }, 60_000);
+  }, 120_000);
 });
