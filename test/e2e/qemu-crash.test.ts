@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { alive, makeProject, smallProject, waitFor, type Project } from './qemu-cli.js';
+import { alive, BOOT_TIMEOUT_S, makeProject, smallProject, waitFor, type Project } from './qemu-cli.js';
 
 const projects: Project[] = [];
 afterAll(async () => {
@@ -23,7 +23,8 @@ describe('after kill -9 of hallmark', () => {
     projects.push(p);
     const child = p.start(['build', 'debian-12']);
     try {
-      await waitFor(async () => (await p.journal(INSTANCE))?.driver?.bootMs !== undefined, 600_000, 'the VM to reach SSH');
+      await waitFor(async () => (await p.journal(INSTANCE))?.driver?.bootMs !== undefined || child.exitCode !== null, BOOT_TIMEOUT_S * 1000 + 60_000, 'the VM to reach SSH');
+      expect(child.exitCode, 'the build ended before the VM was up').toBeNull();
       await new Promise((r) => setTimeout(r, 8000));
       child.kill('SIGKILL');
       await child;

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { makeProject, smallProject, waitFor, type Project } from './qemu-cli.js';
+import { BOOT_TIMEOUT_S, makeProject, smallProject, waitFor, type Project } from './qemu-cli.js';
 
 const projects: Project[] = [];
 afterAll(async () => {
@@ -58,7 +58,8 @@ describe('build failures publish nothing and leave nothing', () => {
     child.all?.on('data', (d: Buffer) => (output += d.toString()));
     try {
       // The VM is up and the provisioner runs once the journal says created and the converge started.
-      await waitFor(async () => (await p.journal('default-debian-12'))?.driver?.bootMs !== undefined, 600_000, 'the VM to reach SSH');
+      await waitFor(async () => (await p.journal('default-debian-12'))?.driver?.bootMs !== undefined || child.exitCode !== null, BOOT_TIMEOUT_S * 1000 + 60_000, 'the VM to reach SSH');
+      expect(child.exitCode, output).toBeNull();
       await waitFor(() => /converg/i.test(output), 120_000, 'converge to start');
       await new Promise((r) => setTimeout(r, 5000));
       const pidsBefore = await p.qemuPids();
