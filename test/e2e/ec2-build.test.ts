@@ -64,32 +64,35 @@ async function expectPublished(prefix: string) {
   expect(digest).toMatch(/\S/);
   expect(build.verification.summary).toMatchObject({ failed: 0 });
 
-  for (const region of REGIONS) {
-    const imgs = await builtImages(moto, region);
-    expect(imgs, region).toHaveLength(1);
-    const img = imgs[0]!;
-    expect(img.Name).toBe(`${prefix}-amazon2023-img`);
-    expect(img.State).toBe('available');
-    const tags = tagMap(img.Tags);
-    expect(tags, region).toMatchObject({ role: 'e2e', 'hallmark:build-id': buildId, 'hallmark:instance': INSTANCE, 'hallmark:verification': digest });
-    const perms = await aws<{ LaunchPermissions: { UserId?: string }[] }>(moto, region, [
-      'describe-image-attribute',
-      '--image-id',
-      img.ImageId,
-      '--attribute',
-      'launchPermission',
-    ]);
-    expect(perms.LaunchPermissions.map((p) => p.UserId).sort(), region).toEqual([...ACCOUNTS].sort());
-    expect(env[`IMAGE_ID_${envKey(region)}`], region).toBe(img.ImageId);
+  // The regions are checked side by side: each AWS CLI call starts a Python interpreter.
+  await Promise.all(
+    REGIONS.map(async (region) => {
+      const imgs = await builtImages(moto, region);
+      expect(imgs, region).toHaveLength(1);
+      const img = imgs[0]!;
+      expect(img.Name).toBe(`${prefix}-amazon2023-img`);
+      expect(img.State).toBe('available');
+      const tags = tagMap(img.Tags);
+      expect(tags, region).toMatchObject({ role: 'e2e', 'hallmark:build-id': buildId, 'hallmark:instance': INSTANCE, 'hallmark:verification': digest });
+      const perms = await aws<{ LaunchPermissions: { UserId?: string }[] }>(moto, region, [
+        'describe-image-attribute',
+        '--image-id',
+        img.ImageId,
+        '--attribute',
+        'launchPermission',
+      ]);
+      expect(perms.LaunchPermissions.map((p) => p.UserId).sort(), region).toEqual([...ACCOUNTS].sort());
+      expect(env[`IMAGE_ID_${envKey(region)}`], region).toBe(img.ImageId);
 
-    const inManifest = region === 'us-east-1' ? build.image : build.copies.find((c: { region: string }) => c.region === region);
-    expect(inManifest?.id, region).toBe(img.ImageId);
-    const snaps = (img.BlockDeviceMappings ?? []).flatMap((b) => (b.Ebs?.SnapshotId ? [b.Ebs.SnapshotId] : []));
-    expect(snaps.length, region).toBeGreaterThan(0);
-    expect([...(inManifest.snapshots ?? [])].sort(), region).toEqual(snaps.sort());
+      const inManifest = region === 'us-east-1' ? build.image : build.copies.find((c: { region: string }) => c.region === region);
+      expect(inManifest?.id, region).toBe(img.ImageId);
+      const snaps = (img.BlockDeviceMappings ?? []).flatMap((b) => (b.Ebs?.SnapshotId ? [b.Ebs.SnapshotId] : []));
+      expect(snaps.length, region).toBeGreaterThan(0);
+      expect([...(inManifest.snapshots ?? [])].sort(), region).toEqual(snaps.sort());
 
-    expect(await leftovers(moto, region), region).toEqual({ keys: [], groups: [] });
-  }
+      expect(await leftovers(moto, region), region).toEqual({ keys: [], groups: [] });
+    }),
+  );
   expect(env.IMAGE_ID).toBe(build.image.id);
   expect(build.image.region).toBe('us-east-1');
   return { buildId, env };

@@ -49,12 +49,14 @@ afterEach(async () => {
 
 /** Nothing published anywhere, no outputs, the machine terminated, temporaries gone. */
 async function expectNothingLeft(p: Project, snapshotsBefore: Record<string, string[]>) {
-  for (const region of REGIONS) {
-    expect(await builtImages(moto, region), region).toEqual([]);
-    expect(await snapshots(moto, region), region).toEqual(snapshotsBefore[region]);
-    expect(await leftovers(moto, region), region).toEqual({ keys: [], groups: [] });
-    for (const i of await instances(moto, region)) expect(i.State.Name, `${region} ${i.InstanceId}`).toBe('terminated');
-  }
+  await Promise.all(
+    REGIONS.map(async (region) => {
+      expect(await builtImages(moto, region), region).toEqual([]);
+      expect(await snapshots(moto, region), region).toEqual(snapshotsBefore[region]);
+      expect(await leftovers(moto, region), region).toEqual({ keys: [], groups: [] });
+      for (const i of await instances(moto, region)) expect(i.State.Name, `${region} ${i.InstanceId}`).toBe('terminated');
+    }),
+  );
   for (const f of ['env.properties', 'manifest.json', 'junit.xml']) expect(existsSync(path.join(p.dir, f)), f).toBe(false);
 }
 
