@@ -44,7 +44,7 @@ export async function makeProject(files: Record<string, string>, opts: { copyQui
     for (const f of ['hallmark.yml', 'provision.sh', 'test']) await cp(path.join(quickstart, f), path.join(dir, f), { recursive: true });
     // The one change: a longer boot timeout, for a shared CI box running TCG under load.
     const yml = await readFile(path.join(dir, 'hallmark.yml'), 'utf8');
-    await writeFile(path.join(dir, 'hallmark.yml'), yml.replace(/^driver:\n  name: qemu\n/m, `driver:\n  name: qemu\n  boot_timeout: ${BOOT_TIMEOUT_S}\n`));
+    await writeFile(path.join(dir, 'hallmark.yml'), yml.replace(/^driver:\n {2}name: qemu\n/m, `driver:\n  name: qemu\n  boot_timeout: ${BOOT_TIMEOUT_S}\n`));
   }
   for (const [name, text] of Object.entries(files)) {
     await mkdir(path.dirname(path.join(dir, name)), { recursive: true });
