@@ -124,7 +124,7 @@ export async function sshExec(vm: BootedVm, command: string, user = 'debian') {
 }
 
 /** Waits until `ssh true` succeeds; the error carries the console tail. */
-export async function waitForSsh(vm: BootedVm, maxWaitMs = 240_000, user = 'debian'): Promise<number> {
+export async function waitForSsh(vm: BootedVm, maxWaitMs = 480_000, user = 'debian'): Promise<number> {
   const started = Date.now();
   let last = '';
   while (Date.now() - started < maxWaitMs) {

@@ -10,7 +10,7 @@ import { configureGuest } from './configure.js';
 import { attachLoop, mount, mountChrootFilesystems, partitionDisk } from './disk.js';
 import { debCacheDir, defaultCacheDir, imagePath, infoPath, kernelPath } from './paths.js';
 import { run } from './run.js';
-import { baseImageName, DEFAULT_MIRROR, DISTROS, packagesFor, type BaseImageInfo, type Distro } from './types.js';
+import { baseImageName, debootstrapPackages, DEFAULT_MIRROR, DISTROS, packagesFor, type BaseImageInfo, type Distro } from './types.js';
 
 export interface BuildBaseImageOptions {
   distro: Distro;
@@ -93,7 +93,7 @@ export async function buildBaseImage(opts: BuildBaseImageOptions): Promise<BaseI
       const t0 = Date.now();
       await run(
         'debootstrap',
-        ['--variant=minbase', `--include=${packages.join(',')}`, '--components=main', `--cache-dir=${debs}`, suite, root, mirror],
+        ['--variant=minbase', `--include=${debootstrapPackages(opts.distro, cloudInit).join(',')}`, '--components=main', `--cache-dir=${debs}`, suite, root, mirror],
         { signal, log, stream: true, what: 'debootstrap' },
       ).catch(async (err: unknown) => {
         // The tree (and its log) is removed by the cleanup; keep the log's tail for the user.

@@ -5,6 +5,7 @@ import { HallmarkError } from '../../../core/errors.js';
 import type { Logger } from '../../../core/events.js';
 import { GUEST_UID, GUEST_USER, guestFiles } from './guest-files.js';
 import { run } from './run.js';
+import { APT_PACKAGES_CLOUD_INIT } from './types.js';
 
 export interface ConfigureOptions {
   root: string;
@@ -43,6 +44,20 @@ export async function configureGuest(o: ConfigureOptions): Promise<void> {
   if (!existsSync(join(root, 'usr/lib/systemd/systemd-networkd')) && !existsSync(join(root, 'lib/systemd/systemd-networkd'))) {
     log.info('systemd-networkd is not in the base set; installing it');
     await inChroot(o, ['apt-get', 'install', '-y', '--no-install-recommends', 'systemd-networkd'], { stream: true });
+  }
+
+  if (o.cloudInit) {
+    log.info(`installing ${APT_PACKAGES_CLOUD_INIT.join(', ')} with apt-get`);
+    // No service may start inside the build chroot.
+    const policy = join(root, 'usr/sbin/policy-rc.d');
+    await writeFile(policy, '#!/bin/sh\nexit 101\n');
+    await chmod(policy, 0o755);
+    try {
+      await inChroot(o, ['apt-get', 'update'], { stream: true });
+      await inChroot(o, ['apt-get', 'install', '-y', '--no-install-recommends', ...APT_PACKAGES_CLOUD_INIT], { stream: true });
+    } finally {
+      await rm(policy, { force: true });
+    }
   }
 
   log.info('writing guest configuration (serial console, DHCP, fw_cfg key injection)');

@@ -36,17 +36,28 @@ export function baseImageName(distro: Distro, cloudInit: boolean): string {
 /**
  * Packages on top of minbase. The guest contract needs: a kernel and grub for
  * a BIOS boot, systemd with networkd (DHCP on every en and eth interface),
- * udev (for /dev/disk/by-label), sshd, sudo, python3 (Ansible),
+ * udev (for /dev/disk/by-label), dbus (systemctl/hostnamectl as a user), sshd, sudo, python3 (Ansible),
  * ca-certificates, iproute2; e2fsprogs for fsck; util-linux (fstrim) is
  * already in minbase.
  */
 export function packagesFor(distro: Distro, cloudInit: boolean): string[] {
   const pkgs = [
     'linux-image-amd64', 'grub-pc', 'systemd-sysv', 'udev', 'kmod',
-    'openssh-server', 'sudo', 'python3', 'ca-certificates', 'iproute2', 'e2fsprogs',
+    'dbus', 'openssh-server', 'sudo', 'python3', 'ca-certificates', 'iproute2', 'e2fsprogs',
     'curl', 'less', 'procps',
   ];
   void distro; // same list for bookworm and trixie; networkd is checked after debootstrap
-  if (cloudInit) pkgs.push('cloud-init');
-  return pkgs;
+  return cloudInit ? [...pkgs, ...APT_PACKAGES_CLOUD_INIT] : pkgs;
+}
+
+/**
+ * Installed with apt-get in the chroot after debootstrap, not by debootstrap:
+ * its second stage cannot order the configuration of deep dependency trees
+ * (cloud-init's python3-cryptography fails there).
+ */
+export const APT_PACKAGES_CLOUD_INIT = ['cloud-init'];
+
+/** What debootstrap's --include gets: the list without the apt-installed extras. */
+export function debootstrapPackages(distro: Distro, cloudInit: boolean): string[] {
+  return packagesFor(distro, cloudInit).filter((p) => !APT_PACKAGES_CLOUD_INIT.includes(p));
 }
