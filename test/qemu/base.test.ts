@@ -99,8 +99,8 @@ describe.runIf(canRun)('debian-12 base image', () => {
     const k2 = await presentedHostKey(second);
     expect(k2).toMatch(/^ssh-ed25519 AAAA/);
     expect(k2).not.toBe(await presentedHostKey(vm));
-    const r = await sshExec(second, 'ls /etc/ssh/ssh_host_*_key | wc -l');
-    expect(Number(r.stdout.trim())).toBeGreaterThanOrEqual(2);
+    const r = await sshExec(second, 'test -s /etc/ssh/ssh_host_ed25519_key && echo HOSTKEY_OK');
+    expect(r.stdout).toContain('HOSTKEY_OK');
     await second.stop();
   }, 600_000);
 
