@@ -18,6 +18,9 @@ export function program(exit: (code: number) => void): Command {
     .option('-c, --config <file>', 'config file (default: hallmark.yml, .kitchen.yml or kitchen.yml)')
     .option('-v, --verbose', 'show debug logs and passing checks')
     .showHelpAfterError()
+    // Program options go before the command; each command repeats them (below),
+    // so that `exec NAME -c CMD` (Kitchen's form) can own -c.
+    .enablePositionalOptions()
     .exitOverride();
 
   const g = (cmd: Command): GlobalOptions => cmd.optsWithGlobals() as GlobalOptions;
@@ -104,6 +107,10 @@ export function program(exit: (code: number) => void): Command {
   // --json on every command (verify's takes an optional file for --target results).
   const addJson = (c: Command) => {
     for (const sub of c.commands) {
+      if (!sub.commands.length || sub.name() === 'images') {
+        sub.option(sub.name() === 'exec' ? '--config <file>' : '-c, --config <file>', 'config file (default: hallmark.yml, .kitchen.yml or kitchen.yml)');
+        sub.option('-v, --verbose', 'show debug logs and passing checks');
+      }
       if (sub.name() === 'verify') sub.option('--json [file]', 'machine-readable output; with --target, a file to write the results to');
       else if (!sub.commands.length || sub.name() === 'images') sub.option('--json', 'machine-readable output (JSON lines for progress)');
       addJson(sub);

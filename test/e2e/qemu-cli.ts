@@ -5,6 +5,7 @@
  * processes whose cmdline names the project dir, files under .hallmark/qemu).
  * Every qemu a test finds still running is stopped by its PID in `sweep()`.
  */
+import { readFileSync } from 'node:fs';
 import { existsSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -99,10 +100,19 @@ export async function makeProject(files: Record<string, string>, opts: { copyQui
   return p;
 }
 
+/**
+ * Whether `pid` is a running process. A killed daemonized qemu is reparented
+ * to PID 1, which may take a moment to reap it: a zombie is not alive.
+ */
 export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
   } catch {
     return false;
   }
