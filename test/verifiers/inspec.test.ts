@@ -81,6 +81,7 @@ beforeEach(async () => {
   process.env.PATH = `${bin}:${savedPath}`;
   for (const k of ['FAKE_REPORT', 'FAKE_EXIT', 'FAKE_STDERR', 'FAKE_SLEEP']) delete process.env[k];
   await rm(path.join(fakeDir, 'args'), { force: true });
+  await rm(path.join(fakeDir, 'pid'), { force: true });
   await rm(path.join(bin, 'inspec'), { force: true });
   await rm(path.join(bin, 'cinc-auditor'), { force: true });
 });
@@ -176,8 +177,13 @@ describe('inspec verifier', () => {
     process.env.FAKE_SLEEP = '30';
     const ac = new AbortController();
     const run = verifier().verify(ctxFor(undefined, ac.signal));
-    for (let i = 0; i < 100 && !existsSync(path.join(fakeDir, 'args')); i++) await new Promise((r) => setTimeout(r, 50));
-    const pid = Number(await readFile(path.join(fakeDir, 'pid'), 'utf8'));
+    // The fake writes args first and its pid second: wait for a whole pid, or kill(0, 0) would test our own group.
+    let pid = 0;
+    for (let i = 0; i < 200 && !(pid > 1); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      pid = Number((await readFile(path.join(fakeDir, 'pid'), 'utf8').catch(() => '')).trim());
+    }
+    expect(pid).toBeGreaterThan(1);
     ac.abort();
     await expect(run).rejects.toThrow(CancelledError);
     expect(() => process.kill(pid, 0)).toThrow();
