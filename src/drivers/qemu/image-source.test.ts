@@ -60,4 +60,13 @@ describe('resolveImage', () => {
     expect(await resolveImage('cloud.qcow2', { projectDir: dir })).toMatchObject({ kind: 'file', hallmarkGuest: false });
     await expect(resolveImage('./none.qcow2', { projectDir: dir })).rejects.toThrow(/no such file/);
   });
+
+  it('checks a path against image_checksum when one is given', async () => {
+    await writeFile(path.join(dir, 'cloud-sum.qcow2'), body);
+    expect(await resolveImage('cloud-sum.qcow2', { projectDir: dir, checksum: `sha256:${sha.toUpperCase()}` })).toMatchObject({ kind: 'file', sha256: sha });
+    await expect(resolveImage('cloud-sum.qcow2', { projectDir: dir, checksum: '0'.repeat(64) })).rejects.toMatchObject({
+      message: expect.stringMatching(new RegExp(`has sha256 ${sha}, but driver.image_checksum is 0{64}$`)),
+      exitCode: 2,
+    });
+  });
 });

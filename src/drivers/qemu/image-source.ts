@@ -75,8 +75,11 @@ export async function resolveImage(
     if (!(await exists(file))) {
       throw new QemuImageError(`driver.image: no such file ${file}`, { hint: 'give the path of a qcow2 or raw disk image, or a base image name such as debian-12' });
     }
+    // A path is taken as it is unless image_checksum is given: then it must match,
+    // as a download must (a cloud image copied by hand, a file replaced under the same name).
+    const sha256 = opts.checksum ? await verifyFile(file, opts.checksum, opts.signal) : undefined;
     const sidecar = await readFile(file.replace(/\.(qcow2|img|raw)$/, '') + '.json', 'utf8').then((t) => JSON.parse(t) as BaseInfo & { distro?: string }, () => undefined);
-    return { path: file, name: image, kind: 'file', hallmarkGuest: !!sidecar?.distro && !isCloudInitVariant(sidecar) };
+    return { path: file, name: image, kind: 'file', sha256, hallmarkGuest: !!sidecar?.distro && !isCloudInitVariant(sidecar) };
   }
 
   try {
@@ -101,6 +104,18 @@ async function exists(file: string): Promise<boolean> {
     (s) => s.isFile(),
     () => false,
   );
+}
+
+/** sha256 of a local image file, which must equal `checksum`; returns it. */
+async function verifyFile(file: string, checksum: string, signal?: AbortSignal): Promise<string> {
+  const want = normalizeChecksum(checksum);
+  const got = await sha256File(file, signal);
+  if (got !== want) {
+    throw new QemuImageError(`driver.image ${file} has sha256 ${got}, but driver.image_checksum is ${want}`, {
+      hint: 'the file is not the one the checksum names: check the path, or update image_checksum',
+    });
+  }
+  return got;
 }
 
 function normalizeChecksum(c: string): string {

@@ -8,7 +8,7 @@ export const qemuDriverSchema = z.strictObject({
   name: z.literal('qemu'),
   /** A base image name (`debian-12`), a local image store id/name, a qcow2 path, or an http(s) URL. */
   image: z.string().min(1).default('debian-12'),
-  /** sha256 of the file behind `image` when it is a URL (required then). */
+  /** sha256 of the file behind `image`: required when it is a URL, checked when given for a path. */
   image_checksum: z
     .string()
     .regex(/^(sha256:)?[0-9a-fA-F]{64}$/, 'a sha256 hex digest, optionally prefixed with "sha256:"')
