@@ -38,6 +38,7 @@ describe('cloud-init user-data', () => {
     expect(ud.startsWith('#cloud-config\n')).toBe(true);
     expect(ud).toContain('  - name: "debian"');
     expect(ud).toContain('      - "ssh-ed25519 AAAA client"');
+    expect(ud).toMatch(/^manage_etc_hosts: localhost$/m);
     expect(ud).toContain('  ed25519_private: |\n    -----BEGIN OPENSSH PRIVATE KEY-----\n    abc\n    -----END OPENSSH PRIVATE KEY-----\n');
   });
 });

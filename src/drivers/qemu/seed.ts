@@ -26,6 +26,9 @@ export function userData(c: SeedContent): string {
     `      - ${JSON.stringify(c.authorizedKey.trim())}`,
     'disable_root: true',
     'ssh_pwauth: false',
+    // meta-data renames the guest to the instance; without a hosts entry for
+    // that name every sudo warns "unable to resolve host" and waits on DNS.
+    'manage_etc_hosts: localhost',
   ];
   if (c.hostKey) {
     lines.push(
