@@ -17,12 +17,13 @@ export type Check =
 
 const GATHER = String.raw`
 echo "== packages"; (dpkg-query -W -f='$'{Package}'\n' 2>/dev/null || rpm -qa --qf '%{NAME}\n') | sort | head -n 40
-echo "== files"; for f in /etc/*; do [ -f "$f" ] && [ ! -L "$f" ] && stat -c '%n %a %U' "$f"; done | head -n 60
+echo "== files"; for f in /etc/* /etc/*/*; do [ -f "$f" ] && [ ! -L "$f" ] && stat -c '%n %a %U' "$f"; done | head -n 60
 echo "== users"; getent passwd | cut -d: -f1 | head -n 15
 echo "== groups"; getent group | cut -d: -f1 | head -n 10
-echo "== sysctl"; for f in /proc/sys/net/ipv4/*; do [ -f "$f" ] && [ -r "$f" ] && v=$(cat "$f" 2>/dev/null) && case "$v" in *[!0-9]*|'') ;; *) echo "$f $v";; esac; done | head -n 35
+echo "== sysctl"; for f in /proc/sys/net/ipv4/* /proc/sys/net/core/* /proc/sys/vm/*; do [ -f "$f" ] && [ -r "$f" ] && v=$(cat "$f" 2>/dev/null) && case "$v" in *[!0-9]*|'') ;; *) echo "$f $v";; esac; done | grep -v -e stat_interval -e nr_ -e dirty -e drop_caches | head -n 35
 `;
 
+/** 200 checks; `sshPort` is the port sshd listens on inside the target (22 on a VM behind a forwarded port). */
 export async function gatherChecks(conn: Connection, sshPort: number): Promise<Check[]> {
   const r = await conn.exec('sh -s', { stdin: GATHER });
   const sections = new Map<string, string[]>();
@@ -47,6 +48,7 @@ export async function gatherChecks(conn: Connection, sshPort: number): Promise<C
   for (const [p] of files.slice(0, 20)) checks.push({ kind: 'command', exec: `test -e ${p}` });
   checks.push({ kind: 'port', port: sshPort, listening: true });
   for (let i = 1; i <= 9; i++) checks.push({ kind: 'port', port: 1 + i, listening: false });
+  if (checks.length !== 200) throw new Error(`gathered ${checks.length} checks from the target, not 200: ${JSON.stringify(Object.fromEntries([...sections].map(([k, v]) => [k, v.length])))}`);
   return checks;
 }
 

@@ -74,7 +74,7 @@ async function main(): Promise<void> {
       );
     }
     await conn.exec('true'); // every tool below starts warm
-    const checks = await gatherChecks(conn, target.port);
+    const checks = await gatherChecks(conn, vm ? 22 : target.port);
     const n = checks.length;
     const goss = toGossfile(checks);
     await writeFile(path.join(work, 'goss.yml'), goss);

@@ -48,6 +48,8 @@ beforeAll(async () => {
   await chmod(path.join(dir, 'plain'), 0o640);
   await symlink(path.join(dir, 'plain'), path.join(dir, 'link'));
   await mkdir(path.join(dir, 'sub'));
+  await writeFile(path.join(dir, 'we|ird'), 'abc', { mode: 0o600 });
+  await symlink(path.join(dir, 'gone'), path.join(dir, 'dangling'));
   bbDir = path.join(dir, 'busybox-bin');
   await mkdir(bbDir);
   execFileSync('busybox', ['--install', '-s', bbDir]);
@@ -73,6 +75,8 @@ file:
   ${D}/link: {filetype: symlink, linked-to: ${D}/plain, mode: "0640", contains: [world]}
   ${D}/sub: {filetype: directory, mode: {match-regexp: "^0[0-7]{3}$"}}
   ${D}/missing: {exists: false}
+  "${D}/we|ird": {exists: true, mode: "0600", size: 3}
+  ${D}/dangling: {filetype: symlink, linked-to: ${D}/gone}
 command:
   "printf 'a\\nb\\n'; echo oops >&2; exit 3": {exit-status: 3, stdout: [a, "/^b$/", "!c"], stderr: [oops]}
   read-stdin: {exec: "cat; echo done", exit-status: 0, stdout: ["/^done$/"]}
@@ -120,6 +124,7 @@ file:
   nope-owner: {path: ${D}/nope, owner: root, meta: {want: "but ${D}/nope does not exist"}}
   plain-link: {path: ${D}/plain, linked-to: /x, meta: {want: "is not a symlink (it is a file)"}}
   dir-contents: {path: ${D}/sub, contents: [x], meta: {want: "is not a regular file (it is a directory)"}}
+  dangling-mode: {path: ${D}/dangling, mode: "0644", meta: {want: "is a dangling symlink"}}
 command:
   echo hi: {exit-status: 1, stdout: [bye], meta: {want: "expected"}}
   hung: {exec: "sleep 30", exit-status: 0, timeout: 300, meta: {want: "timed out after 0.3 s", status: error}}
@@ -188,7 +193,7 @@ describe.each(shells)('spec checks on this machine under %s', (_name, conn) => {
       .filter((r) => r.status !== ((r.meta?.status as string | undefined) ?? 'fail') || !r.message?.includes(r.meta?.want as string))
       .map((r) => `${r.id} ${r.status}: ${r.message}`);
     expect(wrong).toEqual([]);
-    expect(run.results.length).toBe(29);
+    expect(run.results.length).toBe(30);
     expect(run.results.filter((r) => r.status === 'pass')).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 /**
  * Reads the framed records the generated script prints (see script.ts for
- * the format) back into fields per probe id. Lines that are not framing are
+ * the format; `boundary` is the script's end-of-data marker) back into fields
+ * per probe id. Lines that are not framing are
  * kept as `noise` for diagnostics: they mean something wrote to the script's
  * stdout directly, which the script never does on purpose.
  */
@@ -20,15 +21,7 @@ function uptimeCs(s: string): number {
   return Number.isFinite(n) ? Math.round(n * 100) : 0;
 }
 
-function decode(enc: string, lines: string[]): string {
-  if (enc === 'hex') {
-    const hex = lines.join('').replace(/\s+/g, '');
-    return Buffer.from(hex, 'hex').toString('utf8');
-  }
-  return Buffer.from(lines.join(''), 'base64').toString('utf8');
-}
-
-export function parseFraming(stdout: string): Parsed {
+export function parseFraming(stdout: string, boundary: string): Parsed {
   const fields: Fields = new Map();
   const begin = new Map<string, number>();
   const end = new Map<string, number>();
@@ -39,21 +32,24 @@ export function parseFraming(stdout: string): Parsed {
     if (!m) fields.set(id, (m = new Map()));
     m.set(field, value);
   };
-  const lines = stdout.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!.replace(/\r$/, '');
+  const endMark = `\n@@E${boundary}\n`;
+  let pos = 0;
+  while (pos < stdout.length) {
+    let nl = stdout.indexOf('\n', pos);
+    if (nl < 0) nl = stdout.length;
+    const line = stdout.slice(pos, nl).replace(/\r$/, '');
+    pos = nl + 1;
     if (line === '') continue;
-    if (line.startsWith('@@F ')) {
-      const [, id, field, enc] = line.split(' ');
-      const data: string[] = [];
-      let j = i + 1;
-      while (j < lines.length && lines[j]!.replace(/\r$/, '') !== '@@E') data.push(lines[j++]!);
-      if (j >= lines.length) {
+    if (line.startsWith('@@R ')) {
+      const [, id, field] = line.split(' ');
+      // The data starts after the header's newline and ends where the end mark's added newline begins.
+      const e = stdout.indexOf(endMark, nl);
+      if (e < 0 || !id || !field) {
         noise.push(`unterminated field ${id} ${field}`);
         break; // the script was cut off: the rest is unreliable
       }
-      set(id!, field!, decode(enc ?? 'b64', data));
-      i = j;
+      set(id, field, e < pos ? '' : stdout.slice(pos, e));
+      pos = e + endMark.length;
     } else if (line.startsWith('@@V ')) {
       const m = /^@@V (\S+) (\S+) ?(.*)$/.exec(line);
       if (m) set(m[1]!, m[2]!, m[3]!);

@@ -38,14 +38,14 @@ export interface SpecRun {
 export async function runSpecChecks(connection: Connection, specs: string[] | ResourceSpec[], opts: RunSpecOptions = {}): Promise<SpecRun> {
   const log = opts.log ?? silentLogger;
   const resources = specs.length > 0 && typeof specs[0] === 'string' ? await loadSpecFiles(specs as string[], opts) : (specs as ResourceSpec[]);
-  const { script } = buildScript(resources, RESOURCE_DEFS);
+  const { script, boundary } = buildScript(resources, RESOURCE_DEFS);
   throwIfAborted(opts.signal);
   const nChecks = resources.reduce((n, r) => n + r.checks.length, 0);
   log.debug(`spec: ${nChecks} checks of ${resources.length} resources in one script (${script.length} bytes)`);
   const timeoutSec = opts.timeoutSec ?? 600;
   const res = await connection.exec('sh -s', { stdin: script, sudo: opts.sudo ?? true, signal: opts.signal, timeoutMs: timeoutSec * 1000 });
   throwIfAborted(opts.signal);
-  const parsed = parseFraming(res.stdout);
+  const parsed = parseFraming(res.stdout, boundary);
   let note: string | undefined;
   if (res.timedOut) note = `the check script hit its ${timeoutSec} s timeout (verifier.timeout)`;
   else if (!parsed.done) note = `the check script ended early (exit ${res.exitCode ?? 'none'}): ${res.stderr.trim().split('\n').slice(-3).join(' | ') || 'no output'}`;

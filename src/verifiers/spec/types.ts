@@ -52,7 +52,7 @@ export interface ProbeData {
 
 /**
  * One gossfile resource type. `probe` returns a POSIX sh fragment that reports
- * raw data with the script helpers (hm_val/hm_str/hm_file/hm_cap, see script.ts);
+ * raw data with the script helpers (hm_val/hm_str/hm_file/hm_cap/hm_run, see script.ts);
  * `observe` turns that data into attribute values in TypeScript. Parsing happens
  * here, not in shell, so that odd output can never be mistaken for a pass.
  */
@@ -66,6 +66,8 @@ export interface ResourceDef {
   required?: readonly string[];
   /** Target-wide facts this type needs gathered once (see facts in script.ts). */
   facts?: readonly string[];
+  /** Arguments this resource adds to batched queries (see BATCHES in script.ts): one command answers all resources. */
+  batch?(r: ResourceSpec): { kind: string; arg: string }[];
   /** Extra load-time validation; return a message to reject. */
   validate?(r: ResourceSpec): string | undefined;
   probe(r: ResourceSpec): string;

@@ -1,20 +1,20 @@
 import { shq } from '../shell.js';
-import type { Observation, ResourceDef } from '../types.js';
-import { absentFor, err, every, out, rc, target, wants } from './common.js';
+import type { Observation, ProbeData, ResourceDef } from '../types.js';
+import { absentFor, batchResult, err, errorFor, every, out, rc, target, wants } from './common.js';
 
-/** getent when the target has it (NSS-aware), else the local file (what goss reads). */
-function lookup(id: string, db: 'passwd' | 'group', name: string): string {
-  const n = shq(name);
-  return `if hm_has getent; then hm_cap ${id} ent ${shq(`getent ${db} ${n}`)}; else hm_cap ${id} ent ${shq(`awk -F: -v n=${n} '$1==n' /etc/${db} | grep .`)}; fi`;
-}
-
-function entry(data: Parameters<ResourceDef['observe']>[1]): { found: boolean; fields: string[]; error?: string } {
-  const code = rc(data, 'ent');
-  if (code === undefined) return { found: false, fields: [], error: 'lookup did not report back' };
-  const line = out(data, 'ent').split('\n')[0] ?? '';
-  if (code === 0 && line) return { found: true, fields: line.split(':') };
-  if (code === 2 || code === 1) return { found: false, fields: [] };
-  return { found: false, fields: [], error: `lookup failed (exit ${code}): ${err(data, 'ent')}` };
+/**
+ * Entries come from one batched lookup of every user (group) of the suite:
+ * `getent passwd a b c` when the target has getent (NSS-aware: LDAP, sssd),
+ * else the local file (what goss reads). getent exits 2 when some key was not
+ * found, which is an answer, not an error.
+ */
+function entry(data: ProbeData, db: 'passwd' | 'group', name: string): { found: boolean; fields: string[]; error?: string } {
+  const b = batchResult(data, db);
+  if (b.rc === undefined) return { found: false, fields: [], error: 'lookup did not report back' };
+  const line = b.out.split('\n').find((l) => l.split(':')[0] === name);
+  if (line) return { found: true, fields: line.split(':') };
+  if (b.rc === 0 || b.rc === 2) return { found: false, fields: [] };
+  return { found: false, fields: [], error: `lookup failed (exit ${b.rc}): ${errorFor(b, name)}` };
 }
 
 /** `user`: exists, uid, gid, groups (names, via `id -Gn`), home, shell. */
@@ -22,15 +22,13 @@ export const userDef: ResourceDef = {
   type: 'user',
   attrs: { exists: 'value', uid: 'value', gid: 'value', groups: 'value', home: 'value', shell: 'value' },
   options: ['username'],
+  batch: (r) => [{ kind: 'passwd', arg: target(r, 'username') }],
   probe(r) {
-    const name = target(r, 'username');
-    const lines = [lookup(r.probeId, 'passwd', name)];
-    if (wants(r, 'groups')) lines.push(`hm_cap ${r.probeId} grp ${shq(`id -Gn ${shq(name)}`)}`);
-    return lines.join('\n');
+    return wants(r, 'groups') ? `hm_run ${r.probeId} grp id -Gn ${shq(target(r, 'username'))}` : '';
   },
   observe(r, data) {
     const name = target(r, 'username');
-    const e = entry(data);
+    const e = entry(data, 'passwd', name);
     if (e.error) return every(r, { error: e.error });
     if (!e.found) return absentFor(r, { exists: { value: false } }, `user ${name} does not exist`);
     const [, , uid, gid, , home, shell] = e.fields;
@@ -45,12 +43,11 @@ export const groupDef: ResourceDef = {
   type: 'group',
   attrs: { exists: 'value', gid: 'value' },
   options: ['groupname'],
-  probe(r) {
-    return lookup(r.probeId, 'group', target(r, 'groupname'));
-  },
+  batch: (r) => [{ kind: 'group', arg: target(r, 'groupname') }],
+  probe: () => '',
   observe(r, data) {
     const name = target(r, 'groupname');
-    const e = entry(data);
+    const e = entry(data, 'group', name);
     if (e.error) return every(r, { error: e.error });
     if (!e.found) return absentFor(r, { exists: { value: false } }, `group ${name} does not exist`);
     return { exists: { value: true }, gid: { value: Number(e.fields[2]) } };

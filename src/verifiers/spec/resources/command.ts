@@ -9,9 +9,10 @@ function timeoutMs(v: unknown): number {
 
 /**
  * `command`: exit-status (required, as in goss), stdout, stderr (line patterns).
- * `exec` defaults to the key; `timeout` is in milliseconds (goss), default 10 s,
- * enforced with timeout(1) when the target has it (GNU: TERM to the process
- * group, KILL 2 s later), else with a watchdog that kills the shell.
+ * `exec` defaults to the key and runs in a subshell of the check script (so it
+ * can see the script's `HM_`/`_`-prefixed shell variables, nothing else of
+ * it); `timeout` is in milliseconds (goss), default 10 s, enforced by a
+ * watchdog that kills the command and its children (see COMMAND_PRELUDE).
  * A command that hits its timeout is an `error` for every attribute.
  */
 export const commandDef: ResourceDef = {

@@ -38,3 +38,26 @@ export function absentFor(r: ResourceSpec, base: Record<string, Observation>, wh
 export function firstLine(s: string): string {
   return s.split('\n').find((l) => l.trim() !== '')?.trim() ?? '';
 }
+
+/** A batched query's result (see BATCHES in script.ts), read from the facts. */
+export interface BatchResult {
+  out: string;
+  /** Exit status; undefined when the batch did not run (or did not report back). */
+  rc?: number;
+  err: string;
+}
+
+export function batchResult(data: ProbeData, kind: string): BatchResult {
+  const code = data.facts.get(`${kind}.rc`);
+  return {
+    out: data.facts.get(`${kind}.out`) ?? '',
+    ...(code === undefined || code === '' ? {} : { rc: Number(code) }),
+    err: (data.facts.get(`${kind}.err`) ?? '').trim(),
+  };
+}
+
+/** The stderr lines of a batch that name `arg` (what went wrong for this one), else all of it. */
+export function errorFor(b: BatchResult, arg: string): string {
+  const mine = b.err.split('\n').filter((l) => l.includes(arg));
+  return (mine.length ? mine.join('; ') : b.err) || `exit ${b.rc}`;
+}

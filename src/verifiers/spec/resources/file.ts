@@ -1,6 +1,6 @@
 import { shq } from '../shell.js';
-import type { Observation, ResourceDef } from '../types.js';
-import { absentFor, err, out, rc, target, wants } from './common.js';
+import type { Observation, ResourceDef, ResourceSpec } from '../types.js';
+import { absentFor, batchResult, err, errorFor, out, rc, target, wants } from './common.js';
 
 const FILETYPES: Record<string, string> = {
   'regular file': 'file',
@@ -17,6 +17,40 @@ const FILETYPES: Record<string, string> = {
 export function normalizeMode(v: unknown): unknown {
   if (typeof v === 'number') return String(v).padStart(4, '0');
   return v;
+}
+
+const STAT_LINE = /^[^|\n]*\|[0-7]+\|[^|\n]*\|[^|\n]*\|\d+\|\d+\|\d+$/;
+
+export interface StatRecord {
+  ft: string;
+  mode: string;
+  owner: string;
+  group: string;
+  size: number;
+  uid: number;
+  gid: number;
+}
+
+/**
+ * The record of `path` in batched `stat -c STAT_FORMAT` output. The name comes
+ * last and may hold anything (even `|` or a newline), so the record is found by
+ * its name and the seven fields before it on their own line are checked.
+ */
+export function statRecord(output: string, path: string): StatRecord | undefined {
+  const text = output.endsWith('\n') ? output : `${output}\n`;
+  const needle = `|${path}\n`;
+  for (let i = text.indexOf(needle); i >= 0; i = text.indexOf(needle, i + 1)) {
+    const prefix = text.slice(text.lastIndexOf('\n', i - 1) + 1, i);
+    if (!STAT_LINE.test(prefix)) continue;
+    const [ft, mode, owner, group, size, uid, gid] = prefix.split('|');
+    return { ft: FILETYPES[ft!] ?? ft!, mode: mode!.padStart(4, '0'), owner: owner!, group: group!, size: Number(size), uid: Number(uid), gid: Number(gid) };
+  }
+  return undefined;
+}
+
+/** Attributes that describe what a symlink points to (everything but exists, filetype, linked-to). */
+function needsTarget(r: ResourceSpec): boolean {
+  return r.checks.some((c) => !['exists', 'filetype', 'linked-to'].includes(c.name));
 }
 
 /**
@@ -44,18 +78,18 @@ export const fileDef: ResourceDef = {
     md5: 'value',
   },
   options: ['path'],
+  batch(r) {
+    const path = target(r, 'path');
+    return [{ kind: 'stat', arg: path }, ...(needsTarget(r) ? [{ kind: 'statL', arg: path }] : [])];
+  },
   probe(r) {
     const p = shq(target(r, 'path'));
     const id = r.probeId;
-    const fmt = shq('%F|%a|%U|%G|%s|%u|%g');
-    const lines = [`if [ -e ${p} ] || [ -L ${p} ]; then`, `hm_val ${id} exists 1`, `hm_cap ${id} st ${shq(`stat -c ${fmt} ${p}`)}`];
-    const needsTarget = r.checks.some((c) => !['exists', 'filetype', 'linked-to'].includes(c.name));
-    if (needsTarget || wants(r, 'linked-to')) {
-      lines.push(`if [ -L ${p} ]; then hm_cap ${id} lnk ${shq(`readlink ${p}`)}; hm_cap ${id} stl ${shq(`stat -L -c ${fmt} ${p}`)}; fi`);
-    }
-    if (wants(r, 'contents') || wants(r, 'contains')) lines.push(`if [ -f ${p} ]; then hm_cap ${id} cat ${shq(`cat ${p}`)}; fi`);
+    const lines = [`if [ -e ${p} ] || [ -L ${p} ]; then`, `hm_val ${id} exists 1`];
+    if (wants(r, 'linked-to')) lines.push(`if [ -L ${p} ]; then hm_run ${id} lnk readlink ${p}; fi`);
+    if (wants(r, 'contents') || wants(r, 'contains')) lines.push(`if [ -f ${p} ]; then hm_run ${id} cat cat ${p}; fi`);
     for (const sum of ['sha256', 'sha512', 'md5'] as const) {
-      if (wants(r, sum)) lines.push(`if [ -f ${p} ]; then hm_cap ${id} ${sum} ${shq(`${sum}sum ${p}`)}; fi`);
+      if (wants(r, sum)) lines.push(`if [ -f ${p} ]; then hm_run ${id} ${sum} ${sum}sum ${p}; fi`);
     }
     lines.push(`else hm_val ${id} exists 0; fi`);
     return lines.join('\n');
@@ -63,29 +97,28 @@ export const fileDef: ResourceDef = {
   observe(r, data) {
     const path = target(r, 'path');
     if (data.own.get('exists') === '0') return absentFor(r, { exists: { value: false } }, `${path} does not exist`);
-    if (data.own.get('exists') !== '1' || rc(data, 'st') === undefined) return Object.fromEntries(r.checks.map((c) => [c.name, { error: 'file probe did not report back' }]));
+    const st = batchResult(data, 'stat');
+    if (data.own.get('exists') !== '1' || st.rc === undefined) return Object.fromEntries(r.checks.map((c) => [c.name, { error: 'file probe did not report back' }]));
     const res: Record<string, Observation> = { exists: { value: true } };
-    if (rc(data, 'st') !== 0) {
-      const e = { error: `stat ${path} failed: ${err(data, 'st')}` };
+    const self = statRecord(st.out, path);
+    if (!self) {
+      const e = { error: `stat ${path} failed: ${errorFor(st, path)}` };
       return Object.fromEntries(r.checks.map((c) => [c.name, c.name === 'exists' ? res.exists! : e]));
     }
-    const parse = (s: string) => {
-      const [ft, mode, owner, group, size, uid, gid] = s.trim().split('|');
-      return { ft: FILETYPES[ft ?? ''] ?? ft ?? '', mode: (mode ?? '').padStart(4, '0'), owner, group, size: Number(size), uid: Number(uid), gid: Number(gid) };
-    };
-    const self = parse(out(data, 'st'));
     res.filetype = { value: self.ft };
     const isLink = self.ft === 'symlink';
     res['linked-to'] = isLink ? { value: out(data, 'lnk').replace(/\n$/, '') } : { missing: `${path} is not a symlink (it is a ${self.ft})` };
     let tgt = self;
-    if (isLink) {
-      if (rc(data, 'stl') !== 0) {
-        for (const a of ['mode', 'owner', 'group', 'uid', 'gid', 'size', 'contents', 'contains', 'sha256', 'sha512', 'md5']) {
-          res[a] = { missing: `${path} is a dangling symlink (to ${out(data, 'lnk').trim()})` };
-        }
+    if (isLink && needsTarget(r)) {
+      const sl = batchResult(data, 'statL');
+      const t = statRecord(sl.out, path);
+      if (!t) {
+        const why = errorFor(sl, path);
+        const o: Observation = /No such file|cannot statx?|can't stat/i.test(why) ? { missing: `${path} is a dangling symlink` } : { error: `stat -L ${path} failed: ${why}` };
+        for (const a of ['mode', 'owner', 'group', 'uid', 'gid', 'size', 'contents', 'contains', 'sha256', 'sha512', 'md5']) res[a] = o;
         return res;
       }
-      tgt = parse(out(data, 'stl'));
+      tgt = t;
     }
     Object.assign(res, {
       mode: { value: tgt.mode },

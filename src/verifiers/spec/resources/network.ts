@@ -110,7 +110,7 @@ export const addrDef: ResourceDef = {
     const secs = Math.max(1, Math.ceil((typeof r.options.timeout === 'number' ? r.options.timeout : 500) / 1000));
     const bash = `bash -c ${shq(`exec 3<>/dev/tcp/${h}/${port}`)}`;
     return [
-      `if hm_has bash; then if [ "$HM_TO" = none ]; then hm_cap ${r.probeId} c ${shq(bash)}; else hm_cap ${r.probeId} c ${shq(`timeout ${secs} ${bash}`)}; fi`,
+      `if hm_has bash; then if hm_has timeout; then hm_cap ${r.probeId} c ${shq(`timeout ${secs} ${bash}`)}; else hm_cap ${r.probeId} c ${shq(bash)}; fi`,
       `elif hm_has nc; then hm_cap ${r.probeId} c ${shq(`nc -z -w ${secs} ${shq(h)} ${port}`)}; fi`,
     ].join('\n');
   },

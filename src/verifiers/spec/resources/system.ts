@@ -1,24 +1,35 @@
 import { shq } from '../shell.js';
-import type { Observation, ResourceDef } from '../types.js';
-import { absentFor, err, every, out, rc, target, wants } from './common.js';
+import type { Observation, ResourceDef, ResourceSpec } from '../types.js';
+import { absentFor, batchResult, err, errorFor, every, out, rc, target, wants } from './common.js';
 
 /** `kernel-param`: value, read from /proc/sys (what sysctl reads), as a string. */
 export const kernelParamDef: ResourceDef = {
   type: 'kernel-param',
   attrs: { value: 'value' },
   options: ['name'],
+  // All parameters in one `grep -H '' FILE...` (each line prefixed with its file); existence per parameter with a builtin test.
+  batch: (r) => [{ kind: 'sysctl', arg: paramFile(r) }],
   probe(r) {
-    const file = `/proc/sys/${target(r, 'name').replace(/\./g, '/')}`;
-    return `if [ -e ${shq(file)} ]; then hm_cap ${r.probeId} v ${shq(`cat ${shq(file)}`)}; else hm_val ${r.probeId} absent 1; fi`;
+    return `if [ -e ${shq(paramFile(r))} ]; then hm_val ${r.probeId} present 1; else hm_val ${r.probeId} present 0; fi`;
   },
   observe(r, data) {
     const name = target(r, 'name');
-    if (data.own.get('absent') === '1') return every(r, { missing: `kernel parameter ${name} does not exist` });
-    const code = rc(data, 'v');
-    if (code !== 0) return every(r, { error: `reading kernel parameter ${name} failed: ${err(data, 'v') || `exit ${code}`}` });
-    return { value: { value: out(data, 'v').trim() } };
+    const present = data.own.get('present');
+    if (present === '0') return every(r, { missing: `kernel parameter ${name} does not exist` });
+    const b = batchResult(data, 'sysctl');
+    if (present !== '1' || b.rc === undefined) return every(r, { error: 'kernel parameter probe did not report back' });
+    const file = paramFile(r);
+    const prefix = `${file}:`;
+    const lines = b.out.split('\n').filter((l) => l.startsWith(prefix));
+    const failed = b.rc !== 0 && b.err.split('\n').some((l) => l.includes(file));
+    if (failed) return every(r, { error: `reading kernel parameter ${name} failed: ${errorFor(b, file)}` });
+    return { value: { value: lines.map((l) => l.slice(prefix.length)).join('\n').trim() } };
   },
 };
+
+function paramFile(r: ResourceSpec): string {
+  return `/proc/sys/${target(r, 'name').replace(/\./g, '/')}`;
+}
 
 /** `process`: running, by executable name (`/proc/<pid>/comm`, 15 characters, as goss). */
 export const processDef: ResourceDef = {
