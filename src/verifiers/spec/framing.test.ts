@@ -60,13 +60,14 @@ describe('framing: arbitrary output survives the round trip', () => {
       }
     };
     const t = Date.now();
-    const out = run(shell, `${COMMAND_PRELUDE}\nhm_cmd r0 41.7${shell.length} true\nhm_cmd r1 0.3 'sleep 37.1${shell.length}; echo never'\nhm_cmd r2 5 'echo out; echo err >&2; exit 4'`);
+    const out = run(shell, `${COMMAND_PRELUDE}\nhm_cmd r0 41.7${shell.length} true\nhm_cmd r1 0.3 'sleep 37.1${shell.length}; echo never'\nhm_cmd r2 5 'echo out; echo err >&2; exit 4'\nhm_cmd r3 5 'echo "[$#:$1]"'`);
     expect(Date.now() - t).toBeLessThan(4000);
     const p = parseFraming(out, B);
     expect(p.fields.get('r0')!.get('rc')).toBe('0');
     expect(p.fields.get('r1')!.get('rc')).toBe('137');
     expect(p.fields.get('r1')!.get('out')).toBe('');
     expect([...p.fields.get('r2')!].filter(([k]) => k !== 'start' && k !== 'end')).toEqual([['rc', '4'], ['out', 'out\n'], ['err', 'err\n']]);
+    expect(p.fields.get('r3')!.get('out')).toBe('[0:]\n'); // no positional parameters, as under sh -c
     expect(alive(`sleep 41.7${shell.length}`)).toBe(''); // the watchdog of a quick command
     expect(alive(`sleep 37.1${shell.length}`)).toBe(''); // the child of a command that timed out
   });

@@ -64,7 +64,7 @@ hm_val _ pkg "$HM_PKG"; hm_val _ init "$HM_INIT"
 export const COMMAND_PRELUDE = String.raw`hm_killtree() { _k=; if hm_has pgrep; then _k=$(pgrep -P "$1" 2>/dev/null); fi; kill -9 "$1" 2>/dev/null; for _c in $_k; do hm_killtree "$_c"; done; }
 hm_cmd() {
   hm_now; _s=$HM_NOW; : >"$HM_T/w"
-  ( eval "$3" ) >"$HM_T/o" 2>"$HM_T/e" </dev/null & _p=$!
+  ( _c=$3; set --; eval "$_c" ) >"$HM_T/o" 2>"$HM_T/e" </dev/null & _p=$!
   ( sleep "$2" & echo "$!" >"$HM_T/w"; wait "$!" && hm_killtree "$_p" ) >/dev/null 2>&1 </dev/null & _w=$!
   wait "$_p"; _rc=$?
   _n=0; until read -r _sl <"$HM_T/w"; do _n=$((_n + 1)); if [ "$_n" -gt 100000 ]; then break; fi; done 2>/dev/null
