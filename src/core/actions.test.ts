@@ -6,7 +6,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
@@ -23,7 +23,7 @@ import { EventBus, type HallmarkEvent } from './events.js';
 import { readInstanceState } from './journal.js';
 
 /** What exists "in the cloud", and what happened, across all fakes. */
-const world = { machines: new Set<string>(), images: new Set<string>(), running: 0, maxRunning: 0, next: 0 };
+const world = { machines: new Set<string>(), images: new Set<string>(), booted: [] as string[], running: 0, maxRunning: 0, next: 0 };
 
 interface FakeOpts {
   fail_capture?: boolean;
@@ -31,6 +31,10 @@ interface FakeOpts {
   fail_provision?: boolean;
   provision_ms?: number;
   pass?: boolean;
+  /** Verifier: fail on a machine booted from an image (a file the provisioner left in /run). */
+  volatile?: boolean;
+  /** Driver: boot from this image (set by bootFrom, as a real driver's option is). */
+  boot_image?: string;
 }
 
 class FakeDriver implements Driver {
@@ -38,6 +42,10 @@ class FakeDriver implements Driver {
   readonly ownsMachine = true;
   constructor(private o: FakeOpts) {}
   async create(ctx: DriverContext) {
+    if (this.o.boot_image !== undefined) {
+      if (!world.images.has(this.o.boot_image)) throw new Error(`no image ${this.o.boot_image}`);
+      world.booted.push(this.o.boot_image);
+    }
     const id = `vm-${++world.next}`;
     world.machines.add(id);
     await ctx.journal.recordDriver({ vmId: id });
@@ -70,6 +78,9 @@ class FakeDriver implements Driver {
   async deleteImage(_ctx: DriverContext, image: { id: string }) {
     world.images.delete(image.id);
   }
+  bootFrom(image: { id: string }) {
+    return { boot_image: image.id };
+  }
 }
 
 const connection: Connection = {
@@ -100,7 +111,7 @@ const provisioner = (o: FakeOpts): Provisioner => ({
 const verifier = (o: FakeOpts): Verifier => ({
   name: 'fake-check',
   async verify(ctx) {
-    const pass = o.pass ?? true;
+    const pass = (o.pass ?? true) && !(o.volatile && ctx.instance.driver.boot_image !== undefined);
     return {
       instance: ctx.instance.name,
       verifier: 'fake-check',
@@ -127,7 +138,9 @@ afterAll(async () => {
   for (const d of dirs) await rm(d, { recursive: true, force: true });
 });
 
-async function makeProject(instances: { name: string; driver?: FakeOpts; provisioner?: FakeOpts; verifier?: FakeOpts; regions?: string[] }[]): Promise<Project> {
+async function makeProject(
+  instances: { name: string; driver?: FakeOpts; provisioner?: FakeOpts; verifier?: FakeOpts; regions?: string[]; bootTest?: boolean }[],
+): Promise<Project> {
   const dir = await mkdtemp(path.join(tmpdir(), 'hallmark-actions-'));
   dirs.push(dir);
   const entries: InstanceEntry[] = instances.map((i) => {
@@ -139,7 +152,7 @@ async function makeProject(instances: { name: string; driver?: FakeOpts; provisi
       transport: { name: 'fake-conn' },
       provisioner: { name: 'fake-prov', ...i.provisioner },
       verifier: { name: 'fake-check', ...i.verifier },
-      image: { name: '{{instance}}-{{build_id}}', tags: {}, boot_test: false },
+      image: { name: '{{instance}}-{{build_id}}', tags: {}, boot_test: i.bootTest ?? false },
       distribute: { regions: i.regions ?? [], accounts: [], organization_arns: [], ou_arns: [], share_snapshots: false, atomic: true, concurrency: 1, kms_key_ids: {}, targets: [], format: 'qcow2' },
       publish: { env_properties: 'env.properties', manifest: 'manifest.json', junit: 'junit.xml', ci_outputs: false },
       file: path.join(dir, 'hallmark.yml'),
@@ -228,6 +241,61 @@ describe('runAction build', () => {
     expect(world.machines.size).toBe(machines);
     expect((await act(p, 'destroy')).results[0]?.ok).toBe(true);
     expect(world.machines.size).toBe(machines - 1);
+  });
+});
+
+describe('runAction build with image.boot_test', () => {
+  it('verifies a second machine booted from the image before distributing; that machine has its own events, journal and manifest entry', async () => {
+    const p = await makeProject([{ name: 'a', regions: ['r2'], bootTest: true }]);
+    const [machines, booted] = [world.machines.size, world.booted.length];
+    const r = await act(p, 'build');
+    expect(r.results[0]?.ok, r.results[0]?.error?.message).toBe(true);
+    const out = r.results[0]!.outcome!;
+    expect(world.booted.slice(booted)).toEqual([out.image!.id]);
+    expect(world.machines.size).toBe(machines);
+    // The build machine's steps are not repeated (or their timings replaced) by the boot machine's.
+    expect(r.steps('a')).toEqual(['load', 'prepare', 'create', 'converge', 'setup', 'verify', 'capture', 'boot-test', 'distribute']);
+    expect(r.steps('a-boot-test')).toEqual(['create', 'verify']);
+    expect(r.cleanups('a-boot-test')).toEqual(['create']);
+    const at = (pred: (e: HallmarkEvent) => boolean) => r.seen.findIndex(pred);
+    const bootEnd = at((e) => e.type === 'action-end' && e.instance === 'a-boot-test');
+    expect(r.seen[bootEnd]).toMatchObject({ action: 'boot-test', ok: true });
+    expect(at((e) => e.type === 'check' && e.instance === 'a-boot-test')).toBeLessThan(bootEnd);
+    expect(bootEnd).toBeLessThan(at((e) => e.type === 'step-start' && e.instance === 'a' && e.step === 'distribute'));
+
+    const m = JSON.parse(await readFile(path.join(p.projectDir, 'manifest.json'), 'utf8'));
+    expect(m.builds[0].bootTest).toMatchObject({ instance: 'a-boot-test', image: out.image!.id, verification: { summary: { total: 1, passed: 1 } } });
+    expect(Object.keys(m.builds[0].timings)).toEqual(r.steps('a'));
+    expect(await readFile(path.join(p.projectDir, 'junit.xml'), 'utf8')).toContain('a-boot-test');
+    expect(await readInstanceState(p.stateDir, 'a-boot-test')).toMatchObject({ lastAction: 'boot-test', lastError: null, created: false, driver: {} });
+  });
+
+  it('a check failing only on the booted machine: exit 3, image and both machines removed, nothing published', async () => {
+    const p = await makeProject([{ name: 'a', regions: ['r2'], bootTest: true, verifier: { volatile: true } }]);
+    const [machines, images, booted] = [world.machines.size, world.images.size, world.booted.length];
+    const r = await act(p, 'build');
+    expect(r.results[0]?.ok).toBe(false);
+    expect(r.results[0]?.error?.exitCode).toBe(3);
+    expect(r.results[0]?.error?.message).toMatch(/^a-boot-test: 1 of 1 checks failed/);
+    expect(world.booted.length).toBe(booted + 1);
+    expect(r.steps('a')).not.toContain('distribute');
+    expect(r.cleanups('a')).toEqual(expect.arrayContaining(['capture', 'create']));
+    expect(world.images.size).toBe(images);
+    expect(world.machines.size).toBe(machines);
+    expect(await outputsIn(p.projectDir)).toEqual([]);
+    expect((await readInstanceState(p.stateDir, 'a-boot-test')).lastError).toMatch(/checks failed/);
+  });
+
+  it('never reuses a boot machine a killed build left behind: it is destroyed first', async () => {
+    const p = await makeProject([{ name: 'a', bootTest: true }]);
+    await mkdir(p.stateDir, { recursive: true });
+    world.machines.add('vm-stale');
+    await writeFile(path.join(p.stateDir, 'a-boot-test.json'), JSON.stringify({ instance: 'a-boot-test', driverName: 'fake-vm', created: true, driver: { vmId: 'vm-stale' }, images: [], timings: {} }));
+    const booted = world.booted.length;
+    const r = await act(p, 'build');
+    expect(r.results[0]?.ok, r.results[0]?.error?.message).toBe(true);
+    expect(world.machines.has('vm-stale')).toBe(false);
+    expect(world.booted.length).toBe(booted + 1);
   });
 });
 

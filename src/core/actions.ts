@@ -192,6 +192,7 @@ async function runInstance(entry: InstanceEntry, opts: RunActionOptions & { buil
       image: run.image,
       copies: run.copies,
       report: run.report,
+      bootTest: run.bootTest,
       timings,
       ok: !error,
       error: error?.message,

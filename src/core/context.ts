@@ -33,6 +33,8 @@ export interface InstanceRun {
   image?: ImageRecord;
   copies: ImageRecord[];
   imageName?: string;
+  /** image.boot_test: the machine booted from the image, and its verification. */
+  bootTest?: { instance: string; image: string; report: VerifyReport };
   /** Set once every step of a build passed. */
   published?: boolean;
 }

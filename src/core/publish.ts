@@ -18,6 +18,8 @@ export interface BuildOutcome {
   /** The driver's description of the published images (Driver.describeImages: files, checksums, sizes), when it has one. */
   artifacts?: Record<string, unknown>;
   report?: VerifyReport;
+  /** image.boot_test: the verification of a machine booted from the image (passed, when outputs are written). */
+  bootTest?: { instance: string; image: string; report: VerifyReport };
   timings: Record<string, number>;
   ok: boolean;
   error?: string;
@@ -67,6 +69,15 @@ export function manifest(outcomes: BuildOutcome[], extra: Record<string, unknown
       copies: o.copies,
       ...(o.artifacts ? { artifacts: o.artifacts } : {}),
       verification: o.report ? { digest: resultsDigest(o.report), summary: summarize(o.report.results) } : undefined,
+      ...(o.bootTest
+        ? {
+            bootTest: {
+              instance: o.bootTest.instance,
+              image: o.bootTest.image,
+              verification: { digest: resultsDigest(o.bootTest.report), summary: summarize(o.bootTest.report.results) },
+            },
+          }
+        : {}),
       timings: o.timings,
       ...(extra[o.instance.name] as object | undefined),
     })),
@@ -88,7 +99,7 @@ export async function writeOutputs(projectDir: string, outcomes: BuildOutcome[],
     written.push(at(publish.manifest));
   }
   if (publish.junit) {
-    const reports = outcomes.flatMap((o) => (o.report ? [o.report] : []));
+    const reports = outcomes.flatMap((o) => [...(o.report ? [o.report] : []), ...(o.bootTest ? [o.bootTest.report] : [])]);
     await writeFileAtomic(at(publish.junit), toJUnitXml(reports));
     written.push(at(publish.junit));
   }

@@ -258,10 +258,18 @@ export async function deleteBuildImages(run: InstanceRun, signal: AbortSignal): 
   if (errors.length) throw new AggregateError(errors, `could not remove ${errors.length} image(s); see hallmark cleanup`);
 }
 
+/** The instance name of the machine a boot test launches from `instance`'s image (its journal, logs and files). */
+export function bootTestInstanceName(instance: string): string {
+  return `${instance}-boot-test`;
+}
+
 /**
  * `boot-test` (image.boot_test): launches a second machine from the captured
  * image and runs the same verification on it, so the image itself — not only
  * the machine it was taken from — is proven. That machine is always destroyed.
+ * It is an instance of its own (`<instance>-boot-test`): its own journal, so
+ * `hallmark cleanup` finds it after a crash, and its own events, so its
+ * create/verify neither replace the build machine's timings nor mix into its log.
  */
 export const bootTestStep: Step<InstanceRun> = {
   name: 'boot-test',
@@ -270,19 +278,39 @@ export const bootTestStep: Step<InstanceRun> = {
     const driver = driverOf(run);
     const image = need(run.image, 'image');
     if (!driver.bootFrom) throw new HallmarkError(`driver "${driver.name}" cannot boot-test images`, { hint: 'set image.boot_test: false' });
-    const instance = { ...run.instance, name: `${run.instance.name}-boot-test`, driver: { ...run.instance.driver, ...driver.bootFrom(image) } };
+    const name = bootTestInstanceName(run.instance.name);
+    const instance = { ...run.instance, name, driver: { ...run.instance.driver, ...driver.bootFrom(image) } };
     const sub: InstanceRun = {
       ...run,
       instance,
-      journal: await Journal.open(run.stateDir, instance.name),
+      journal: await Journal.open(run.stateDir, name),
+      log: run.events.logger(name),
       plugins: { ...run.plugins, driver: await loadPlugin('driver', instance.driver) },
       connection: undefined,
       target: undefined,
       report: undefined,
       copies: [],
     };
-    run.log.info(`boot test: a machine from ${image.id}`);
-    const r = await runSteps([createStep({ destroyAfter: true }), verifyStep], sub, { instance: run.instance.name, events: run.events, signal });
+    if (sub.journal.state.created || Object.keys(sub.journal.state.driver).length > 0) {
+      // A killed build's boot machine: never reuse it (it runs an older image).
+      run.log.warn(`boot test: removing the machine an earlier run left behind (${name})`);
+      await destroyMachine(sub, signal);
+    }
+    await sub.journal.update((s) => {
+      s.driverName = instance.driver.name;
+      s.buildId = run.buildId;
+      s.lastAction = 'boot-test';
+      s.lastError = null;
+    });
+    run.log.info(`boot test: a machine from ${image.id} (${name})`);
+    const t0 = Date.now();
+    run.events.emit({ type: 'action-start', instance: name, action: 'boot-test' });
+    const r = await runSteps([createStep({ destroyAfter: true }), verifyStep], sub, { instance: name, events: run.events, signal });
+    run.events.emit({ type: 'action-end', instance: name, action: 'boot-test', ok: r.ok, error: r.error?.message, durationMs: Date.now() - t0 });
+    await sub.journal.update((s) => {
+      s.lastError = r.error ? r.error.message.split('\n')[0]! : null;
+    });
+    if (sub.report) run.bootTest = { instance: name, image: image.id, report: sub.report };
     if (!r.ok) throw r.error;
   },
 };
