@@ -2,7 +2,7 @@ import { loadPlugin } from '../plugins.js';
 import { EventBus, type Logger } from '../core/events.js';
 import { InstanceLock, Journal, listStateFiles } from '../core/journal.js';
 import { driverContext, type InstanceRun } from '../core/context.js';
-import { deleteBuildImages } from '../core/steps.js';
+import { bootTestInstanceName, deleteBuildImages } from '../core/steps.js';
 import { HallmarkError, UsageError, type ExitCode } from '../core/errors.js';
 import type { Connection } from '../transports/transport.js';
 import { attachRenderer, chooseMode } from './render.js';
@@ -79,22 +79,28 @@ export async function cleanup(pattern: string | undefined, g: GlobalOptions): Pr
   let failed = 0;
   try {
     for (const entry of entries) {
-      if (!known.has(entry.config.name)) continue;
+      // The instance, and the machine its build's boot test (image.boot_test) launched, under the instance's lock.
+      const names = [entry.config.name, bootTestInstanceName(entry.config.name)].filter((n) => known.has(n));
+      if (names.length === 0) continue;
       const lock = await InstanceLock.acquire(project.stateDir, entry.config.name);
       try {
-        const run = await openRun(project, entry, events, AbortSignal.timeout(30 * 60_000));
-        const s = run.journal.state;
-        if (s.images.length) {
-          await deleteBuildImages(run, run.signal);
+        for (const name of names) {
+          try {
+            const run = await openRun(project, { ...entry, config: { ...entry.config, name } }, events, AbortSignal.timeout(30 * 60_000));
+            const s = run.journal.state;
+            if (s.images.length) {
+              await deleteBuildImages(run, run.signal);
+            }
+            if (s.created || Object.keys(s.driver).length) {
+              await run.plugins.driver!.destroy(driverContext(run, run.signal));
+              await run.journal.resetMachine();
+              run.log.info('machine destroyed');
+            }
+          } catch (err) {
+            failed++;
+            printError(err, name);
+          }
         }
-        if (s.created || Object.keys(s.driver).length) {
-          await run.plugins.driver!.destroy(driverContext(run, run.signal));
-          await run.journal.resetMachine();
-          run.log.info('machine destroyed');
-        }
-      } catch (err) {
-        failed++;
-        printError(err, entry.config.name);
       } finally {
         await lock.release();
       }
