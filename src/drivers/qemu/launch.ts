@@ -81,6 +81,7 @@ export async function launchMachine(ctx: DriverContext, opts: QemuDriverOptions)
     signal,
     'creating the instance overlay',
   );
+  log.info(`qemu: disk is an overlay on ${image.path} (${image.kind} image ${image.name}; keys through ${cloudInit ? 'a cloud-init seed' : 'fw_cfg'})`);
 
   if (cloudInit) {
     await writeSeedIso(
