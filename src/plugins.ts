@@ -22,11 +22,20 @@ interface KindMap {
   verifier: Verifier;
 }
 
+/** Optional `publish:` outputs that only some drivers can write. */
+export type PublishOutput = 'ssm_parameter';
+
 export interface PluginDef<K extends PluginKind> {
   kind: K;
   name: string;
   description: string;
   schema: z.ZodType;
+  /**
+   * Drivers: the `publish:` outputs beyond the files that they write (an SSM
+   * parameter is an AWS thing). The loader reports an output set for an
+   * instance whose driver does not write it as a problem of that instance.
+   */
+  publishes?: readonly PublishOutput[];
   /** Creates the plugin with its validated options. */
   load: (options: Record<string, unknown>) => Promise<KindMap[K]>;
 }

@@ -4,7 +4,7 @@ import { suggestionHint } from './did-you-mean.js';
 import { child, isNothing, mergeAll, toPlain } from './merge.js';
 import { PLUGIN_KINDS, resolvePluginBlock } from './plugin-blocks.js';
 import { problemAt, ProblemSet, type ProblemFields } from './problems.js';
-import { checkSectionRules } from './rules.js';
+import { checkInstanceRules, checkSectionRules } from './rules.js';
 import { SECTION_NAMES, SECTION_SCHEMAS } from './sections.js';
 import type { ValueNode } from './source.js';
 import type { InstanceEntry } from './index.js';
@@ -119,14 +119,17 @@ function buildOne(
   ) as Pick<InstanceConfig, 'driver' | 'transport' | 'provisioner' | 'verifier'>;
 
   const sections: Record<string, unknown> = {};
+  const sectionNodes: Record<string, ValueNode | undefined> = {};
   for (const section of SECTION_NAMES) {
     const merged = mergeAll(levels.map((l) => child(l, section)).filter((n) => !isNothing(n)));
+    sectionNodes[section] = merged;
     const r = validateNode(SECTION_SCHEMAS[section], merged, { source: root.origin.source, path: [section] }, toPlain(merged) ?? {});
     // Each occurrence was checked where it is written; the merged value can only fail rules that span keys.
     fileProblems.add(...r.problems);
     sections[section] = r.data;
     if (merged && r.data) fileProblems.add(...checkSectionRules(section, r.data, merged));
   }
+  problems.push(...checkInstanceRules(name, blocks.driver, sections.publish as InstanceConfig['publish'] | undefined, sectionNodes.publish));
 
   const plain = (n: ValueNode | undefined, key: string) => toPlain(child(n, key)) ?? undefined;
   const lifecycle = toPlain(mergeAll(levels.map((l) => child(l, 'lifecycle')))) as Record<string, unknown> | null | undefined;

@@ -411,6 +411,59 @@ suites:
   });
 });
 
+describe('publish.ssm_parameter and the driver', () => {
+  it('is a problem of each instance whose driver cannot write it (qemu: local images), placed where it is set; ec2 instances are fine', async () => {
+    const p = await load(`
+driver: qemu
+publish:
+  ssm_parameter: /golden/{{platform}}/latest
+platforms:
+  - name: debian-12
+  - name: al2023
+    driver:
+      name: ec2
+      region: us-east-1
+      image_id: ami-0123456789abcdef0
+suites:
+  - name: default
+  - name: edge
+    includes: [debian-12]
+    publish:
+      ssm_parameter: /golden/edge
+`);
+    expect(inst(p, 'default-al2023').problems).toEqual([]);
+    expect(inst(p, 'default-al2023').config.publish.ssm_parameter).toBe('/golden/{{platform}}/latest');
+    expect(inst(p, 'default-debian-12').problems).toEqual([
+      {
+        file: p.file,
+        line: 4,
+        column: 3,
+        path: 'publish.ssm_parameter',
+        message: 'instance default-debian-12 uses the qemu driver, which cannot write an SSM parameter (its images are local files, not AMIs)',
+        expected: 'publish.ssm_parameter only on instances with the ec2 driver',
+        found: 'driver "qemu"',
+        hint: 'remove publish.ssm_parameter here, or set it under the platforms or suites that use the ec2 driver',
+      },
+    ]);
+    // The suite's value wins the merge, so the problem points at the suite.
+    expect(inst(p, 'edge-debian-12').problems.map((x) => [x.line, x.path])).toEqual([[17, 'suites[1].publish.ssm_parameter']]);
+  });
+
+  it('set only under an ec2 platform, a qemu platform next to it has no problem', async () => {
+    const p = await load(`
+platforms:
+  - name: debian-12
+  - name: al2023
+    driver: { name: ec2, region: us-east-1, image_id: ami-0123456789abcdef0 }
+    publish: { ssm_parameter: /golden/al2023 }
+`);
+    expect(p.instances.map((i) => [i.config.name, i.problems])).toEqual([
+      ['default-debian-12', []],
+      ['default-al2023', []],
+    ]);
+  });
+});
+
 describe('YAML anchors', () => {
   it('resolves aliases and << merge keys as Psych does, and still places problems', async () => {
     const p = await load(`${TEST_BLOCKS}

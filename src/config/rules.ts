@@ -1,5 +1,6 @@
 import type { ConfigProblem } from '../core/errors.js';
-import type { DistributeConfig, ImageConfig } from './types.js';
+import { getPluginDef, pluginNames, type PublishOutput } from '../plugins.js';
+import type { DistributeConfig, ImageConfig, PluginBlock, PublishConfig } from './types.js';
 import { problemAt } from './problems.js';
 import type { SectionName } from './sections.js';
 import type { ValueNode } from './source.js';
@@ -51,6 +52,38 @@ function distributeRules(d: DistributeConfig, node: ValueNode): ConfigProblem[] 
   const dupes = d.accounts.filter((a, i) => d.accounts.indexOf(a) !== i);
   if (dupes.length > 0) {
     out.push(problemAt(node, ['accounts'], { message: 'an account is listed twice', found: [...new Set(dupes)].join(', ') }));
+  }
+  return out;
+}
+
+/**
+ * Rules between an instance's driver and its sections: a `publish:` output
+ * that the driver cannot write (an SSM parameter for local qemu images) is a
+ * problem of that instance, placed where the output is set, so that it does
+ * not stop `list` or the instances of other platforms.
+ */
+export function checkInstanceRules(instance: string, driver: PluginBlock, publish: PublishConfig | undefined, publishNode: ValueNode | undefined): ConfigProblem[] {
+  const def = getPluginDef('driver', driver.name);
+  // An unknown driver is reported with the driver block already.
+  if (!def || !publish || !publishNode) return [];
+  const out: ConfigProblem[] = [];
+  const outputs: PublishOutput[] = publish.ssm_parameter !== undefined ? ['ssm_parameter'] : [];
+  for (const output of outputs) {
+    if (def.publishes?.includes(output)) continue;
+    const able = pluginNames('driver').filter((n) => getPluginDef('driver', n)?.publishes?.includes(output));
+    out.push(
+      problemAt(
+        publishNode,
+        [output],
+        {
+          message: `instance ${instance} uses the ${driver.name} driver, which cannot write an SSM parameter${driver.name === 'qemu' ? ' (its images are local files, not AMIs)' : ''}`,
+          expected: able.length > 0 ? `publish.${output} only on instances with the ${able.join(' or ')} driver` : `no publish.${output}`,
+          found: `driver "${driver.name}"`,
+          hint: `remove publish.${output} here, or set it under the platforms or suites that use ${able.length > 0 ? `the ${able.join(' or ')} driver` : 'a driver that writes it'}`,
+        },
+        true,
+      ),
+    );
   }
   return out;
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parameterNameProblem } from './parameter-name.js';
 
 /**
  * hallmark's own sections: `image:`, `distribute:`, `publish:`. Each can be
@@ -66,7 +67,15 @@ export const publishSchema = z.strictObject({
   manifest: output('manifest.json'),
   junit: output('junit.xml'),
   ci_outputs: z.boolean().default(true),
-  ssm_parameter: z.string().min(1).optional(),
+  /** ec2 only (see the instance rules in instances.ts): the SSM parameter each region's image id is written to. */
+  ssm_parameter: z
+    .string()
+    .min(1)
+    .superRefine((name, ctx) => {
+      const expected = parameterNameProblem(name);
+      if (expected) ctx.addIssue({ code: 'invalid_format', format: 'regex', message: expected, input: name });
+    })
+    .optional(),
 });
 
 export const SECTION_SCHEMAS = { image: imageSchema, distribute: distributeSchema, publish: publishSchema } as const;

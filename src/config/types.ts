@@ -49,6 +49,11 @@ export interface PublishConfig {
   junit: string | false;
   /** Write IMAGE_ID etc. to $GITHUB_OUTPUT when set. */
   ci_outputs: boolean;
+  /**
+   * ec2: the SSM parameter (String, `aws:ec2:image`) that each region's image
+   * id is written to, once everything else passed. May use {{suite}},
+   * {{platform}}, {{instance}}.
+   */
   ssm_parameter?: string;
 }
 

@@ -17,6 +17,7 @@ registerPlugin({
   name: 'ec2',
   description: 'Amazon EC2 instances and AMIs (copy to regions, share with accounts)',
   schema: ec2Schema,
+  publishes: ['ssm_parameter'],
   load: async (o) => new (await import('./ec2/ec2-driver.js')).Ec2Driver(o as Ec2Options),
 });
 

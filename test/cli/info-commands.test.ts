@@ -3,7 +3,7 @@
  * errors. Child processes of bin/hallmark; no machines.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ANSI, FIXTURES, ROOT, assertBuilt, hallmark, project, removeProjects } from './run-cli.js';
@@ -85,6 +85,27 @@ describe('validate', () => {
     expect(r.exitCode).toBe(2);
     expect(r.all).toMatch(new RegExp(`${file}:\\d+:\\d+: YAML syntax error`));
     expect(r.all).not.toMatch(/\n\s+at /);
+  });
+
+  it('reports publish.ssm_parameter on a qemu platform with file:line, key, expected and found, for that instance only', async () => {
+    const file = path.join(FIXTURES, 'broken/ssm-on-qemu.yml');
+    const r = await hallmark(['-c', file, 'validate'], { cwd: ROOT, env: { NO_COLOR: '1' } });
+    expect(r.exitCode, r.all).toBe(2);
+    expect(r.stderr).toContain(
+      `${file}:6:3: publish.ssm_parameter: instance default-debian-12 uses the qemu driver, which cannot write an SSM parameter (its images are local files, not AMIs); ` +
+        'expected publish.ssm_parameter only on instances with the ec2 driver; found driver "qemu"',
+    );
+    expect(r.all).not.toContain('default-al2023 uses');
+    expect(r.all).not.toMatch(/\n\s+at /);
+    // The ec2 instance validates, and a build of the qemu one stops before touching anything.
+    const ec2 = await hallmark(['-c', file, 'validate', 'al2023'], { cwd: ROOT });
+    expect(ec2.exitCode, ec2.all).toBe(0);
+    const dir = await project({}, 'broken/ssm-on-qemu.yml');
+    const build = await hallmark(['build', 'debian-12'], { cwd: dir });
+    expect(build.exitCode, build.all).toBe(2);
+    expect(build.all).toContain('hallmark.yml:6:3: publish.ssm_parameter');
+    // Only its log: no state, so no machine was made.
+    expect(existsSync(path.join(dir, '.hallmark/default-debian-12.json'))).toBe(false);
   });
 
   it('names an unknown driver with the ones there are', async () => {
