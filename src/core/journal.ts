@@ -17,6 +17,22 @@ export interface ImageRecord {
 }
 
 /**
+ * A value this build wrote to a named parameter (publish.ssm_parameter), in
+ * one region. Recorded before the write, with what was there before, so that
+ * a failed or killed build can put the parameter back (see Driver.unpublish).
+ */
+export interface ParameterRecord {
+  name: string;
+  region: string;
+  /** What the build writes: the id of its image in that region. */
+  value: string;
+  /** The version the write made; absent until the write returned. */
+  version?: number;
+  /** What readers saw before the write; null when the parameter did not exist. */
+  previous: { value: string; version: number; dataType?: string } | null;
+}
+
+/**
  * What hallmark knows about one instance, persisted in `.hallmark/<name>.json`.
  * Drivers keep their resource ids under `driver`, validated by their own schema
  * when read back (see Journal.driverState).
@@ -34,6 +50,8 @@ export interface InstanceState {
   verified?: boolean;
   driver: Record<string, unknown>;
   images: ImageRecord[];
+  /** Parameter writes of an unfinished build; cleared with `images` once the build passed. */
+  parameters?: ParameterRecord[];
   timings: Record<string, number>;
   updatedAt?: string;
 }
@@ -93,6 +111,23 @@ export class Journal {
   async forgetImage(id: string, region?: string): Promise<void> {
     await this.update((s) => {
       s.images = s.images.filter((x) => !(x.id === id && x.region === region));
+    });
+  }
+
+  async recordParameter(p: ParameterRecord): Promise<void> {
+    await this.update((s) => {
+      const list = s.parameters ?? [];
+      const i = list.findIndex((x) => x.name === p.name && x.region === p.region);
+      if (i >= 0) list[i] = { ...list[i], ...p };
+      else list.push(p);
+      s.parameters = list;
+    });
+  }
+
+  async forgetParameter(name: string, region: string): Promise<void> {
+    await this.update((s) => {
+      s.parameters = (s.parameters ?? []).filter((x) => !(x.name === name && x.region === region));
+      if (s.parameters.length === 0) delete s.parameters;
     });
   }
 

@@ -1,6 +1,6 @@
 import type { InstanceConfig } from '../config/types.js';
 import type { Logger } from '../core/events.js';
-import type { ImageRecord, Journal } from '../core/journal.js';
+import type { ImageRecord, Journal, ParameterRecord } from '../core/journal.js';
 import type { ConnectionTarget } from '../transports/transport.js';
 
 export interface DriverContext {
@@ -55,7 +55,7 @@ export interface Driver {
   /** False for drivers that work on machines they did not make (proxy): no images. */
   readonly ownsMachine: boolean;
   /** Checks what can be checked before spending money (names free, source image resolves). */
-  prepare?(ctx: DriverContext, req: { imageName?: string; regions: string[] }): Promise<void>;
+  prepare?(ctx: DriverContext, req: { imageName?: string; regions: string[]; parameterName?: string }): Promise<void>;
   create(ctx: DriverContext): Promise<void>;
   /** How to reach the machine created by `create` (from the journal). */
   connectionTarget(ctx: DriverContext): Promise<ConnectionTarget>;
@@ -71,6 +71,22 @@ export interface Driver {
    * configured source, for the boot test (image.boot_test).
    */
   bootFrom?(image: ImageRecord): Record<string, unknown>;
+  /**
+   * publish.ssm_parameter: writes each image's id to the parameter `name` in
+   * the image's region, the last thing a build does. Each write is journaled
+   * (recordParameter) before it is made, with the value it replaces, and read
+   * back before it counts. Waits for every started write to answer, then
+   * throws the first failure; the pipeline then calls `unpublish`.
+   */
+  publish?(ctx: DriverContext, images: ImageRecord[], req: { name: string }): Promise<ParameterRecord[]>;
+  /**
+   * Undoes the journaled parameter writes of a build that did not pass: puts
+   * the previous value back (or deletes a parameter the build created) where
+   * the parameter still holds this build's value, and forgets each record.
+   * Leaves a parameter someone else wrote since alone. Idempotent; works
+   * from the journal alone (after a crash).
+   */
+  unpublish?(ctx: DriverContext, records: ParameterRecord[]): Promise<void>;
   /** Human description of where the image and copies are, for manifests. */
   describeImages?(ctx: DriverContext, images: ImageRecord[]): Promise<Record<string, unknown>>;
 }

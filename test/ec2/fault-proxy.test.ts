@@ -1,4 +1,5 @@
 import { DescribeImagesCommand, DescribeRegionsCommand } from '@aws-sdk/client-ec2';
+import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
 import { startMoto, type Moto } from '../helpers/moto.js';
@@ -36,6 +37,30 @@ it('passes calls through, tells regions apart from the SigV4 scope, and injects 
       { action: 'DescribeImages', region: 'us-east-1', outcome: 'forwarded' },
       { action: 'DescribeImages', region: 'eu-west-1', outcome: 'RequestLimitExceeded' },
       { action: 'DescribeImages', region: 'eu-west-1', outcome: 'forwarded' },
+    ]);
+  } finally {
+    eu.destroy();
+    us.destroy();
+  }
+});
+
+it('tells JSON protocol actions (SSM) apart by X-Amz-Target and answers their faults in JSON, as the SDK expects', async () => {
+  const ssm = (region: string) => new SSMClient({ region, endpoint: proxy.endpoint, credentials: moto.credentials, maxAttempts: 1 });
+  const eu = ssm('eu-west-1');
+  const us = ssm('us-east-1');
+  proxy.calls.length = 0;
+  try {
+    proxy.faults.push({ action: 'PutParameter', region: 'eu-west-1', times: 1, code: 'AccessDeniedException', status: 400, message: 'not allowed' });
+    const put = (c: SSMClient) => c.send(new PutParameterCommand({ Name: '/fault-proxy/p', Value: 'v', Type: 'String', Overwrite: true }));
+    await expect(put(us)).resolves.toMatchObject({ Version: 1 });
+    const err = await put(eu).catch((e: unknown) => e);
+    expect(err).toMatchObject({ name: 'AccessDeniedException', message: 'not allowed', $metadata: { httpStatusCode: 400 } });
+    // The injected call never reached moto: eu-west-1 has no parameter.
+    expect(await eu.send(new GetParameterCommand({ Name: '/fault-proxy/p' })).catch((e: unknown) => (e as Error).name)).toBe('ParameterNotFound');
+    expect(proxy.calls).toEqual([
+      { action: 'PutParameter', region: 'us-east-1', outcome: 'forwarded' },
+      { action: 'PutParameter', region: 'eu-west-1', outcome: 'AccessDeniedException' },
+      { action: 'GetParameter', region: 'eu-west-1', outcome: 'forwarded' },
     ]);
   } finally {
     eu.destroy();

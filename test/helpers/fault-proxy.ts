@@ -8,10 +8,12 @@ import type { AddressInfo } from 'node:net';
  * rewritten responses (an image that stays `pending`). It counts what it did
  * so tests can assert on it.
  *
- * The action is read from the form body (`Action=CopyImage`); the region from
- * the SigV4 credential scope in the Authorization header
- * (`Credential=AKID/20240101/eu-west-1/ec2/aws4_request`), since one moto
- * endpoint serves every region.
+ * The action is read from the form body (`Action=CopyImage`), or for JSON
+ * protocol services such as SSM from the X-Amz-Target header
+ * (`AmazonSSM.PutParameter`), whose errors are then answered in JSON as those
+ * services answer them; the region from the SigV4 credential scope in the
+ * Authorization header (`Credential=AKID/20240101/eu-west-1/ec2/aws4_request`),
+ * since one moto endpoint serves every region.
  */
 export interface FaultRule {
   action: string;
@@ -62,6 +64,11 @@ export function errorXml(code: string, message: string): string {
   );
 }
 
+/** A JSON protocol error as SSM and other JSON services send it (the SDK reads `__type`). */
+export function errorJson(code: string, message: string): string {
+  return JSON.stringify({ __type: code, message });
+}
+
 export function regionOf(authorization: string | undefined): string | undefined {
   return authorization?.match(/Credential=[^/]+\/\d{8}\/([^/]+)\//)?.[1];
 }
@@ -79,16 +86,20 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const body = Buffer.concat(chunks);
-      const action = new URLSearchParams(body.toString('utf8')).get('Action') ?? new URL(req.url ?? '/', 'http://x').searchParams.get('Action') ?? '';
+      const amzTarget = req.headers['x-amz-target'];
+      const jsonTarget = typeof amzTarget === 'string' ? amzTarget.split('.').pop() : undefined;
+      const action =
+        jsonTarget ?? new URLSearchParams(body.toString('utf8')).get('Action') ?? new URL(req.url ?? '/', 'http://x').searchParams.get('Action') ?? '';
       const region = regionOf(req.headers.authorization);
 
       const rule = faults.find((f) => matches(f, action, region) && (f.times === undefined || f.times > 0));
       if (rule) {
         if (rule.times !== undefined) rule.times--;
         calls.push({ action, region, outcome: rule.code });
-        const xml = errorXml(rule.code, rule.message ?? `injected ${rule.code} by the fault proxy`);
-        res.writeHead(rule.status, { 'content-type': 'text/xml', 'content-length': Buffer.byteLength(xml) });
-        res.end(xml);
+        const message = rule.message ?? `injected ${rule.code} by the fault proxy`;
+        const [type, text] = jsonTarget ? ['application/x-amz-json-1.1', errorJson(rule.code, message)] : ['text/xml', errorXml(rule.code, message)];
+        res.writeHead(rule.status, { 'content-type': type, 'content-length': Buffer.byteLength(text) });
+        res.end(text);
         return;
       }
 

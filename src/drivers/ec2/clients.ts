@@ -33,6 +33,24 @@ export function clientSettings(o: Ec2Options, credentials?: ClientSettings['cred
   };
 }
 
+/**
+ * The configuration of every AWS client the driver makes, whatever the
+ * service (EC2, and SSM for publish.ssm_parameter): one endpoint, one set of
+ * credentials, one retry policy, so a build never talks to two clouds.
+ */
+export function clientConfig(s: ClientSettings, region: string) {
+  return {
+    region,
+    endpoint: s.endpoint,
+    maxAttempts: s.maxAttempts,
+    retryMode: s.retryMode,
+    profile: s.profile,
+    credentials: s.credentials,
+    // A call that hangs must not hang the build: these bound one attempt.
+    requestHandler: { connectionTimeout: 10_000, requestTimeout: 120_000 },
+  };
+}
+
 export class Ec2Clients {
   private readonly clients = new Map<string, EC2Client>();
 
@@ -41,16 +59,7 @@ export class Ec2Clients {
   get(region: string): EC2Client {
     let c = this.clients.get(region);
     if (!c) {
-      c = new EC2Client({
-        region,
-        endpoint: this.settings.endpoint,
-        maxAttempts: this.settings.maxAttempts,
-        retryMode: this.settings.retryMode,
-        profile: this.settings.profile,
-        credentials: this.settings.credentials,
-        // A call that hangs must not hang the build: these bound one attempt.
-        requestHandler: { connectionTimeout: 10_000, requestTimeout: 120_000 },
-      });
+      c = new EC2Client(clientConfig(this.settings, region));
       this.clients.set(region, c);
     }
     return c;

@@ -1,7 +1,7 @@
 import { DeleteSecurityGroupCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { randomBytes } from 'node:crypto';
 import { throwIfAborted } from '../../core/abort.js';
-import type { ImageRecord } from '../../core/journal.js';
+import type { ImageRecord, ParameterRecord } from '../../core/journal.js';
 import { retry } from '../../core/retry.js';
 import type { ConnectionTarget } from '../../transports/transport.js';
 import type { CaptureRequest, DistributeRequest, Driver, DriverContext } from '../driver.js';
@@ -15,6 +15,7 @@ import { createTemporaryGroup, resolvePlacement, sshCidrs } from './network.js';
 import { prepareEc2 } from './prepare.js';
 import type { Ec2Options } from './schema.js';
 import { resolveSourceImage } from './source-image.js';
+import type { SsmClients } from './ssm-parameter.js';
 import { readEc2State, recordEc2State } from './state.js';
 import { defaultUsername } from './username.js';
 import { waitForInstanceState, type WaitOptions } from './wait.js';
@@ -34,6 +35,8 @@ export class Ec2Driver implements Driver {
   readonly name = 'ec2';
   readonly ownsMachine = true;
   readonly clients: Ec2Clients;
+  /** Made on first use (publish.ssm_parameter), with the EC2 clients' settings. */
+  private ssmClients?: SsmClients;
 
   constructor(
     readonly options: Ec2Options,
@@ -57,9 +60,23 @@ export class Ec2Driver implements Driver {
     return { delayMs: this.options.delay * 1000, maxWaitMs: this.options.max_wait * 1000, signal: ctx.signal, log: ctx.log };
   }
 
-  async prepare(ctx: DriverContext, req: { imageName?: string; regions: string[] }): Promise<void> {
+  /** The SSM side, imported only by builds that publish a parameter (the SDK client is large). */
+  private async ssm() {
+    const m = await import('./ssm-parameter.js');
+    this.ssmClients ??= new m.SsmClients(this.clients.settings);
+    return { m, clients: this.ssmClients };
+  }
+
+  async prepare(ctx: DriverContext, req: { imageName?: string; regions: string[]; parameterName?: string }): Promise<void> {
     const d = ctx.instance.distribute;
+    const parameterName = req.parameterName;
     await prepareEc2({
+      parameterProblems: parameterName
+        ? async (regions) => {
+            const { m, clients } = await this.ssm();
+            return m.parameterProblems(clients, regions, parameterName, ctx.signal);
+          }
+        : undefined,
       options: this.options,
       clients: this.clients,
       region: await this.clients.resolveRegion(this.options.region),
@@ -259,6 +276,29 @@ export class Ec2Driver implements Driver {
     await ctx.journal.forgetImage(image.id, image.region);
   }
 
+  /** publish.ssm_parameter: each image's id to the parameter in its region (see ssm-parameter.ts). */
+  async publish(ctx: DriverContext, images: ImageRecord[], req: { name: string }): Promise<ParameterRecord[]> {
+    const { m, clients } = await this.ssm();
+    return m.publishParameter({
+      clients,
+      images,
+      name: req.name,
+      journal: ctx.journal,
+      log: ctx.log,
+      signal: ctx.signal,
+      concurrency: ctx.instance.distribute?.concurrency ?? 4,
+      delayMs: this.options.delay * 1000,
+      // Validation of an aws:ec2:image value takes seconds; one that never shows will not after ten minutes either.
+      maxWaitMs: Math.min(this.options.max_wait, 600) * 1000,
+    });
+  }
+
+  async unpublish(ctx: DriverContext, records: ParameterRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    const { m, clients } = await this.ssm();
+    await m.unpublishParameters({ clients, records, journal: ctx.journal, log: ctx.log, signal: ctx.signal });
+  }
+
   async describeImages(_ctx: DriverContext, images: ImageRecord[]): Promise<Record<string, unknown>> {
     return {
       amis: Object.fromEntries(images.map((i) => [i.region ?? 'unknown', i.id])),
@@ -269,5 +309,6 @@ export class Ec2Driver implements Driver {
   /** Closes the SDK clients' sockets. */
   dispose(): void {
     this.clients.destroy();
+    this.ssmClients?.destroy();
   }
 }

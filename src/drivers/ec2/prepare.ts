@@ -18,6 +18,8 @@ export interface PrepareInput {
   accounts: string[];
   organizationArns: string[];
   ouArns: string[];
+  /** publish.ssm_parameter: problems with writing it in these regions (see ssm-parameter.ts). */
+  parameterProblems?: (regions: string[]) => Promise<string[]>;
   signal: AbortSignal;
 }
 
@@ -31,7 +33,8 @@ const ouArnRe = /^arn:aws[a-z-]*:organizations::\d{12}:ou\/o-[a-z0-9]{10,32}\/ou
  * share targets are well-formed, a named key pair exists, the source image
  * resolves to exactly one image, and the image name is free in the source
  * region and every target region (CreateImage/CopyImage would otherwise fail
- * after a whole build). Read-only.
+ * after a whole build), and the SSM parameter to publish can be written there.
+ * Read-only.
  */
 export async function prepareEc2(p: PrepareInput): Promise<{ sourceImageId?: string }> {
   const problems: string[] = [];
@@ -74,6 +77,8 @@ export async function prepareEc2(p: PrepareInput): Promise<{ sourceImageId?: str
       }
     }
   }
+
+  if (p.parameterProblems) problems.push(...(await p.parameterProblems(allRegions.filter((r) => usable.has(r)))));
 
   if (problems.length > 0) {
     throw new Ec2Error(`ec2 prepare found ${problems.length} problem${problems.length === 1 ? '' : 's'}; nothing was launched:\n${problems.map((x) => `  - ${x}`).join('\n')}`, {

@@ -71,7 +71,7 @@ export const ec2Schema = z
     /** Image waits (CreateImage, CopyImage): poll every `delay` s, give up after `max_wait` s. */
     delay: z.number().positive().default(15),
     max_wait: z.number().positive().default(3600),
-    /** Custom EC2 endpoint (moto_server, a compatible cloud, a VPC endpoint). */
+    /** Custom endpoint for every AWS call of the driver: EC2, and SSM for publish.ssm_parameter (moto_server, a compatible cloud). */
     endpoint: z.url().optional(),
     /** CreateImage without stopping the machine first (faster, not crash-consistent). */
     no_reboot: z.boolean().default(false),
