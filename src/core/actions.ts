@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { InstanceEntry, Project } from '../config/index.js';
+import { sharedParameter } from '../config/parameter-name.js';
 import { ConfigError, HallmarkError, UsageError, toHallmarkError } from './errors.js';
 import type { EventBus } from './events.js';
 import { InstanceLock, Journal } from './journal.js';
@@ -14,6 +15,7 @@ import {
   distributeStep,
   loadPluginsStep,
   prepareStep,
+  publishStep,
   setupStep,
   verifyStep,
 } from './steps.js';
@@ -74,7 +76,18 @@ function stepsFor(action: Action, run: InstanceRun, destroy: DestroyStrategy): S
     case 'test':
       return [loadPluginsStep, destroyStep, createStep({ destroyAfter: destroy === 'always' }), convergeStep, setupStep, verifyStep];
     case 'build':
-      return [loadPluginsStep, prepareStep, createStep({ destroyAfter: true }), convergeStep, setupStep, verifyStep, captureStep, bootTestStep, distributeStep];
+      return [
+        loadPluginsStep,
+        prepareStep,
+        createStep({ destroyAfter: true }),
+        convergeStep,
+        setupStep,
+        verifyStep,
+        captureStep,
+        bootTestStep,
+        distributeStep,
+        ...(run.instance.publish.ssm_parameter !== undefined ? [publishStep] : []),
+      ];
   }
 }
 
@@ -84,6 +97,14 @@ function stepsFor(action: Action, run: InstanceRun, destroy: DestroyStrategy): S
  * does not stop the others unless `failFast`.
  */
 export async function runAction(opts: RunActionOptions): Promise<ActionResult> {
+  if (opts.action === 'build') {
+    const shared = sharedParameter(opts.entries.filter((e) => e.problems.length === 0).map((e) => e.config));
+    if (shared) {
+      throw new UsageError(`instances ${shared.instances.join(' and ')} would both write SSM parameter ${shared.name} in ${shared.region}; nothing was started`, {
+        hint: 'put {{instance}} (or {{platform}}, {{suite}}) in publish.ssm_parameter, or build one instance at a time',
+      });
+    }
+  }
   const buildId = opts.buildId ?? newBuildId();
   const concurrency = Math.max(1, opts.concurrency ?? 1);
   const stop = new AbortController();
@@ -173,7 +194,10 @@ async function runInstance(entry: InstanceEntry, opts: RunActionOptions & { buil
       s.lastError = error ? error.message.split('\n')[0]! : null;
       s.timings = { ...s.timings, ...timings };
       // Published images are outputs now (in the manifest), not leftovers for `hallmark cleanup`.
-      if (opts.action === 'build' && !error) s.images = [];
+      if (opts.action === 'build' && !error) {
+        s.images = [];
+        delete s.parameters;
+      }
     });
     let artifacts: Record<string, unknown> | undefined;
     const driver = run.plugins.driver;
@@ -189,6 +213,7 @@ async function runInstance(entry: InstanceEntry, opts: RunActionOptions & { buil
       artifacts,
       buildId: opts.buildId,
       imageName: run.imageName,
+      parameters: run.parameters,
       image: run.image,
       copies: run.copies,
       report: run.report,

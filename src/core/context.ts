@@ -4,7 +4,7 @@ import type { Provisioner } from '../provisioners/provisioner.js';
 import type { Connection, ConnectionTarget, Transport } from '../transports/transport.js';
 import type { Verifier, VerifyReport } from '../verifiers/verifier.js';
 import type { EventBus, Logger } from './events.js';
-import type { ImageRecord, Journal } from './journal.js';
+import type { ImageRecord, Journal, ParameterRecord } from './journal.js';
 
 /**
  * Everything one instance's pipeline knows, typed. Steps fill in the optional
@@ -29,6 +29,9 @@ export interface InstanceRun {
   target?: ConnectionTarget;
   connection?: Connection;
   report?: VerifyReport;
+  /** publish.ssm_parameter rendered for this instance (prepare), and what the publish step wrote. */
+  parameterName?: string;
+  parameters?: ParameterRecord[];
   /** The captured image and its copies (also in the journal). */
   image?: ImageRecord;
   copies: ImageRecord[];

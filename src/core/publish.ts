@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { appendFile, readFile } from 'node:fs/promises';
 import type { InstanceConfig } from '../config/types.js';
-import type { ImageRecord } from './journal.js';
+import type { ImageRecord, ParameterRecord } from './journal.js';
 import { writeFileAtomic } from './journal.js';
 import type { VerifyReport } from '../verifiers/verifier.js';
 import { summarize } from '../verifiers/verifier.js';
@@ -15,6 +15,8 @@ export interface BuildOutcome {
   imageName?: string;
   image?: ImageRecord;
   copies: ImageRecord[];
+  /** publish.ssm_parameter: what was written, per region. */
+  parameters?: ParameterRecord[];
   /** The driver's description of the published images (Driver.describeImages: files, checksums, sizes), when it has one. */
   artifacts?: Record<string, unknown>;
   report?: VerifyReport;
@@ -67,6 +69,7 @@ export function manifest(outcomes: BuildOutcome[], extra: Record<string, unknown
       imageName: o.imageName,
       image: o.image,
       copies: o.copies,
+      ...(o.parameters?.length ? { ssmParameter: ssmParameterEntry(o.parameters) } : {}),
       ...(o.artifacts ? { artifacts: o.artifacts } : {}),
       verification: o.report ? { digest: resultsDigest(o.report), summary: summarize(o.report.results) } : undefined,
       ...(o.bootTest
@@ -81,6 +84,14 @@ export function manifest(outcomes: BuildOutcome[], extra: Record<string, unknown
       timings: o.timings,
       ...(extra[o.instance.name] as object | undefined),
     })),
+  };
+}
+
+/** The manifest's record of publish.ssm_parameter: the name, and per region the version written and its value (the region's image). */
+function ssmParameterEntry(records: ParameterRecord[]) {
+  return {
+    name: records[0]!.name,
+    regions: Object.fromEntries(records.map((r) => [r.region, { version: r.version, value: r.value, previousVersion: r.previous?.version ?? null }])),
   };
 }
 

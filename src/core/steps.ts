@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { renderImageName } from '../config/image-name.js';
+import { renderParameterName } from '../config/parameter-name.js';
 import { loadPlugin } from '../plugins.js';
 import type { Driver } from '../drivers/driver.js';
 import type { Transport } from '../transports/transport.js';
@@ -70,7 +71,13 @@ export const prepareStep: Step<InstanceRun> = {
       build_id: run.buildId,
       timestamp: timestamp(),
     });
-    await driver.prepare?.(driverContext(run, signal), { imageName: run.imageName, regions: run.instance.distribute.regions });
+    const parameter = run.instance.publish.ssm_parameter;
+    if (parameter !== undefined) {
+      // The loader already refuses the option for a driver that cannot write it; this guards library callers.
+      if (!driver.publish) throw new HallmarkError(`driver "${driver.name}" cannot write publish.ssm_parameter`, { hint: 'remove publish.ssm_parameter for this instance' });
+      run.parameterName = renderParameterName(parameter, { suite: run.instance.suite, platform: run.instance.platform, instance: run.instance.name });
+    }
+    await driver.prepare?.(driverContext(run, signal), { imageName: run.imageName, regions: run.instance.distribute.regions, parameterName: run.parameterName });
   },
 };
 
@@ -241,9 +248,15 @@ export const captureStep: Step<InstanceRun> = {
   },
 };
 
-/** Removes every image and copy this build recorded, copies first. Collects errors; never stops half way. */
+/**
+ * Removes every image and copy this build recorded, copies first. Collects
+ * errors; never stops half way. Parameters this build pointed at them are put
+ * back first, so that no reader is left with a deleted image; when that
+ * fails the images stay too (still journaled, for `hallmark cleanup`).
+ */
 export async function deleteBuildImages(run: InstanceRun, signal: AbortSignal): Promise<void> {
   const driver = driverOf(run);
+  await unpublishParameters(run, signal);
   const images = [...run.journal.state.images].sort((a, b) => (a.role === 'copy' ? -1 : 0) - (b.role === 'copy' ? -1 : 0));
   const errors: unknown[] = [];
   for (const image of images) {
@@ -314,6 +327,38 @@ export const bootTestStep: Step<InstanceRun> = {
     if (!r.ok) throw r.error;
   },
 };
+
+/**
+ * `publish` (publish.ssm_parameter; only in builds that set it): the last
+ * step, so the parameter is written only when the image and every copy are
+ * available, shared and proven. Its cleanup, when the build fails or is
+ * cancelled after all (a region's write failed), puts back what each region
+ * held before, ahead of the capture cleanup removing the images.
+ */
+export const publishStep: Step<InstanceRun> = {
+  name: 'publish',
+  async run(run, signal) {
+    const name = run.parameterName;
+    if (name === undefined) return;
+    const driver = driverOf(run);
+    const image = need(run.image, 'image');
+    run.parameters = await need(driver.publish, 'publish').call(driver, driverContext(run, signal), [image, ...run.copies], { name });
+  },
+  async cleanup(run, outcome, signal) {
+    if (!outcome.failed) return;
+    await unpublishParameters(run, signal);
+  },
+};
+
+/** Puts back every parameter write the journal holds (Driver.unpublish). Idempotent. */
+export async function unpublishParameters(run: InstanceRun, signal: AbortSignal): Promise<void> {
+  const records = run.journal.state.parameters ?? [];
+  if (records.length === 0) return;
+  const driver = driverOf(run);
+  if (!driver.unpublish) throw new HallmarkError(`driver "${driver.name}" cannot put back parameters ${records.map((r) => r.name).join(', ')}`);
+  await driver.unpublish(driverContext(run, signal), [...records]);
+  run.parameters = undefined;
+}
 
 export const distributeStep: Step<InstanceRun> = {
   name: 'distribute',
