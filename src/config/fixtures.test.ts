@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, formatProblem, type ConfigProblem } from '../core/errors.js';
 import { registerTestPlugins } from '../../test/fixtures/config/stand-in-plugins.js';
 import { loadProject, selectInstances } from './index.js';
+import { renderParameterName, sharedParameter } from './parameter-name.js';
 
 registerTestPlugins();
 
@@ -53,6 +54,23 @@ describe('the realistic ec2 kitchen.yml', () => {
     expect(p.instances[0]!.config.driver.region).toBe('us-east-1');
     const err = await loadProject({ cwd: EC2, env: {} }).catch((e: unknown) => e);
     expect((err as ConfigError).problems).toEqual([expect.objectContaining({ line: 29, column: 12, message: 'environment variable HALLMARK_SSH_KEY is not set' })]);
+  });
+
+  it('gives each instance its own SSM parameter, so a build of all four is not refused', async () => {
+    const p = await loadProject({ cwd: EC2, env: { HALLMARK_SSH_KEY: 'k' } });
+    const configs = p.instances.map((i) => i.config);
+    expect(configs.map((c) => renderParameterName(c.publish.ssm_parameter!, { ...c, instance: c.name }))).toEqual([
+      '/golden-images/web/base/amazonlinux-2023/latest',
+      '/golden-images/web/base/rhel-9/latest',
+      '/golden-images/web/nginx/amazonlinux-2023/latest',
+      '/golden-images/web/nginx/ubuntu-22.04/latest',
+    ]);
+    expect(sharedParameter(configs)).toBeUndefined();
+    // One name for all of them would make "latest" whichever instance finished last.
+    expect(sharedParameter(configs.map((c) => ({ ...c, publish: { ...c.publish, ssm_parameter: '/golden-images/web/latest' } })))).toMatchObject({
+      instances: ['base-amazonlinux-2023', 'base-rhel-9'],
+      region: 'us-east-1',
+    });
   });
 
   it('is the same file as examples/kitchen-ec2/kitchen.yml', async () => {
