@@ -23,7 +23,7 @@ import { EventBus, type HallmarkEvent } from './events.js';
 import { readInstanceState } from './journal.js';
 
 /** What exists "in the cloud", and what happened, across all fakes. */
-const world = { machines: new Set<string>(), images: new Set<string>(), booted: [] as string[], running: 0, maxRunning: 0, next: 0 };
+const world = { machines: new Set<string>(), images: new Set<string>(), booted: [] as string[], running: 0, maxRunning: 0, next: 0, targets: [] as string[][] };
 
 interface FakeOpts {
   fail_capture?: boolean;
@@ -64,7 +64,8 @@ class FakeDriver implements Driver {
     await ctx.journal.recordImage(image);
     return image;
   }
-  async distribute(ctx: DriverContext, _image: unknown, req: { regions: string[] }) {
+  async distribute(ctx: DriverContext, _image: unknown, req: { regions: string[]; targets: string[] }) {
+    world.targets.push(req.targets);
     const copies = [];
     for (const region of req.regions) {
       const c = { id: `img-${++world.next}`, region, role: 'copy' as const };
@@ -139,7 +140,7 @@ afterAll(async () => {
 });
 
 async function makeProject(
-  instances: { name: string; driver?: FakeOpts; provisioner?: FakeOpts; verifier?: FakeOpts; regions?: string[]; bootTest?: boolean }[],
+  instances: { name: string; driver?: FakeOpts; provisioner?: FakeOpts; verifier?: FakeOpts; regions?: string[]; bootTest?: boolean; targets?: string[] }[],
 ): Promise<Project> {
   const dir = await mkdtemp(path.join(tmpdir(), 'hallmark-actions-'));
   dirs.push(dir);
@@ -153,7 +154,7 @@ async function makeProject(
       provisioner: { name: 'fake-prov', ...i.provisioner },
       verifier: { name: 'fake-check', ...i.verifier },
       image: { name: '{{instance}}-{{build_id}}', tags: {}, boot_test: i.bootTest ?? false },
-      distribute: { regions: i.regions ?? [], accounts: [], organization_arns: [], ou_arns: [], share_snapshots: false, atomic: true, concurrency: 1, kms_key_ids: {}, targets: [], format: 'qcow2' },
+      distribute: { regions: i.regions ?? [], accounts: [], organization_arns: [], ou_arns: [], share_snapshots: false, atomic: true, concurrency: 1, kms_key_ids: {}, targets: i.targets ?? [], format: 'qcow2' },
       publish: { env_properties: 'env.properties', manifest: 'manifest.json', junit: 'junit.xml', ci_outputs: false },
       file: path.join(dir, 'hallmark.yml'),
       projectDir: dir,
@@ -193,6 +194,13 @@ describe('runAction build', () => {
     expect(r.outputs).toHaveLength(3);
     const s = await readInstanceState(p.stateDir, 'a');
     expect(s).toMatchObject({ lastAction: 'build', lastError: null, created: false, driver: {} });
+  });
+
+  it('directory targets are relative to the project, wherever hallmark runs; URLs stay as written', async () => {
+    const p = await makeProject([{ name: 'a', targets: ['exports', '/abs/dir', 's3://bucket/prefix'] }]);
+    const r = await act(p, 'build');
+    expect(r.results[0]?.ok, r.results[0]?.error?.message).toBe(true);
+    expect(world.targets.at(-1)).toEqual([path.join(p.projectDir, 'exports'), '/abs/dir', 's3://bucket/prefix']);
   });
 
   it('verification failure: exit 3, machine destroyed, no image, no outputs', async () => {

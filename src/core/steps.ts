@@ -202,8 +202,14 @@ export const verifyStep: Step<InstanceRun> = {
 async function shutdownOverSsh(run: InstanceRun, signal: AbortSignal): Promise<void> {
   const c = await connect(run, signal);
   // fstrim makes freed blocks unallocated (the disk has discard=unmap), so capture copies less.
-  // Host keys are removed so every machine made from the image gets its own.
-  await c.exec('fstrim -a >/dev/null 2>&1 || true; rm -f /etc/ssh/ssh_host_*; sync', { sudo: true, signal, timeoutMs: 120_000 });
+  // Host keys are removed and the machine-id emptied so every machine made from the image gets its
+  // own (systemd makes a new id on a boot with an empty one; a shared id collides in DHCP client ids,
+  // journald and anything keyed by it). /var/lib/dbus/machine-id is removed unless it links to it.
+  await c.exec(
+    'fstrim -a >/dev/null 2>&1 || true; rm -f /etc/ssh/ssh_host_*; if [ -s /etc/machine-id ]; then : >/etc/machine-id; fi; ' +
+      'if [ -f /var/lib/dbus/machine-id ] && [ ! -L /var/lib/dbus/machine-id ]; then rm -f /var/lib/dbus/machine-id; fi; sync',
+    { sudo: true, signal, timeoutMs: 120_000 },
+  );
   // poweroff ends the connection; its result does not matter, the driver waits for the machine to stop.
   await c.exec('(sleep 1; systemctl poweroff || poweroff) >/dev/null 2>&1 &', { sudo: true, signal, timeoutMs: 15_000 }).catch(() => undefined);
   await closeConnection(run);
@@ -383,7 +389,8 @@ export const distributeStep: Step<InstanceRun> = {
         [TAG_INSTANCE]: run.instance.name,
         ...(run.report ? { [TAG_VERIFICATION]: resultsDigest(run.report) } : {}),
       },
-      targets: d.targets,
+      // A directory target is relative to the project (as every path in the config), not to where hallmark runs.
+      targets: d.targets.map((t) => (/^[a-z][a-z0-9+.-]*:\/\//i.test(t) ? t : path.resolve(run.instance.projectDir, t))),
       format: d.format,
     });
   },

@@ -22,7 +22,7 @@ export interface CaptureRequest {
   /**
    * Shuts the machine down cleanly from inside, over its connection (the
    * pipeline provides it: `sudo fstrim -av; sudo rm -f /etc/ssh/ssh_host_*;
-   * sync; sudo systemctl poweroff`). Drivers that capture a stopped disk
+   * empty /etc/machine-id; sync; sudo systemctl poweroff`). Drivers that capture a stopped disk
    * (qemu) call it, then wait for the machine to stop; without it they fall
    * back to an ACPI power-off. It may reject when the connection drops as the
    * machine powers off; the driver judges success by the machine stopping.
