@@ -54,13 +54,15 @@ async function bootTestProject(checks: string): Promise<Project> {
   return p;
 }
 
-const KEPT = 'file:\n  /etc/hallmark-e2e:\n    exists: true\n    contents: [built]\n';
+// The machine-id check passes on both machines; the test compares what each one reported.
+const MACHINE_ID = 'command:\n  machine-id:\n    exec: cat /etc/machine-id\n    exit-status: 0\n    stdout: ["/^[0-9a-f]{32}$/"]\n';
+const KEPT = `${MACHINE_ID}file:\n  /etc/hallmark-e2e:\n    exists: true\n    contents: [built]\n`;
 const VOLATILE = `${KEPT}  /run/hallmark-e2e:\n    exists: true\n    contents: [volatile]\n`;
 
 interface Results {
   passed: boolean;
   summary: { total: number; passed: number; failed: number };
-  instances: { instance: string; results: { id: string; status: string }[] }[];
+  instances: { instance: string; results: { id: string; status: string; found: string }[] }[];
 }
 const results = async (p: Project, instance: string): Promise<Results> =>
   JSON.parse(await readFile(path.join(p.dir, '.hallmark', 'verify', instance, 'results.json'), 'utf8')) as Results;
@@ -84,7 +86,7 @@ describe('hallmark build with image.boot_test (qemu)', () => {
     // The manifest carries the boot test's own verification, of the published image.
     const b = JSON.parse(await readFile(path.join(p.dir, 'manifest.json'), 'utf8')).builds[0];
     expect(b.image.id).toBe(imageId);
-    expect(b.bootTest).toMatchObject({ instance: BOOT, image: imageId, verification: { summary: { total: 2, passed: 2, failed: 0, errors: 0 } } });
+    expect(b.bootTest).toMatchObject({ instance: BOOT, image: imageId, verification: { summary: { total: 4, passed: 4, failed: 0, errors: 0 } } });
     expect(b.timings['boot-test']).toBeGreaterThan(0);
     expect(Object.keys(b.timings)).toEqual(['load', 'prepare', 'create', 'converge', 'setup', 'verify', 'capture', 'boot-test', 'distribute']);
 
@@ -93,6 +95,11 @@ describe('hallmark build with image.boot_test (qemu)', () => {
     const booted = await results(p, BOOT);
     expect(built.passed && booted.passed).toBe(true);
     expect(booted.instances[0]!.results.map((x) => [x.id, x.status])).toEqual(built.instances[0]!.results.map((x) => [x.id, 'pass']));
+    // Capture emptied /etc/machine-id: the machine from the image made its own, not the build machine's.
+    const machineId = (r: Results) => r.instances[0]!.results.find((x) => x.id === 'command:machine-id:stdout')!.found.trim();
+    expect(machineId(built)).toMatch(/^[0-9a-f]{32}$/);
+    expect(machineId(booted)).toMatch(/^[0-9a-f]{32}$/);
+    expect(machineId(booted)).not.toBe(machineId(built));
 
     // Two different qemu processes; the second one's disk sat on the stored image.
     const main = await log(p, INSTANCE);
@@ -136,12 +143,12 @@ describe('hallmark build with image.boot_test (qemu)', () => {
     const r = await p.run(['build', 'debian-12']);
     console.log(`[e2e] build with a failing boot test: ${((Date.now() - t0) / 1000).toFixed(0)}s`);
     expect(r.exitCode, r.all).toBe(3);
-    expect(r.all).toMatch(new RegExp(`${BOOT}: 2 of 4 checks failed`));
+    expect(r.all).toMatch(new RegExp(`${BOOT}: 2 of 6 checks failed`));
     expect(r.all).toContain('/run/hallmark-e2e');
     expect(r.all).toContain('nothing was published');
 
     // The build machine passed every check; the machine booted from its image did not.
-    expect((await results(p, INSTANCE)).summary).toMatchObject({ total: 4, passed: 4 });
+    expect((await results(p, INSTANCE)).summary).toMatchObject({ total: 6, passed: 6 });
     const booted = await results(p, BOOT);
     expect(booted.passed).toBe(false);
     expect(booted.instances[0]!.results.filter((x) => x.status !== 'pass').map((x) => x.id).sort()).toEqual([
