@@ -51,18 +51,34 @@ export function clientConfig(s: ClientSettings, region: string) {
   };
 }
 
-export class Ec2Clients {
-  private readonly clients = new Map<string, EC2Client>();
+/** One SDK client per region, made on first use from the same settings. */
+export class RegionalClients<C extends { destroy(): void }> {
+  private readonly clients = new Map<string, C>();
 
-  constructor(readonly settings: ClientSettings) {}
+  constructor(
+    readonly settings: ClientSettings,
+    private readonly make: (config: ReturnType<typeof clientConfig>) => C,
+  ) {}
 
-  get(region: string): EC2Client {
+  get(region: string): C {
     let c = this.clients.get(region);
     if (!c) {
-      c = new EC2Client(clientConfig(this.settings, region));
+      c = this.make(clientConfig(this.settings, region));
       this.clients.set(region, c);
     }
     return c;
+  }
+
+  /** Closes keep-alive sockets; the clients can still be used afterwards. */
+  destroy(): void {
+    for (const c of this.clients.values()) c.destroy();
+    this.clients.clear();
+  }
+}
+
+export class Ec2Clients extends RegionalClients<EC2Client> {
+  constructor(settings: ClientSettings) {
+    super(settings, (config) => new EC2Client(config));
   }
 
   /**
@@ -85,9 +101,4 @@ export class Ec2Clients {
     });
   }
 
-  /** Closes keep-alive sockets; the clients can still be used afterwards. */
-  destroy(): void {
-    for (const c of this.clients.values()) c.destroy();
-    this.clients.clear();
-  }
 }

@@ -61,14 +61,7 @@ export async function distributeImage(a: DistributeArgs): Promise<ImageRecord[]>
       throw err;
     }
   });
-  const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as unknown);
-  if (failures.length > 0) {
-    // Report the first real failure, not the waits it cancelled.
-    const first = failures.find((e) => !isAbortError(e)) ?? failures[0];
-    if (a.signal.aborted) throw new CancelledError('interrupted while copying images', { cause: first });
-    for (const e of failures) if (e !== first && !isAbortError(e)) a.log.warn(`also failed: ${(e as Error).message}`);
-    throw first;
-  }
+  throwFirstFailure(results, a.signal, a.log, 'copying images');
 
   throwIfAborted(a.signal);
   const all = [a.source, ...targets.map((r) => copies.find((c) => c.region === r)!)];
@@ -129,6 +122,22 @@ export async function mapBounded<T, R>(items: T[], limit: number, fn: (item: T) 
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return results;
 }
+/**
+ * After every started task answered: throws the first real failure (not the
+ * waits it cancelled), a CancelledError when the run was cancelled, and logs
+ * the other failures; else returns the values in order.
+ */
+export function throwFirstFailure<R>(results: PromiseSettledResult<R>[], signal: AbortSignal, log: Logger, what: string): R[] {
+  const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as unknown);
+  if (failures.length > 0) {
+    const first = failures.find((e) => !isAbortError(e)) ?? failures[0];
+    if (signal.aborted) throw new CancelledError(`interrupted while ${what}`, { cause: first });
+    for (const e of failures) if (e !== first && !isAbortError(e)) log.warn(`also failed: ${(e as Error).message}`);
+    throw first;
+  }
+  return results.map((r) => (r as PromiseFulfilledResult<R>).value);
+}
+
 
 /** Describes an existing image for `hallmark distribute IMAGE_ID`: it must exist and be available. */
 export async function describeSource(clients: Ec2Clients, imageId: string, region: string, signal: AbortSignal) {

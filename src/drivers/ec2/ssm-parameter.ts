@@ -1,11 +1,11 @@
 import { DeleteParameterCommand, GetParameterCommand, PutParameterCommand, SSMClient, type Parameter } from '@aws-sdk/client-ssm';
 import { throwIfAborted } from '../../core/abort.js';
-import { CancelledError, isAbortError } from '../../core/errors.js';
+import { isAbortError } from '../../core/errors.js';
 import type { Logger } from '../../core/events.js';
 import type { ImageRecord, Journal, ParameterRecord } from '../../core/journal.js';
 import { awsCode, Ec2Error, wrapAws } from './aws-errors.js';
-import { clientConfig, type ClientSettings } from './clients.js';
-import { mapBounded } from './distribute.js';
+import { RegionalClients, type ClientSettings } from './clients.js';
+import { mapBounded, throwFirstFailure } from './distribute.js';
 import { pollUntil } from './wait.js';
 
 /**
@@ -18,23 +18,9 @@ import { pollUntil } from './wait.js';
  */
 export const PARAMETER_DATA_TYPE = 'aws:ec2:image';
 
-export class SsmClients {
-  private readonly clients = new Map<string, SSMClient>();
-
-  constructor(readonly settings: ClientSettings) {}
-
-  get(region: string): SSMClient {
-    let c = this.clients.get(region);
-    if (!c) {
-      c = new SSMClient(clientConfig(this.settings, region));
-      this.clients.set(region, c);
-    }
-    return c;
-  }
-
-  destroy(): void {
-    for (const c of this.clients.values()) c.destroy();
-    this.clients.clear();
+export class SsmClients extends RegionalClients<SSMClient> {
+  constructor(settings: ClientSettings) {
+    super(settings, (config) => new SSMClient(config));
   }
 }
 
@@ -95,14 +81,7 @@ export interface PublishArgs {
  */
 export async function publishParameter(a: PublishArgs): Promise<ParameterRecord[]> {
   const results = await mapBounded(a.images, Math.max(1, a.concurrency), (image) => writeOne(a, image));
-  const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as unknown);
-  if (failures.length > 0) {
-    const first = failures.find((e) => !isAbortError(e)) ?? failures[0];
-    if (a.signal.aborted) throw new CancelledError('interrupted while writing the SSM parameter', { cause: first });
-    for (const e of failures) if (e !== first && !isAbortError(e)) a.log.warn(`also failed: ${(e as Error).message}`);
-    throw first;
-  }
-  return results.map((r) => (r as PromiseFulfilledResult<ParameterRecord>).value);
+  return throwFirstFailure(results, a.signal, a.log, 'writing the SSM parameter');
 }
 
 async function writeOne(a: PublishArgs, image: ImageRecord): Promise<ParameterRecord> {
