@@ -64,6 +64,8 @@ export interface ResourceDef {
   options: readonly string[];
   /** Attributes goss requires (missing one is a load error). */
   required?: readonly string[];
+  /** Shell helpers this type's probes call, defined once in the script when the suite has this type. */
+  prelude?: string;
   /** Target-wide facts this type needs gathered once (see facts in script.ts). */
   facts?: readonly string[];
   /** Arguments this resource adds to batched queries (see BATCHES in script.ts): one command answers all resources. */

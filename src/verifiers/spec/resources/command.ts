@@ -1,3 +1,4 @@
+import { COMMAND_PRELUDE } from '../script.js';
 import { shq } from '../shell.js';
 import type { Observation, ResourceDef } from '../types.js';
 
@@ -20,6 +21,7 @@ export const commandDef: ResourceDef = {
   attrs: { 'exit-status': 'value', stdout: 'patterns', stderr: 'patterns' },
   options: ['exec', 'timeout'],
   required: ['exit-status'],
+  prelude: COMMAND_PRELUDE,
   validate(r) {
     const t = r.options.timeout;
     if (t !== undefined && (typeof t !== 'number' || t <= 0)) return `timeout must be a positive number of milliseconds, found ${JSON.stringify(t)}`;
