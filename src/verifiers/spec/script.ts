@@ -59,7 +59,10 @@ hm_val _ pkg "$HM_PKG"; hm_val _ init "$HM_INIT"
  * found with pgrep when the target has it). As soon as the command returns,
  * its sleep is killed (the watchdog leaves the sleep's pid in a file, which the
  * script waits for, so no sleep outlives its command), and the watchdog,
- * whose wait then fails, ends without killing anything. Commands see no stdin.
+ * whose wait then fails, ends without killing anything. The sleep gets KILL,
+ * not TERM: between fork and exec the child still has the script's TERM trap,
+ * which swallows the signal (bash, about one run in five), and the script
+ * then waited out the whole timeout. Commands see no stdin.
  */
 export const COMMAND_PRELUDE = String.raw`hm_killtree() { _k=; if hm_has pgrep; then _k=$(pgrep -P "$1" 2>/dev/null); fi; kill -9 "$1" 2>/dev/null; for _c in $_k; do hm_killtree "$_c"; done; }
 hm_cmd() {
@@ -68,7 +71,7 @@ hm_cmd() {
   ( sleep "$2" & echo "$!" >"$HM_T/w"; wait "$!" && hm_killtree "$_p" ) >/dev/null 2>&1 </dev/null & _w=$!
   wait "$_p"; _rc=$?
   _n=0; until read -r _sl <"$HM_T/w"; do _n=$((_n + 1)); if [ "$_n" -gt 100000 ]; then break; fi; done 2>/dev/null
-  kill "$_sl" 2>/dev/null; wait "$_w" 2>/dev/null
+  kill -9 "$_sl" 2>/dev/null; wait "$_w" 2>/dev/null
   hm_now; hm_val "$1" start "$_s"; hm_val "$1" end "$HM_NOW"; hm_val "$1" rc "$_rc"
   hm_file "$1" out "$HM_T/o"; hm_file "$1" err "$HM_T/e"
 }
