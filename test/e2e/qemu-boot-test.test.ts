@@ -9,10 +9,10 @@
  * afterAll (sweep, by PID), pass or fail.
  */
 import { existsSync } from 'node:fs';
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { alive, BOOT_TIMEOUT_S, makeProject, waitFor, type Project } from './qemu-cli.js';
+import { alive, makeProject, smallProject, waitFor, type Project } from './qemu-cli.js';
 
 const INSTANCE = 'default-debian-12';
 const BOOT = `${INSTANCE}-boot-test`;
@@ -24,33 +24,15 @@ afterAll(async () => {
 
 /** A project whose build writes /etc/hallmark-e2e (kept in the image) and /run/hallmark-e2e (gone after a reboot). */
 async function bootTestProject(checks: string): Promise<Project> {
-  const p = await makeProject({ 'test/integration/default/checks.yml': checks });
-  projects.push(p);
-  await writeFile(
-    path.join(p.dir, 'hallmark.yml'),
-    [
-      'driver:',
-      '  name: qemu',
-      '  memory: 768',
-      '  cpus: 2',
-      `  boot_timeout: ${BOOT_TIMEOUT_S}`,
-      'provisioner:',
-      '  name: shell',
-      '  inline: "echo built > /etc/hallmark-e2e && echo volatile > /run/hallmark-e2e"',
-      'verifier:',
-      '  name: spec',
-      'image:',
-      '  name: "e2e-boot-{{platform}}-{{timestamp}}"',
-      '  boot_test: true',
-      'distribute:',
-      `  targets: [${JSON.stringify(path.join(p.dir, 'exports'))}]`,
-      'platforms:',
-      '  - name: debian-12',
-      'suites:',
-      '  - name: default',
-      '',
-    ].join('\n'),
+  const p = await makeProject(
+    smallProject(
+      'echo built > /etc/hallmark-e2e && echo volatile > /run/hallmark-e2e',
+      checks,
+      ['  name: "e2e-boot-{{platform}}-{{timestamp}}"', '  boot_test: true'],
+      ['distribute:', '  targets: [exports]'], // relative: <project>/exports
+    ),
   );
+  projects.push(p);
   return p;
 }
 

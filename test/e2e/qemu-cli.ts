@@ -135,8 +135,11 @@ export async function waitFor(pred: () => Promise<boolean> | boolean, ms: number
   }
 }
 
-/** A small project on the qemu driver with an inline shell provisioner and a gossfile. */
-export function smallProject(inline: string, spec: string): Record<string, string> {
+/**
+ * A small project on the qemu driver with an inline shell provisioner and a
+ * gossfile; `image` replaces the image block's lines, `extra` adds top-level lines.
+ */
+export function smallProject(inline: string, spec: string, image = ['  name: "e2e-{{platform}}-{{timestamp}}"'], extra: string[] = []): Record<string, string> {
   return {
     'hallmark.yml': [
       'driver:',
@@ -150,7 +153,8 @@ export function smallProject(inline: string, spec: string): Record<string, strin
       'verifier:',
       '  name: spec',
       'image:',
-      '  name: "e2e-{{platform}}-{{timestamp}}"',
+      ...image,
+      ...extra,
       'platforms:',
       '  - name: debian-12',
       '    driver:',
