@@ -3,7 +3,7 @@ import type { Driver } from './drivers/driver.js';
 import type { Transport } from './transports/transport.js';
 import type { Provisioner } from './provisioners/provisioner.js';
 import type { Verifier } from './verifiers/verifier.js';
-import { PluginError } from './core/errors.js';
+import { PluginError } from './kernel/errors.js';
 
 /**
  * The plugin registry. Each plugin owns the zod schema of its config block

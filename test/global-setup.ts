@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { buildBaseImage } from '../src/drivers/qemu/base/index.js';
-import { silentLogger } from '../src/core/events.js';
+import { silentLogger } from '../src/kernel/events.js';
 
 export default async function setup(): Promise<void> {
   if (process.getuid?.() !== 0 || !existsSync('/usr/sbin/debootstrap') || process.env.HALLMARK_SKIP_VM_TESTS) return;

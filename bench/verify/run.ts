@@ -23,7 +23,7 @@ import { execa } from 'execa';
 import { parseSpecText } from '../../src/verifiers/spec/load.js';
 import { runSpecChecks } from '../../src/verifiers/spec/run.js';
 import { summarize } from '../../src/verifiers/verifier.js';
-import { silentLogger } from '../../src/core/events.js';
+import { silentLogger } from '../../src/kernel/events.js';
 import { SshTransport } from '../../src/transports/ssh/transport.js';
 import type { Connection } from '../../src/transports/transport.js';
 import { startSshd, type Sshd } from '../../test/helpers/sshd.js';

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { silentLogger } from '../../src/core/events.js';
+import { silentLogger } from '../../src/kernel/events.js';
 import { resolveBaseImage } from '../../src/drivers/qemu/base/index.js';
 import { GUEST_USER } from '../../src/drivers/qemu/base/guest-files.js';
 import { SshTransport } from '../../src/transports/ssh/transport.js';

@@ -1,6 +1,6 @@
-import { EventBus } from '../core/events.js';
-import { UsageError, type ExitCode } from '../core/errors.js';
-import { Journal } from '../core/journal.js';
+import { EventBus } from '../kernel/events.js';
+import { UsageError, type ExitCode } from '../kernel/errors.js';
+import { Journal } from '../kernel/journal.js';
 import { attachRenderer, chooseMode } from './render.js';
 import { installSignalHandlers } from './signals.js';
 import { out, table, type GlobalOptions } from './context.js';

@@ -1,7 +1,7 @@
 import { stringify } from 'yaml';
 import { redactSecrets } from '../config/index.js';
-import { ConfigError, type ExitCode } from '../core/errors.js';
-import { readInstanceState } from '../core/journal.js';
+import { ConfigError, type ExitCode } from '../kernel/errors.js';
+import { readInstanceState } from '../kernel/journal.js';
 import { getPluginDef } from '../plugins.js';
 import { printError } from './lifecycle.js';
 import { out, project, selected, table, type GlobalOptions } from './context.js';

@@ -1,8 +1,8 @@
 import pc from 'picocolors';
-import { runAction, type Action, type DestroyStrategy } from '../core/actions.js';
-import { EventBus } from '../core/events.js';
-import { HallmarkError, formatProblem, ConfigError, type ExitCode } from '../core/errors.js';
-import { attachLogFiles } from '../core/log-file.js';
+import { runAction, type Action, type DestroyStrategy } from '../pipeline/actions.js';
+import { EventBus } from '../kernel/events.js';
+import { HallmarkError, formatProblem, ConfigError, type ExitCode } from '../kernel/errors.js';
+import { attachLogFiles } from '../kernel/log-file.js';
 import { attachRenderer, chooseMode } from './render.js';
 import { installSignalHandlers } from './signals.js';
 import { out, selected, table, type GlobalOptions } from './context.js';

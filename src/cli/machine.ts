@@ -1,9 +1,9 @@
 import { loadPlugin } from '../plugins.js';
-import { EventBus, type Logger } from '../core/events.js';
-import { InstanceLock, Journal, listStateFiles } from '../core/journal.js';
-import { driverContext, type InstanceRun } from '../core/context.js';
-import { bootTestInstanceName, deleteBuildImages } from '../core/steps.js';
-import { HallmarkError, UsageError, type ExitCode } from '../core/errors.js';
+import { EventBus, type Logger } from '../kernel/events.js';
+import { InstanceLock, Journal, listStateFiles } from '../kernel/journal.js';
+import { driverContext, type InstanceRun } from '../pipeline/context.js';
+import { bootTestInstanceName, deleteBuildImages } from '../pipeline/steps.js';
+import { HallmarkError, UsageError, type ExitCode } from '../kernel/errors.js';
 import type { Connection } from '../transports/transport.js';
 import { attachRenderer, chooseMode } from './render.js';
 import { printError } from './lifecycle.js';

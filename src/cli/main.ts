@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, Option, CommanderError } from 'commander';
-import { toHallmarkError, UsageError, type ExitCode } from '../core/errors.js';
+import { toHallmarkError, UsageError, type ExitCode } from '../kernel/errors.js';
 import { lifecycle, printError, type ActionOptions } from './lifecycle.js';
 import { diagnose, list, validate } from './info.js';
 import { cleanup, execCommand, login } from './machine.js';

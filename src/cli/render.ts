@@ -1,7 +1,7 @@
 import { logUpdateStderr } from 'log-update';
 import pc from 'picocolors';
-import type { EventBus, HallmarkEvent } from '../core/events.js';
-import { secs } from '../core/log-file.js';
+import type { EventBus, HallmarkEvent } from '../kernel/events.js';
+import { secs } from '../kernel/log-file.js';
 
 export type RenderMode = 'tty' | 'plain' | 'json';
 

@@ -1,4 +1,4 @@
-import { listStateFiles, readInstanceState } from '../core/journal.js';
+import { listStateFiles, readInstanceState } from '../kernel/journal.js';
 
 /**
  * One AbortController for the whole command, fired by the first SIGINT or

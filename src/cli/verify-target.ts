@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { EventBus } from '../core/events.js';
-import type { ExitCode } from '../core/errors.js';
+import { EventBus } from '../kernel/events.js';
+import type { ExitCode } from '../kernel/errors.js';
 import { attachRenderer, chooseMode } from './render.js';
 import { installSignalHandlers } from './signals.js';
 import { out, table, type GlobalOptions } from './context.js';

@@ -1,4 +1,4 @@
-import type { ConfigProblem } from '../core/errors.js';
+import type { ConfigProblem } from '../kernel/errors.js';
 import { TextPositions, type Replacement } from './text-position.js';
 
 /**

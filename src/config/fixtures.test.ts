@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, formatProblem, type ConfigProblem } from '../core/errors.js';
+import { ConfigError, formatProblem, type ConfigProblem } from '../kernel/errors.js';
 import { registerTestPlugins } from '../../test/fixtures/config/stand-in-plugins.js';
 import { loadProject, selectInstances } from './index.js';
 import { renderParameterName, sharedParameter } from './parameter-name.js';

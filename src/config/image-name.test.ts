@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HallmarkError } from '../core/errors.js';
+import { HallmarkError } from '../kernel/errors.js';
 import { renderImageName } from './image-name.js';
 import { imageSchema } from './sections.js';
 

@@ -1,4 +1,4 @@
-import { HallmarkError } from '../core/errors.js';
+import { HallmarkError } from '../kernel/errors.js';
 import { IMAGE_NAME_VARS } from './sections.js';
 
 export type ImageNameVars = Record<(typeof IMAGE_NAME_VARS)[number], string>;

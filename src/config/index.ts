@@ -3,7 +3,7 @@
  * reads the config file(s) and nothing else.
  */
 import '../builtin-plugins.js';
-import type { ConfigProblem } from '../core/errors.js';
+import type { ConfigProblem } from '../kernel/errors.js';
 import type { InstanceConfig } from './types.js';
 import { loadProjectFrom } from './load.js';
 

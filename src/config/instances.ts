@@ -1,4 +1,4 @@
-import type { ConfigProblem } from '../core/errors.js';
+import type { ConfigProblem } from '../kernel/errors.js';
 import type { InstanceConfig } from './types.js';
 import { suggestionHint } from './did-you-mean.js';
 import { child, isNothing, mergeAll, toPlain } from './merge.js';

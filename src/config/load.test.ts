@@ -2,7 +2,7 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, type ConfigProblem } from '../core/errors.js';
+import { ConfigError, type ConfigProblem } from '../kernel/errors.js';
 import { registerTestPlugins } from '../../test/fixtures/config/stand-in-plugins.js';
 import { loadProject, type Project } from './index.js';
 

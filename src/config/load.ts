@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ConfigError, type ConfigProblem } from '../core/errors.js';
+import { ConfigError, type ConfigProblem } from '../kernel/errors.js';
 import { discoverConfigFiles } from './discover.js';
 import { documentSchema } from './document-schema.js';
 import { buildInstances } from './instances.js';

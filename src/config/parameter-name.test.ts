@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HallmarkError } from '../core/errors.js';
+import { HallmarkError } from '../kernel/errors.js';
 import { parameterNameProblem, renderParameterName, sharedParameter } from './parameter-name.js';
 import { publishSchema } from './sections.js';
 

@@ -1,4 +1,4 @@
-import { HallmarkError } from '../core/errors.js';
+import { HallmarkError } from '../kernel/errors.js';
 import type { InstanceConfig } from './types.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { ConfigProblem } from '../core/errors.js';
+import type { ConfigProblem } from '../kernel/errors.js';
 import type { PluginBlock } from './types.js';
 import { getPluginDef, pluginNames, type PluginKind } from '../plugins.js';
 import { suggestionHint } from './did-you-mean.js';

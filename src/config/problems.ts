@@ -1,4 +1,4 @@
-import type { ConfigProblem } from '../core/errors.js';
+import type { ConfigProblem } from '../kernel/errors.js';
 import { formatPath, originAt } from './merge.js';
 import type { PathSeg, ValueNode } from './source.js';
 

@@ -1,4 +1,4 @@
-import type { ConfigProblem } from '../core/errors.js';
+import type { ConfigProblem } from '../kernel/errors.js';
 import { getPluginDef, pluginNames, type PublishOutput } from '../plugins.js';
 import type { DistributeConfig, ImageConfig, PluginBlock, PublishConfig } from './types.js';
 import { problemAt } from './problems.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../core/errors.js';
+import { UsageError } from '../kernel/errors.js';
 import type { InstanceEntry, Project } from './index.js';
 import { selectInstances } from './select.js';
 

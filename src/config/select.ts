@@ -1,4 +1,4 @@
-import { UsageError } from '../core/errors.js';
+import { UsageError } from '../kernel/errors.js';
 import type { InstanceEntry, Project } from './index.js';
 
 /**

@@ -1,5 +1,5 @@
 import { isMap, isPair, isScalar, isSeq, parseDocument, type Document, type Node as YamlNode } from 'yaml';
-import type { ConfigProblem } from '../core/errors.js';
+import type { ConfigProblem } from '../kernel/errors.js';
 import { expandErb } from './erb.js';
 import { originalOffset, TextPositions, type LineCol, type Replacement } from './text-position.js';
 

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { ConfigProblem } from '../core/errors.js';
+import type { ConfigProblem } from '../kernel/errors.js';
 import { suggestionHint } from './did-you-mean.js';
 import { formatPath, originAt, toPlain } from './merge.js';
 import { describeValue, type Origin, type PathSeg, type ValueNode } from './source.js';

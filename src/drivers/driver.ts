@@ -1,6 +1,6 @@
 import type { InstanceConfig } from '../config/types.js';
-import type { Logger } from '../core/events.js';
-import type { ImageRecord, Journal, ParameterRecord } from '../core/journal.js';
+import type { Logger } from '../kernel/events.js';
+import type { ImageRecord, Journal, ParameterRecord } from '../kernel/journal.js';
 import type { ConnectionTarget } from '../transports/transport.js';
 
 export interface DriverContext {

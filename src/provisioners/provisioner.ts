@@ -1,5 +1,5 @@
 import type { InstanceConfig } from '../config/types.js';
-import type { Logger } from '../core/events.js';
+import type { Logger } from '../kernel/events.js';
 import type { Connection, ConnectionTarget } from '../transports/transport.js';
 
 export interface ProvisionContext {

@@ -1,4 +1,4 @@
-import type { Logger } from '../core/events.js';
+import type { Logger } from '../kernel/events.js';
 
 export interface ExecOptions {
   signal?: AbortSignal;

@@ -2,8 +2,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { UsageError } from '../core/errors.js';
-import { silentLogger } from '../core/events.js';
+import { UsageError } from '../kernel/errors.js';
+import { silentLogger } from '../kernel/events.js';
 import { defaultKnownHostsFile, knownHostsKey, parseTarget, readKnownHosts, verifyTarget } from './target.js';
 
 const dirs: string[] = [];

@@ -12,9 +12,9 @@
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { HallmarkError, UsageError } from '../core/errors.js';
-import type { Logger } from '../core/events.js';
-import { writeFileAtomic } from '../core/journal.js';
+import { HallmarkError, UsageError } from '../kernel/errors.js';
+import type { Logger } from '../kernel/events.js';
+import { writeFileAtomic } from '../kernel/journal.js';
 import { LocalConnection } from '../transports/local/connection.js';
 import { HostKeyMismatchError } from '../transports/ssh/errors.js';
 import type { Connection, ConnectionTarget } from '../transports/transport.js';

@@ -11,7 +11,7 @@ import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/pr
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
-import { sleep } from '../../src/core/abort.js';
+import { sleep } from '../../src/kernel/abort.js';
 
 export const repoRoot = path.resolve(import.meta.dirname, '../..');
 export const bin = path.join(repoRoot, 'bin', 'hallmark');

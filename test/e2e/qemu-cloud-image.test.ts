@@ -14,7 +14,7 @@ import { mkdir, readFile, stat, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Logger } from '../../src/core/events.js';
+import type { Logger } from '../../src/kernel/events.js';
 import { buildBaseImage, defaultCacheDir, resolveBaseImage, type BaseImageInfo } from '../../src/drivers/qemu/base/index.js';
 import { alive, BOOT_TIMEOUT_S, makeProject, type Project } from './qemu-cli.js';
 

@@ -8,7 +8,7 @@
  * stopped by PID in afterAll, pass or fail.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../src/core/events.js';
+import { silentLogger } from '../../src/kernel/events.js';
 import { buildBaseImage, defaultCacheDir } from '../../src/drivers/qemu/base/index.js';
 import { makeProject, type Project } from './qemu-cli.js';
 

@@ -7,10 +7,10 @@ import {
 } from '@aws-sdk/client-ec2';
 import { execa } from 'execa';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { CancelledError } from '../../src/core/errors.js';
-import type { Logger } from '../../src/core/events.js';
-import { silentLogger } from '../../src/core/events.js';
-import type { ImageRecord } from '../../src/core/journal.js';
+import { CancelledError } from '../../src/kernel/errors.js';
+import type { Logger } from '../../src/kernel/events.js';
+import { silentLogger } from '../../src/kernel/events.js';
+import type { ImageRecord } from '../../src/kernel/journal.js';
 import type { DistributeRequest } from '../../src/drivers/driver.js';
 import { Ec2Error } from '../../src/drivers/ec2/aws-errors.js';
 import { distributeExisting } from '../../src/drivers/ec2/distribute-existing.js';

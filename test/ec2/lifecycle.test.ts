@@ -10,7 +10,7 @@ import {
 import { stat } from 'node:fs/promises';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Journal } from '../../src/core/journal.js';
+import { Journal } from '../../src/kernel/journal.js';
 import { Ec2Error } from '../../src/drivers/ec2/aws-errors.js';
 import { readEc2State } from '../../src/drivers/ec2/state.js';
 import { startMoto, type Moto } from '../helpers/moto.js';

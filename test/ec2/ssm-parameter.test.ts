@@ -7,7 +7,7 @@
 import { DeleteParameterCommand, GetParameterCommand, GetParameterHistoryCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { ImageRecord, ParameterRecord } from '../../src/core/journal.js';
+import type { ImageRecord, ParameterRecord } from '../../src/kernel/journal.js';
 import { Ec2Error } from '../../src/drivers/ec2/aws-errors.js';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
 import { startMoto, type Moto } from '../helpers/moto.js';

@@ -11,7 +11,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { sleep } from '../../src/core/abort.js';
+import { sleep } from '../../src/kernel/abort.js';
 import { detectAccelerator } from '../../src/drivers/qemu/accel.js';
 
 export interface BootVmOptions {

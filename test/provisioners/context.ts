@@ -7,7 +7,7 @@ import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { InstanceConfig } from '../../src/config/types.js';
-import type { Logger } from '../../src/core/events.js';
+import type { Logger } from '../../src/kernel/events.js';
 import { SshTransport } from '../../src/transports/ssh/transport.js';
 import type { Connection, ConnectionTarget } from '../../src/transports/transport.js';
 import type { Sshd } from '../helpers/sshd.js';

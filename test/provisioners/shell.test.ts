@@ -8,7 +8,7 @@ import { chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CommandFailedError, ConfigError } from '../../src/core/errors.js';
+import { CommandFailedError, ConfigError } from '../../src/kernel/errors.js';
 import { FileProvisioner } from '../../src/provisioners/file/file-provisioner.js';
 import { fileProvisionerSchema } from '../../src/provisioners/file/schema.js';
 import type { ProvisionContext } from '../../src/provisioners/provisioner.js';

@@ -3,8 +3,8 @@ import { chmod, mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { InstanceConfig } from '../../src/config/types.js';
-import { silentLogger, type Logger } from '../../src/core/events.js';
-import { Journal } from '../../src/core/journal.js';
+import { silentLogger, type Logger } from '../../src/kernel/events.js';
+import { Journal } from '../../src/kernel/journal.js';
 import type { DriverContext } from '../../src/drivers/driver.js';
 
 /** A project directory (world-writable, so the non-root sshd user can leave marker files in it). */

@@ -14,7 +14,7 @@ import type { Driver } from '../../src/drivers/driver.js';
 import { loadPlugin } from '../../src/plugins.js';
 import { HostKeyMismatchError } from '../../src/transports/ssh/errors.js';
 import { SshTransport } from '../../src/transports/ssh/transport.js';
-import { silentLogger } from '../../src/core/events.js';
+import { silentLogger } from '../../src/kernel/events.js';
 import { freePort, startSshd, type Sshd } from '../helpers/sshd.js';
 import { clientKey, driverContext, projectDir } from './proxy-context.js';
 

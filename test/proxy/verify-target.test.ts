@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { silentLogger } from '../../src/core/events.js';
+import { silentLogger } from '../../src/kernel/events.js';
 import { HostKeyMismatchError } from '../../src/transports/ssh/errors.js';
 import { verifyTarget } from '../../src/verifiers/target.js';
 import { summarize } from '../../src/verifiers/verifier.js';

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Logger } from '../../src/core/events.js';
+import type { Logger } from '../../src/kernel/events.js';
 import { detectAccelerator, findProbeKernel } from '../../src/drivers/qemu/accel.js';
 import {
   buildBaseImage, defaultCacheDir, listBaseImages, resolveBaseImage, sha256File, type BaseImageInfo,

@@ -7,8 +7,8 @@ import { execa } from 'execa';
 import { Client } from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InstanceConfig } from '../../src/config/types.js';
-import { silentLogger } from '../../src/core/events.js';
-import { Journal } from '../../src/core/journal.js';
+import { silentLogger } from '../../src/kernel/events.js';
+import { Journal } from '../../src/kernel/journal.js';
 import type { DriverContext } from '../../src/drivers/driver.js';
 import { detectAccelerator } from '../../src/drivers/qemu/accel.js';
 import { buildBaseImage, resolveBaseImage } from '../../src/drivers/qemu/base/index.js';
@@ -275,8 +275,8 @@ describe('crash safety', () => {
     await writeFile(
       script,
       [
-        `import { Journal } from '${src}/core/journal.js';`,
-        `import { silentLogger } from '${src}/core/events.js';`,
+        `import { Journal } from '${src}/kernel/journal.js';`,
+        `import { silentLogger } from '${src}/kernel/events.js';`,
         `import { QemuDriver } from '${src}/drivers/qemu/driver.js';`,
         `import { qemuDriverSchema } from '${src}/drivers/qemu/schema.js';`,
         'const [stateDir, projectDir, image] = process.argv.slice(2);',

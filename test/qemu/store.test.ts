@@ -5,8 +5,8 @@ import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, S3Client } fr
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InstanceConfig } from '../../src/config/types.js';
-import { silentLogger } from '../../src/core/events.js';
-import { Journal } from '../../src/core/journal.js';
+import { silentLogger } from '../../src/kernel/events.js';
+import { Journal } from '../../src/kernel/journal.js';
 import type { DistributeRequest, DriverContext } from '../../src/drivers/driver.js';
 import { QemuDriver } from '../../src/drivers/qemu/driver.js';
 import { sha256File } from '../../src/drivers/qemu/qemu-img.js';

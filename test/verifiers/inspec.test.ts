@@ -12,7 +12,7 @@ import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { CancelledError, CommandFailedError, PluginError } from '../../src/core/errors.js';
+import { CancelledError, CommandFailedError, PluginError } from '../../src/kernel/errors.js';
 import { InspecVerifier } from '../../src/verifiers/inspec/inspec-verifier.js';
 import { inspecVerifierSchema } from '../../src/verifiers/inspec/schema.js';
 import { VerifierHostKeyError } from '../../src/verifiers/testinfra/ssh-config.js';

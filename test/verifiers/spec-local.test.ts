@@ -21,7 +21,7 @@ import type { Connection, ExecOptions } from '../../src/transports/transport.js'
 import { runSpecChecks } from '../../src/verifiers/spec/run.js';
 import { SpecVerifier } from '../../src/verifiers/spec/verifier.js';
 import { specVerifierSchema } from '../../src/verifiers/spec/schema.js';
-import { silentLogger } from '../../src/core/events.js';
+import { silentLogger } from '../../src/kernel/events.js';
 import type { InstanceConfig } from '../../src/config/types.js';
 
 let dir: string;

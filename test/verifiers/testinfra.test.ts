@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { CancelledError, PluginError } from '../../src/core/errors.js';
+import { CancelledError, PluginError } from '../../src/kernel/errors.js';
 import { testinfraVerifierSchema } from '../../src/verifiers/testinfra/schema.js';
 import { TestinfraVerifier } from '../../src/verifiers/testinfra/testinfra-verifier.js';
 import { VerifierHostKeyError } from '../../src/verifiers/testinfra/ssh-config.js';

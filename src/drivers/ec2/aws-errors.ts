@@ -1,4 +1,4 @@
-import { HallmarkError, isAbortError, type ErrorOptions } from '../../core/errors.js';
+import { HallmarkError, isAbortError, type ErrorOptions } from '../../kernel/errors.js';
 
 /**
  * How hallmark reads errors from the EC2 API. The SDK's retry strategy already

@@ -1,5 +1,5 @@
-import { silentLogger, type Logger } from '../../core/events.js';
-import type { ImageRecord, Journal } from '../../core/journal.js';
+import { silentLogger, type Logger } from '../../kernel/events.js';
+import type { ImageRecord, Journal } from '../../kernel/journal.js';
 import { Ec2Error } from './aws-errors.js';
 import { clientSettings, Ec2Clients, type ClientSettings } from './clients.js';
 import { describeSource, distributeImage } from './distribute.js';

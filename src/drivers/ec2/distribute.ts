@@ -1,8 +1,8 @@
 import { CopyImageCommand, DescribeImagesCommand } from '@aws-sdk/client-ec2';
-import { throwIfAborted } from '../../core/abort.js';
-import { CancelledError, isAbortError } from '../../core/errors.js';
-import type { Logger } from '../../core/events.js';
-import type { ImageRecord, Journal } from '../../core/journal.js';
+import { throwIfAborted } from '../../kernel/abort.js';
+import { CancelledError, isAbortError } from '../../kernel/errors.js';
+import type { Logger } from '../../kernel/events.js';
+import type { ImageRecord, Journal } from '../../kernel/journal.js';
 import { Ec2Error, wrapAws } from './aws-errors.js';
 import type { Ec2Clients } from './clients.js';
 import { snapshotsOf, tagResources } from './image-ops.js';

@@ -1,8 +1,8 @@
 import { DeleteSecurityGroupCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { randomBytes } from 'node:crypto';
-import { throwIfAborted } from '../../core/abort.js';
-import type { ImageRecord, ParameterRecord } from '../../core/journal.js';
-import { retry } from '../../core/retry.js';
+import { throwIfAborted } from '../../kernel/abort.js';
+import type { ImageRecord, ParameterRecord } from '../../kernel/journal.js';
+import { retry } from '../../kernel/retry.js';
 import type { ConnectionTarget } from '../../transports/transport.js';
 import type { CaptureRequest, DistributeRequest, Driver, DriverContext } from '../driver.js';
 import { awsCode, Ec2Error, isNotFound, wrapAws } from './aws-errors.js';

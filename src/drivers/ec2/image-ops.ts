@@ -7,8 +7,8 @@ import {
   type EC2Client,
   type Image,
 } from '@aws-sdk/client-ec2';
-import { retry } from '../../core/retry.js';
-import type { ImageRecord, Journal } from '../../core/journal.js';
+import { retry } from '../../kernel/retry.js';
+import type { ImageRecord, Journal } from '../../kernel/journal.js';
 import { awsCode, isNotFound, wrapAws } from './aws-errors.js';
 import { toTags } from './launch.js';
 import { waitForImagesAvailable, type WaitOptions } from './wait.js';

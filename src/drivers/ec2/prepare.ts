@@ -1,6 +1,6 @@
 import { DescribeRegionsCommand, type EC2Client } from '@aws-sdk/client-ec2';
-import { throwIfAborted } from '../../core/abort.js';
-import { HallmarkError } from '../../core/errors.js';
+import { throwIfAborted } from '../../kernel/abort.js';
+import { HallmarkError } from '../../kernel/errors.js';
 import { Ec2Error, wrapAws } from './aws-errors.js';
 import type { Ec2Clients } from './clients.js';
 import { ownImagesNamed } from './image-ops.js';

@@ -5,7 +5,7 @@ import {
   type EC2Client,
   type LaunchPermission,
 } from '@aws-sdk/client-ec2';
-import type { ImageRecord } from '../../core/journal.js';
+import type { ImageRecord } from '../../kernel/journal.js';
 import { Ec2Error, wrapAws } from './aws-errors.js';
 
 export interface ShareTargets {

@@ -1,8 +1,8 @@
 import { DeleteParameterCommand, GetParameterCommand, PutParameterCommand, SSMClient, type Parameter } from '@aws-sdk/client-ssm';
-import { throwIfAborted } from '../../core/abort.js';
-import { isAbortError } from '../../core/errors.js';
-import type { Logger } from '../../core/events.js';
-import type { ImageRecord, Journal, ParameterRecord } from '../../core/journal.js';
+import { throwIfAborted } from '../../kernel/abort.js';
+import { isAbortError } from '../../kernel/errors.js';
+import type { Logger } from '../../kernel/events.js';
+import type { ImageRecord, Journal, ParameterRecord } from '../../kernel/journal.js';
 import { awsCode, Ec2Error, wrapAws } from './aws-errors.js';
 import { RegionalClients, type ClientSettings } from './clients.js';
 import { mapBounded, throwFirstFailure } from './distribute.js';

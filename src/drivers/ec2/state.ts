@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Journal } from '../../core/journal.js';
+import type { Journal } from '../../kernel/journal.js';
 
 /**
  * What the ec2 driver keeps in the instance journal (`state.driver`). Every id

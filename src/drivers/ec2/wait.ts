@@ -6,8 +6,8 @@ import {
   type Image,
   type Instance,
 } from '@aws-sdk/client-ec2';
-import { throwIfAborted, waitFor } from '../../core/abort.js';
-import type { Logger } from '../../core/events.js';
+import { throwIfAborted, waitFor } from '../../kernel/abort.js';
+import type { Logger } from '../../kernel/events.js';
 import { Ec2Error, isNotFound, isTransient, wrapAws } from './aws-errors.js';
 
 /**

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { CommandFailedError, HallmarkError } from '../../core/errors.js';
+import { CommandFailedError, HallmarkError } from '../../kernel/errors.js';
 import { applyTransportOverrides, sshTransportSchema, type SshTransportOptions } from '../../transports/ssh/schema.js';
 import { HostKeyMismatchError } from '../../transports/ssh/errors.js';
 import type { Connection, ConnectionTarget } from '../../transports/transport.js';

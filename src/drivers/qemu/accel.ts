@@ -3,9 +3,9 @@ import { access, mkdir, readdir, readFile, rename, stat, writeFile } from 'node:
 import { release } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { throwIfAborted, withTimeout } from '../../core/abort.js';
-import { CancelledError, UsageError } from '../../core/errors.js';
-import type { Logger } from '../../core/events.js';
+import { throwIfAborted, withTimeout } from '../../kernel/abort.js';
+import { CancelledError, UsageError } from '../../kernel/errors.js';
+import type { Logger } from '../../kernel/events.js';
 import { defaultCacheDir, hallmarkCacheDir } from './base/paths.js';
 
 export type Accel = 'kvm' | 'tcg';

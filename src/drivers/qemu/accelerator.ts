@@ -1,4 +1,4 @@
-import type { Logger } from '../../core/events.js';
+import type { Logger } from '../../kernel/events.js';
 import { detectAccelerator, type AccelVerdict } from './accel.js';
 import { forcedAccelArgs } from './qemu-args.js';
 

@@ -1,6 +1,6 @@
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
-import { isAbortError } from '../../core/errors.js';
-import type { ImageRecord } from '../../core/journal.js';
+import { isAbortError } from '../../kernel/errors.js';
+import type { ImageRecord } from '../../kernel/journal.js';
 import type { CaptureRequest, DriverContext } from '../driver.js';
 import { convertToStandalone } from './convert.js';
 import { QemuError } from './errors.js';

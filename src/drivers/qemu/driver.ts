@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
-import { HallmarkError } from '../../core/errors.js';
-import type { ImageRecord } from '../../core/journal.js';
+import { HallmarkError } from '../../kernel/errors.js';
+import type { ImageRecord } from '../../kernel/journal.js';
 import type { ConnectionTarget } from '../../transports/transport.js';
 import type { CaptureRequest, DistributeRequest, Driver, DriverContext } from '../driver.js';
 import { captureMachine } from './capture.js';

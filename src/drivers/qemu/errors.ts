@@ -1,4 +1,4 @@
-import { HallmarkError } from '../../core/errors.js';
+import { HallmarkError } from '../../kernel/errors.js';
 
 /** qemu or qemu-img failed, or the guest did not come up. The message carries qemu's stderr or the console tail. */
 export class QemuError extends HallmarkError {

@@ -5,7 +5,7 @@ import { homedir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { CancelledError } from '../../core/errors.js';
+import { CancelledError } from '../../kernel/errors.js';
 import { defaultCacheDir, resolveBaseImage } from './base/index.js';
 import { QemuImageError } from './errors.js';
 import { sha256File } from './qemu-img.js';

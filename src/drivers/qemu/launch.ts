@@ -3,7 +3,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import { CancelledError, lastLines } from '../../core/errors.js';
+import { CancelledError, lastLines } from '../../kernel/errors.js';
 import type { DriverContext } from '../driver.js';
 import { chooseAccelerator } from './accelerator.js';
 import { QemuError, QemuImageError } from './errors.js';

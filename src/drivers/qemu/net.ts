@@ -1,7 +1,7 @@
 import { connect, createServer } from 'node:net';
 import { readFile } from 'node:fs/promises';
-import { sleep, throwIfAborted } from '../../core/abort.js';
-import { TimeoutError, lastLines } from '../../core/errors.js';
+import { sleep, throwIfAborted } from '../../kernel/abort.js';
+import { TimeoutError, lastLines } from '../../kernel/errors.js';
 import { QemuError } from './errors.js';
 
 /**

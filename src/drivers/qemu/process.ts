@@ -1,6 +1,6 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { connect } from 'node:net';
-import { sleep, throwIfAborted } from '../../core/abort.js';
+import { sleep, throwIfAborted } from '../../kernel/abort.js';
 
 /**
  * Finding, watching and stopping the qemu process of one instance. qemu runs

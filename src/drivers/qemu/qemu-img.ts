@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { execa } from 'execa';
-import { CancelledError } from '../../core/errors.js';
+import { CancelledError } from '../../kernel/errors.js';
 import { QemuError } from './errors.js';
 
 /** Thin, signal-aware wrappers around qemu-img. Errors carry its stderr. */

@@ -3,7 +3,7 @@ import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import { atomicWrite } from '../../core/journal.js';
+import { atomicWrite } from '../../kernel/journal.js';
 
 /**
  * The local image store: one directory with `<id>.qcow2` + `<id>.json` per

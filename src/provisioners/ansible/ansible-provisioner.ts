@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigError, HallmarkError } from '../../core/errors.js';
+import { ConfigError, HallmarkError } from '../../kernel/errors.js';
 import type { ProvisionContext, Provisioner } from '../provisioner.js';
 import { retryOptions, runWithExitRetry } from '../shell/exit-retry.js';
 import { runOnController } from './controller-process.js';

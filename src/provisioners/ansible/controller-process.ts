@@ -1,5 +1,5 @@
 import { execa } from 'execa';
-import { CancelledError } from '../../core/errors.js';
+import { CancelledError } from '../../kernel/errors.js';
 
 export interface ControllerRunOptions {
   cwd: string;

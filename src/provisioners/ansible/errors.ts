@@ -1,4 +1,4 @@
-import { CommandFailedError, HallmarkError, lastLines, type ErrorOptions } from '../../core/errors.js';
+import { CommandFailedError, HallmarkError, lastLines, type ErrorOptions } from '../../kernel/errors.js';
 import type { TaskFailure } from './output.js';
 
 /** ansible-playbook is not installed on the controller. */

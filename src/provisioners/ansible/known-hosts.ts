@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { execa } from 'execa';
-import { HallmarkError } from '../../core/errors.js';
-import type { Logger } from '../../core/events.js';
+import { HallmarkError } from '../../kernel/errors.js';
+import type { Logger } from '../../kernel/events.js';
 import type { ConnectionTarget } from '../../transports/transport.js';
 
 /**

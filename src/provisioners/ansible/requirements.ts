@@ -1,7 +1,7 @@
 import { readFile, symlink, mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { HallmarkError } from '../../core/errors.js';
+import { HallmarkError } from '../../kernel/errors.js';
 
 export class AnsibleRequirementsError extends HallmarkError {
   override readonly code = 'ANSIBLE_REQUIREMENTS';

@@ -1,5 +1,5 @@
-import { sleep } from '../../core/abort.js';
-import type { Logger } from '../../core/events.js';
+import { sleep } from '../../kernel/abort.js';
+import type { Logger } from '../../kernel/events.js';
 
 /**
  * Kitchen's retry on exit code (Kitchen::Transport::Base::Connection#execute_with_retry):

@@ -1,5 +1,5 @@
-import { CommandFailedError } from '../../core/errors.js';
-import type { Logger } from '../../core/events.js';
+import { CommandFailedError } from '../../kernel/errors.js';
+import type { Logger } from '../../kernel/events.js';
 import type { Connection, ExecResult } from '../../transports/transport.js';
 import { runWithExitRetry, type ExitRetryOptions } from './exit-retry.js';
 

@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { ConfigError } from '../../core/errors.js';
+import { ConfigError } from '../../kernel/errors.js';
 import { shJoin, shQuote } from '../../transports/ssh/quote.js';
 import type { ProvisionContext, Provisioner } from '../provisioner.js';
 import { retryOptions } from './exit-retry.js';

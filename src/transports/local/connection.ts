@@ -59,7 +59,7 @@ export class LocalConnection implements Connection {
       opts.signal?.removeEventListener('abort', onAbort);
     });
     if (cancelled) {
-      const { CancelledError } = await import('../../core/errors.js');
+      const { CancelledError } = await import('../../kernel/errors.js');
       throw new CancelledError('interrupted', { cause: r });
     }
     return {

@@ -1,7 +1,7 @@
 import ssh2, { type Client, type ClientChannel, type ConnectConfig } from 'ssh2';
 
 const SshClient = ssh2.Client;
-import { CancelledError } from '../../core/errors.js';
+import { CancelledError } from '../../kernel/errors.js';
 import type { ConnectionTarget } from '../transport.js';
 import type { HostKeyPolicy } from './host-key.js';
 

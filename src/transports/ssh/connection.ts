@@ -1,8 +1,8 @@
 import { StringDecoder } from 'node:string_decoder';
 import type { Client, ClientChannel, SFTPWrapper } from 'ssh2';
-import { throwIfAborted } from '../../core/abort.js';
-import { CancelledError } from '../../core/errors.js';
-import type { Logger } from '../../core/events.js';
+import { throwIfAborted } from '../../kernel/abort.js';
+import { CancelledError } from '../../kernel/errors.js';
+import type { Logger } from '../../kernel/events.js';
 import type { Connection, ExecOptions, ExecResult } from '../transport.js';
 import { ConnectionLostError } from './errors.js';
 import { buildRemoteCommand } from './quote.js';

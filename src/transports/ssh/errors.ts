@@ -1,4 +1,4 @@
-import { HallmarkError, type ErrorOptions } from '../../core/errors.js';
+import { HallmarkError, type ErrorOptions } from '../../kernel/errors.js';
 
 /** The server presented a different host key than the pinned one. Never retried. */
 export class HostKeyMismatchError extends HallmarkError {

@@ -1,4 +1,4 @@
-import { HallmarkError } from '../../core/errors.js';
+import { HallmarkError } from '../../kernel/errors.js';
 
 /**
  * POSIX shell quoting for commands sent over SSH. The remote side runs every

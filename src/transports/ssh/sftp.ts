@@ -1,8 +1,8 @@
 import { chmod, lstat, mkdir, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { SFTPWrapper, Stats } from 'ssh2';
-import { throwIfAborted } from '../../core/abort.js';
-import { HallmarkError } from '../../core/errors.js';
+import { throwIfAborted } from '../../kernel/abort.js';
+import { HallmarkError } from '../../kernel/errors.js';
 
 /**
  * Recursive file transfer over one SFTP session. Semantics match `cp -r`

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import ssh2 from 'ssh2';
 
 const { utils } = ssh2;
-import type { Logger } from '../../core/events.js';
+import type { Logger } from '../../kernel/events.js';
 import type { Connection, ConnectionTarget, Transport } from '../transport.js';
 import { connectOnce, type Credentials, type SshSettings } from './connect-once.js';
 import { SshConnection } from './connection.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CancelledError, TimeoutError } from '../../core/errors.js';
-import { silentLogger } from '../../core/events.js';
+import { CancelledError, TimeoutError } from '../../kernel/errors.js';
+import { silentLogger } from '../../kernel/events.js';
 import { HostKeyMismatchError, SshSetupError } from './errors.js';
 import { describeAttemptError, isRetryable, waitUntilReady } from './wait-until-ready.js';
 

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import { sleep, throwIfAborted } from '../../core/abort.js';
-import { CancelledError, HallmarkError, TimeoutError, isAbortError, lastLines } from '../../core/errors.js';
-import type { Logger } from '../../core/events.js';
+import { sleep, throwIfAborted } from '../../kernel/abort.js';
+import { CancelledError, HallmarkError, TimeoutError, isAbortError, lastLines } from '../../kernel/errors.js';
+import type { Logger } from '../../kernel/events.js';
 import { HostKeyMismatchError, SshSetupError } from './errors.js';
 
 export interface WaitOptions {

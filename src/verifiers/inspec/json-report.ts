@@ -10,7 +10,7 @@
  * skipped (unsupported platform) or failed to load becomes one `skip` or
  * `error` result so that it is never silently absent.
  */
-import { HallmarkError } from '../../core/errors.js';
+import { HallmarkError } from '../../kernel/errors.js';
 import type { CheckResult, CheckStatus } from '../verifier.js';
 
 interface InspecResult {

@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { PluginError } from '../../core/errors.js';
+import { PluginError } from '../../kernel/errors.js';
 
 async function isExecutable(file: string): Promise<boolean> {
   try {

@@ -6,8 +6,8 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { ConfigError } from '../../core/errors.js';
-import type { Logger } from '../../core/events.js';
+import { ConfigError } from '../../kernel/errors.js';
+import type { Logger } from '../../kernel/events.js';
 import type { InspecVerifierOptions } from './schema.js';
 
 const OTHER_FRAMEWORKS = ['inspec', 'serverspec', 'bats', 'pester', 'rspec', 'cucumber', 'minitest', 'bash'];

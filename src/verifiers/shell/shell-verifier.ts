@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { isAbortError, lastLines } from '../../core/errors.js';
+import { isAbortError, lastLines } from '../../kernel/errors.js';
 import { localPath } from '../../provisioners/shell/shell-provisioner.js';
 import { DEFAULT_ROOT_PATH } from '../../provisioners/shell/schema.js';
 import { shQuote } from '../../transports/ssh/quote.js';

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError } from '../../core/errors.js';
+import { ConfigError } from '../../kernel/errors.js';
 
 async function yamlFiles(dir: string): Promise<string[]> {
   try {

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { ConfigError } from '../../core/errors.js';
+import { ConfigError } from '../../kernel/errors.js';
 import { loadSpecFiles, parseSpecText } from './load.js';
 
 let dir: string;

@@ -7,7 +7,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isMap, isScalar, LineCounter, parseDocument, type Node, type Pair } from 'yaml';
-import { ConfigError, type ConfigProblem } from '../../core/errors.js';
+import { ConfigError, type ConfigProblem } from '../../kernel/errors.js';
 import { compileMatcher, MatcherSyntaxError, suggest } from './matchers.js';
 import { compilePatterns } from './patterns.js';
 import { COMMON_ATTRS, RESOURCE_DEFS } from './resources/index.js';

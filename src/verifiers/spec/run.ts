@@ -4,9 +4,9 @@
  * `hallmark verify --target` uses without a config file, and what the
  * verifier plugin calls.
  */
-import { throwIfAborted } from '../../core/abort.js';
-import { HallmarkError } from '../../core/errors.js';
-import { silentLogger, type Logger } from '../../core/events.js';
+import { throwIfAborted } from '../../kernel/abort.js';
+import { HallmarkError } from '../../kernel/errors.js';
+import { silentLogger, type Logger } from '../../kernel/events.js';
 import type { Connection } from '../../transports/transport.js';
 import type { CheckResult } from '../verifier.js';
 import { evaluate } from './evaluate.js';

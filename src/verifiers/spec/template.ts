@@ -4,7 +4,7 @@
  * Any other action (range, if, pipelines, functions, .Env) is an error with
  * its line, never left in the text: a half-rendered check could pass by accident.
  */
-import type { ConfigProblem } from '../../core/errors.js';
+import type { ConfigProblem } from '../../kernel/errors.js';
 
 const ACTION = /\{\{(-?)\s*(.*?)\s*(-?)\}\}/gs;
 

@@ -9,7 +9,7 @@
  * error: the check could not be evaluated), `<skipped>` -> skip (an expected
  * failure, `xfail`, is reported by pytest as skipped too), else pass.
  */
-import { HallmarkError } from '../../core/errors.js';
+import { HallmarkError } from '../../kernel/errors.js';
 import type { CheckResult, CheckStatus } from '../verifier.js';
 
 export class JunitReportError extends HallmarkError {

@@ -1,5 +1,5 @@
 import { execa } from 'execa';
-import { PluginError } from '../../core/errors.js';
+import { PluginError } from '../../kernel/errors.js';
 
 /**
  * Finds a Python interpreter that can import pytest and testinfra: the one the

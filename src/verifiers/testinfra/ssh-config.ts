@@ -9,8 +9,8 @@
  */
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { HallmarkError } from '../../core/errors.js';
-import type { Logger } from '../../core/events.js';
+import { HallmarkError } from '../../kernel/errors.js';
+import type { Logger } from '../../kernel/events.js';
 import { knownHostsName, scanHostKeys, type ScannedKey } from '../../provisioners/ansible/known-hosts.js';
 import type { ConnectionTarget } from '../../transports/transport.js';
 

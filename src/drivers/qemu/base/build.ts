@@ -1,8 +1,8 @@
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { throwIfAborted } from '../../../core/abort.js';
-import { HallmarkError, lastLines, toHallmarkError } from '../../../core/errors.js';
-import type { Logger } from '../../../core/events.js';
+import { throwIfAborted } from '../../../kernel/abort.js';
+import { HallmarkError, lastLines, toHallmarkError } from '../../../kernel/errors.js';
+import type { Logger } from '../../../kernel/events.js';
 import { readBaseImageInfo, sha256File } from './cache.js';
 import { acquireBuildLock } from './lock.js';
 import { CleanupStack } from './cleanup-stack.js';

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HallmarkError } from '../../../core/errors.js';
+import { HallmarkError } from '../../../kernel/errors.js';
 import { listBaseImages, resolveBaseImage, sha256File } from './cache.js';
 import { defaultCacheDir } from './paths.js';
 import type { BaseImageInfo } from './types.js';

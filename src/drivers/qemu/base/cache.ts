@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
-import { HallmarkError } from '../../../core/errors.js';
+import { HallmarkError } from '../../../kernel/errors.js';
 import { defaultCacheDir, imagePath, infoPath } from './paths.js';
 import type { BaseImageInfo } from './types.js';
 

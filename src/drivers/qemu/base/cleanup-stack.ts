@@ -1,4 +1,4 @@
-import type { Logger } from '../../../core/events.js';
+import type { Logger } from '../../../kernel/events.js';
 
 /**
  * Undo actions (unmount, detach, delete) registered as resources are made,

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { HallmarkError } from '../../../core/errors.js';
-import type { Logger } from '../../../core/events.js';
+import { HallmarkError } from '../../../kernel/errors.js';
+import type { Logger } from '../../../kernel/events.js';
 import { GUEST_UID, GUEST_USER, guestFiles } from './guest-files.js';
 import { run } from './run.js';
 import { APT_PACKAGES_CLOUD_INIT } from './types.js';

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
-import { sleep } from '../../../core/abort.js';
-import { HallmarkError } from '../../../core/errors.js';
-import type { Logger } from '../../../core/events.js';
+import { sleep } from '../../../kernel/abort.js';
+import { HallmarkError } from '../../../kernel/errors.js';
+import type { Logger } from '../../../kernel/events.js';
 import type { CleanupStack } from './cleanup-stack.js';
 import { run } from './run.js';
 

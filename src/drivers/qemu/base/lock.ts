@@ -1,7 +1,7 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { sleep } from '../../../core/abort.js';
-import type { Logger } from '../../../core/events.js';
+import { sleep } from '../../../kernel/abort.js';
+import type { Logger } from '../../../kernel/events.js';
 
 /**
  * A cross-process lock on the base-image cache (one per Debian suite: the

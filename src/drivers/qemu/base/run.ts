@@ -1,7 +1,7 @@
 import { execa } from 'execa';
-import { throwIfAborted } from '../../../core/abort.js';
-import { CancelledError, CommandFailedError } from '../../../core/errors.js';
-import type { Logger } from '../../../core/events.js';
+import { throwIfAborted } from '../../../kernel/abort.js';
+import { CancelledError, CommandFailedError } from '../../../kernel/errors.js';
+import type { Logger } from '../../../kernel/events.js';
 
 export interface RunOptions {
   signal?: AbortSignal;

@@ -3,8 +3,8 @@ import type { Driver, DriverContext } from '../drivers/driver.js';
 import type { Provisioner } from '../provisioners/provisioner.js';
 import type { Connection, ConnectionTarget, Transport } from '../transports/transport.js';
 import type { Verifier, VerifyReport } from '../verifiers/verifier.js';
-import type { EventBus, Logger } from './events.js';
-import type { ImageRecord, Journal, ParameterRecord } from './journal.js';
+import type { EventBus, Logger } from '../kernel/events.js';
+import type { ImageRecord, Journal, ParameterRecord } from '../kernel/journal.js';
 
 /**
  * Everything one instance's pipeline knows, typed. Steps fill in the optional

@@ -18,9 +18,9 @@ import type { Connection, Transport } from '../transports/transport.js';
 import type { Provisioner } from '../provisioners/provisioner.js';
 import type { Verifier } from '../verifiers/verifier.js';
 import { runAction, type Action, type RunActionOptions } from './actions.js';
-import { sleep } from './abort.js';
-import { EventBus, type HallmarkEvent } from './events.js';
-import { readInstanceState } from './journal.js';
+import { sleep } from '../kernel/abort.js';
+import { EventBus, type HallmarkEvent } from '../kernel/events.js';
+import { readInstanceState } from '../kernel/journal.js';
 
 /** What exists "in the cloud", and what happened, across all fakes. */
 const world = { machines: new Set<string>(), images: new Set<string>(), booted: [] as string[], running: 0, maxRunning: 0, next: 0, targets: [] as string[][] };

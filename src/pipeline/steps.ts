@@ -11,8 +11,8 @@ import { resultsDigest } from '../verifiers/digest.js';
 import { toJUnitXml } from '../verifiers/report/junit.js';
 import { toResultsJson } from '../verifiers/report/json.js';
 import { driverContext, need, type InstanceRun } from './context.js';
-import { ConfigError, HallmarkError, VerificationFailedError } from './errors.js';
-import { Journal } from './journal.js';
+import { ConfigError, HallmarkError, VerificationFailedError } from '../kernel/errors.js';
+import { Journal } from '../kernel/journal.js';
 import { runSteps } from './runner.js';
 import type { Step } from './runner.js';
 

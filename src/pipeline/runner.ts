@@ -1,5 +1,5 @@
-import { toHallmarkError, HallmarkError } from './errors.js';
-import type { EventBus } from './events.js';
+import { toHallmarkError, HallmarkError } from '../kernel/errors.js';
+import type { EventBus } from '../kernel/events.js';
 
 /**
  * One step of a pipeline. `run` does the work; `cleanup`, when present, undoes

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { InstanceEntry, Project } from '../config/index.js';
 import { sharedParameter } from '../config/parameter-name.js';
-import { ConfigError, HallmarkError, UsageError, toHallmarkError } from './errors.js';
-import type { EventBus } from './events.js';
-import { InstanceLock, Journal } from './journal.js';
+import { ConfigError, HallmarkError, UsageError, toHallmarkError } from '../kernel/errors.js';
+import type { EventBus } from '../kernel/events.js';
+import { InstanceLock, Journal } from '../kernel/journal.js';
 import { runSteps, type Step } from './runner.js';
 import { driverContext, type InstanceRun } from './context.js';
 import {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { runSteps, type CleanupOutcome, type Step } from './runner.js';
-import { CancelledError, HallmarkError } from './errors.js';
-import { EventBus, type HallmarkEvent } from './events.js';
-import { sleep } from './abort.js';
+import { CancelledError, HallmarkError } from '../kernel/errors.js';
+import { EventBus, type HallmarkEvent } from '../kernel/events.js';
+import { sleep } from '../kernel/abort.js';
 
 interface Trace {
   log: string[];

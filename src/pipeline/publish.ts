@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { appendFile, readFile } from 'node:fs/promises';
 import type { InstanceConfig } from '../config/types.js';
-import type { ImageRecord, ParameterRecord } from './journal.js';
-import { writeFileAtomic } from './journal.js';
+import type { ImageRecord, ParameterRecord } from '../kernel/journal.js';
+import { writeFileAtomic } from '../kernel/journal.js';
 import type { VerifyReport } from '../verifiers/verifier.js';
 import { summarize } from '../verifiers/verifier.js';
 import { resultsDigest } from '../verifiers/digest.js';
