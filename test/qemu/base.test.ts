@@ -5,8 +5,8 @@
  * cache (HALLMARK_BASE_CACHE overrides) and later runs reuse it; a fresh CI
  * machine builds it here, as part of the test.
  */
-import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { constants, existsSync } from 'node:fs';
+import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -104,16 +104,32 @@ describe.runIf(canRun)('debian-12 base image', () => {
     await second.stop();
   }, 600_000);
 
-  it('probes the accelerator with the image kernel within a few seconds', async () => {
+  it('probes the accelerator with the image kernel, on hosts with and without /dev/kvm', async () => {
     const kernel = await findProbeKernel({ ...process.env, XDG_CACHE_HOME: join(cacheDir, '..', '..') });
     const dir = await mkdtemp(join(tmpdir(), 'hallmark-accel-'));
     try {
       const t = Date.now();
       const v = await detectAccelerator({ cacheDir: dir, env: {}, kernel: kernel ?? join(cacheDir, 'debian-12.vmlinuz') });
-      const secs = (Date.now() - t) / 1000;
-      console.log(`accelerator probe: ${v.accel} (${v.reason}) in ${secs.toFixed(1)}s`);
-      expect(secs).toBeLessThan(20);
-      expect(existsSync(join(dir, 'accel.json'))).toBe(true);
+      console.log(`accelerator probe: ${v.accel} (${v.reason}) in ${((Date.now() - t) / 1000).toFixed(1)}s`);
+      let usable = true;
+      try {
+        await access('/dev/kvm', constants.R_OK | constants.W_OK);
+      } catch {
+        usable = false;
+      }
+      if (usable) {
+        // Working or failing KVM: the real kernel was booted and the verdict cached.
+        expect(v.reason).toMatch(/KVM/);
+        expect(existsSync(join(dir, 'accel.json'))).toBe(true);
+        const again = await detectAccelerator({ cacheDir: dir, env: {}, kernel: kernel ?? join(cacheDir, 'debian-12.vmlinuz') });
+        expect(again).toMatchObject({ accel: v.accel });
+        expect(again.reason).toMatch(/cached/);
+      } else {
+        // No device: TCG, nothing probed, nothing cached (a later host with KVM probes afresh).
+        expect(v).toMatchObject({ accel: 'tcg' });
+        expect(v.reason).toContain('/dev/kvm is missing');
+        expect(existsSync(join(dir, 'accel.json'))).toBe(false);
+      }
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -201,19 +201,7 @@ describe('qemu driver on a real VM', () => {
     });
     expect(stored.sha256).toBe(await sha256File(file));
 
-    // The comparison the capture path must win: a plain full zlib convert of the same disk.
-    const plain = path.join(root, 'plain.qcow2');
-    const t0 = Date.now();
-    await execa('qemu-img', ['convert', '-c', '-O', 'qcow2', overlay, plain]);
-    const plainMs = Date.now() - t0;
-    const plainSize = (await stat(plain)).size;
-    await rm(plain);
-    console.log(
-      `[qemu] capture (zstd, -W -m 8, after fstrim): ${(stored.captureMs! / 1000).toFixed(1)}s, ${(stored.sizeBytes / 2 ** 20).toFixed(0)} MiB; ` +
-        `plain qemu-img convert -c (zlib): ${(plainMs / 1000).toFixed(1)}s, ${(plainSize / 2 ** 20).toFixed(0)} MiB`,
-    );
-    expect(stored.captureMs!).toBeLessThan(plainMs);
-
+    // How capture compares with a plain `qemu-img convert -c` is measured in bench/build, not asserted here.
     // Boot the stored image by itself under plain qemu (-snapshot: the store entry stays untouched).
     const keys = await generateEd25519(path.join(root, 'boot-key'), 'boot');
     const host = await generateEd25519(path.join(root, 'boot-host'), 'boot-host');

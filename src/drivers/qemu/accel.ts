@@ -40,6 +40,8 @@ export interface DetectOptions {
   kernel?: string;
   /** How long a healthy KVM may take to boot the kernel to its root-mount panic. */
   probeTimeoutMs?: number;
+  /** The KVM device to check; default /dev/kvm (tests point it elsewhere to model hosts without one). */
+  kvmDevice?: string;
   /** Replaces the real probe (unit tests of the caching logic). */
   probe?: (kernel: string, signal?: AbortSignal) => Promise<ProbeResult>;
 }
@@ -75,7 +77,8 @@ export async function detectAccelerator(opts: DetectOptions = {}): Promise<Accel
     }
     return verdict(forced, 'HALLMARK_ACCEL is set');
   }
-  if (!(await kvmDeviceUsable())) return verdict('tcg', '/dev/kvm is missing or not read-write for this user');
+  const device = opts.kvmDevice ?? '/dev/kvm';
+  if (!(await kvmDeviceUsable(device))) return verdict('tcg', `${device} is missing or not read-write for this user`);
 
   const qemu = opts.qemuBinary ?? 'qemu-system-x86_64';
   const cacheFile = join(opts.cacheDir ?? hallmarkCacheDir(env), 'accel.json');
@@ -99,9 +102,9 @@ function verdict(accel: Accel, reason: string): AccelVerdict {
   return { accel, reason, args: [...ACCEL_ARGS[accel]] };
 }
 
-async function kvmDeviceUsable(): Promise<boolean> {
+async function kvmDeviceUsable(device: string): Promise<boolean> {
   try {
-    await access('/dev/kvm', constants.R_OK | constants.W_OK);
+    await access(device, constants.R_OK | constants.W_OK);
     return true;
   } catch {
     return false;
