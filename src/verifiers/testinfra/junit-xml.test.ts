@@ -24,6 +24,13 @@ describe('pytest JUnit XML -> CheckResults', () => {
     expect(r[3]!.message).toContain("No module named 'x'");
   });
 
+  test('CDATA, numeric character references and comments', () => {
+    const r = junitResults(`<testsuite><testcase classname="c" name="t"><failure message="a&#x26;b"><![CDATA[<raw> & text]]></failure></testcase><!-- x --></testsuite>`);
+    expect(r).toHaveLength(1);
+    expect(r[0]!.status).toBe('fail');
+    expect(r[0]!.message).toBe('a&b\n<raw> & text');
+  });
+
   test('the host parameter is removed wherever it is, other parameters stay', () => {
     expect(stripHostParam('test_a[ssh://ip-10-0-0-1]', 'ssh://ip-10-0-0-1')).toBe('test_a');
     expect(stripHostParam('test_a[ssh://ip-10-0-0-1-x-y]', 'ssh://ip-10-0-0-1')).toBe('test_a[x-y]');
@@ -34,7 +41,9 @@ describe('pytest JUnit XML -> CheckResults', () => {
 
   test('malformed or foreign XML is an error', () => {
     expect(() => parseXml('<a><b></a>')).toThrow(JunitReportError);
-    expect(() => parseXml('<a>')).toThrow(/not closed/);
+    expect(() => parseXml('<a>')).toThrow(/malformed XML at line 1.*Unclosed/);
+    expect(() => parseXml(REPORT.slice(0, -40))).toThrow(JunitReportError);
+    expect(() => parseXml('')).toThrow(JunitReportError);
     expect(() => junitResults('<html></html>')).toThrow(/root element is <html>/);
   });
 });

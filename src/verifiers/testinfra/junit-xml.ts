@@ -1,14 +1,14 @@
 /**
  * Reads the JUnit XML that pytest writes with `--junit-xml` (its built-in
- * reporter, schema xunit2) into CheckResults: one per `<testcase>`.
- *
- * pytest's output is well-formed XML with escaped text and no DTD, so a small
- * tokenizer for elements, attributes and text is enough; no XML dependency.
+ * reporter, schema xunit2) into CheckResults: one per `<testcase>`. Parsed
+ * with fast-xml-parser after its validator has checked the document is
+ * well-formed, so a truncated report is an error, never a partial pass.
  *
  * Status: `<failure>` -> fail, `<error>` -> error (a fixture or collection
  * error: the check could not be evaluated), `<skipped>` -> skip (an expected
  * failure, `xfail`, is reported by pytest as skipped too), else pass.
  */
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { HallmarkError } from '../../kernel/errors.js';
 import type { CheckResult, CheckStatus } from '../verifier.js';
 
@@ -23,40 +23,50 @@ interface XmlElement {
   text: string;
 }
 
-const ENTITIES: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
+type Ordered = Record<string, unknown>;
 
-function unescape(s: string): string {
-  return s.replace(/&(#x[0-9a-f]+|#[0-9]+|[a-z]+);/gi, (m, e: string) => {
-    if (e[0] === '#') return String.fromCodePoint(e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10));
-    return ENTITIES[e] ?? m;
-  });
+const parser = new XMLParser({
+  preserveOrder: true,
+  ignoreAttributes: false,
+  attributeNamePrefix: '',
+  parseAttributeValue: false,
+  parseTagValue: false,
+  trimValues: false,
+  // &#10; and &#x2028; in failure messages are character references, not HTML names.
+  htmlEntities: true,
+  commentPropName: '#comment',
+  cdataPropName: '#cdata',
+});
+
+/** The ordered node list of fast-xml-parser as elements; text and CDATA become the element's text. */
+function toElements(nodes: Ordered[]): { elements: XmlElement[]; text: string } {
+  const elements: XmlElement[] = [];
+  let text = '';
+  for (const node of nodes) {
+    const name = Object.keys(node).find((k) => k !== ':@');
+    if (name === undefined || name === '#comment' || name.startsWith('?')) continue;
+    const body = node[name];
+    if (name === '#text') {
+      text += String(body);
+      continue;
+    }
+    if (name === '#cdata') {
+      text += toElements(body as Ordered[]).text;
+      continue;
+    }
+    const inner = toElements(body as Ordered[]);
+    elements.push({ name, attrs: (node[':@'] as Record<string, string> | undefined) ?? {}, children: inner.elements, text: inner.text });
+  }
+  return { elements, text };
 }
 
-/** Parses an XML document into its root element. Throws on unbalanced tags. */
+/** Parses an XML document into its root element. Throws on malformed XML. */
 export function parseXml(text: string): XmlElement {
-  const root: XmlElement = { name: '#document', attrs: {}, children: [], text: '' };
-  const stack = [root];
-  const token = /<!\[CDATA\[([\s\S]*?)\]\]>|<!--[\s\S]*?-->|<\?[\s\S]*?\?>|<!DOCTYPE[^>]*>|<\/\s*([^\s>]+)\s*>|<([^\s/>]+)((?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*)\s*(\/?)>|([^<]+)/gy;
-  let m: RegExpExecArray | null;
-  let pos = 0;
-  while (pos < text.length && (m = token.exec(text)) !== null) {
-    pos = token.lastIndex;
-    const top = stack[stack.length - 1]!;
-    if (m[1] !== undefined) top.text += m[1];
-    else if (m[2] !== undefined) {
-      if (top.name !== m[2]) throw new JunitReportError(`malformed XML: </${m[2]}> closes <${top.name}>`);
-      stack.pop();
-    } else if (m[3] !== undefined) {
-      const attrs: Record<string, string> = {};
-      for (const a of (m[4] ?? '').matchAll(/([^\s=]+)\s*=\s*(?:"([^"]*)"|'([^']*)')/g)) attrs[a[1]!] = unescape(a[2] ?? a[3] ?? '');
-      const el: XmlElement = { name: m[3], attrs, children: [], text: '' };
-      top.children.push(el);
-      if (m[5] !== '/') stack.push(el);
-    } else if (m[6] !== undefined) top.text += unescape(m[6]);
+  const valid = XMLValidator.validate(text);
+  if (valid !== true) {
+    throw new JunitReportError(`malformed XML at line ${valid.err.line}, column ${valid.err.col}: ${valid.err.msg}`);
   }
-  if (pos < text.length) throw new JunitReportError(`malformed XML at offset ${pos}: ${JSON.stringify(text.slice(pos, pos + 40))}`);
-  if (stack.length !== 1) throw new JunitReportError(`malformed XML: <${stack[stack.length - 1]!.name}> is not closed`);
-  const top = root.children[0];
+  const top = toElements(parser.parse(text) as Ordered[]).elements[0];
   if (!top) throw new JunitReportError('empty XML document');
   return top;
 }
