@@ -1,5 +1,6 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InvalidEnvNameError, buildRemoteCommand, exportEnv, killGroupOnTerm, shJoin, shQuote } from './quote.js';
 
@@ -42,6 +43,33 @@ describe('shQuote', () => {
     expect(shQuote('/usr/bin/env')).toBe('/usr/bin/env');
     expect(shQuote('a b')).toBe("'a b'");
     expect(shQuote("it's")).toBe(`'it'\\''s'`);
+  });
+
+  it('quotes a word that would be an assignment in command position', () => {
+    expect(shQuote('A=b')).toBe("'A=b'");
+    expect(sh(`${shJoin(['printf', '%s'])} ${shQuote('A=b')}`)).toBe('A=b');
+  });
+
+  it('property: any NUL-free string round-trips as an argument and as a command word, under sh, dash, busybox sh and bash', () => {
+    const piece = fc.oneof(
+      fc.constantFrom("'", '"', '`', '\\', '$', '$(', ')', '${', '}', ';', '&&', '|', '&', '\n', '\r', '\t', ' ', '%', '-', '*', '?', '[a]', '~', '#', '!', '=', 'é', '😀'),
+      fc.string({ unit: 'grapheme', maxLength: 6 }),
+    );
+    const value = fc.array(piece, { maxLength: 16 }).map((a) => a.join('').replace(/\0/g, ''));
+    const shells = [['sh'], ['dash'], ['busybox', 'sh'], ['bash']];
+    fc.assert(
+      fc.property(fc.array(value, { minLength: 1, maxLength: 5 }), (vals) => {
+        // As arguments, and after an assignment prefix (a quoted command word stays the command).
+        const text = `${shJoin(['printf', '%s\\0', ...vals])}\nA=1 ${shQuote('printf')} '%s' ${shQuote(vals[0]!)}`;
+        for (const s of shells) {
+          const out = execFileSync(s[0]!, [...s.slice(1), '-s'], { input: text, encoding: 'utf8' });
+          const parts = out.split('\0');
+          expect(parts.slice(0, vals.length)).toEqual(vals);
+          expect(parts[vals.length]).toBe(vals[0]);
+        }
+      }),
+      { seed: 20261201, numRuns: 50 },
+    );
   });
 
   it('keeps argument boundaries in shJoin', () => {

@@ -1,17 +1,21 @@
 import { HallmarkError } from '../../kernel/errors.js';
 
 /**
- * POSIX shell quoting for commands sent over SSH. The remote side runs every
- * command through the login user's shell (`$SHELL -c <string>`), so whatever
- * hallmark puts into that string must survive sh, dash and bash alike.
+ * The one POSIX shell quoter of hallmark: for commands sent over SSH, and for
+ * the data section of the spec verifier's check script (verifiers/spec/shell.ts).
+ * The remote side runs every command through the login user's shell
+ * (`$SHELL -c <string>`), so whatever hallmark puts into that string must
+ * survive sh, dash, busybox sh and bash alike (property-tested under all four).
  *
  * Single quotes are the only quoting in which no character is special; a
  * single quote itself is written as `'\''` (close, escaped quote, reopen).
+ * A string cannot hold NUL, which no shell word can carry: callers refuse it.
  */
 export function shQuote(value: string): string {
   if (value === '') return "''";
-  // Words made only of these characters need no quoting in any POSIX shell.
-  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(value)) return value;
+  // Words made only of these characters mean themselves in any POSIX shell, in any position
+  // (no "=": `A=b` first on a line would be an assignment, not a command).
+  if (/^[A-Za-z0-9_@%+:,./-]+$/.test(value)) return value;
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 

@@ -8,6 +8,7 @@
 import type { CheckResult } from '../verifier.js';
 import { show } from './matchers.js';
 import type { Parsed } from './framing.js';
+import { hasProbe } from './script.js';
 import type { Observation, ResourceDef, ResourceSpec } from './types.js';
 
 const LIMIT = 2000;
@@ -43,8 +44,7 @@ export function evaluate(resources: ResourceSpec[], parsed: Parsed, defs: Map<st
     const b = parsed.begin.get(r.probeId);
     const e = parsed.end.get(r.probeId);
     const durationMs = b !== undefined && e !== undefined ? Math.max(0, (e - b) * 10) : 0;
-    const hasProbe = def.probe(r) !== '';
-    const reported = !hasProbe || e !== undefined;
+    const reported = !hasProbe(def, r) || e !== undefined;
     let obs: Record<string, Observation> = {};
     if (!r.skip && reported) {
       try {

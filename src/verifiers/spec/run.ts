@@ -13,8 +13,12 @@ import { evaluate } from './evaluate.js';
 import { parseFraming } from './framing.js';
 import { loadSpecFiles, type LoadOptions } from './load.js';
 import { RESOURCE_DEFS } from './resources/index.js';
-import { buildScript } from './script.js';
-import type { ResourceSpec } from './types.js';
+import { buildScript, hasProbe } from './script.js';
+import type { ResourceDef, ResourceSpec } from './types.js';
+
+function dependsOnTarget(def: ResourceDef, r: ResourceSpec): boolean {
+  return hasProbe(def, r) || (def.facts?.length ?? 0) > 0 || (def.batch?.(r).length ?? 0) > 0;
+}
 
 export interface RunSpecOptions extends LoadOptions {
   /** Run the script as root via `sudo -n` when the login user is not root (default true). */
@@ -38,24 +42,36 @@ export interface SpecRun {
 export async function runSpecChecks(connection: Connection, specs: string[] | ResourceSpec[], opts: RunSpecOptions = {}): Promise<SpecRun> {
   const log = opts.log ?? silentLogger;
   const resources = specs.length > 0 && typeof specs[0] === 'string' ? await loadSpecFiles(specs as string[], opts) : (specs as ResourceSpec[]);
-  const { script, boundary } = buildScript(resources, RESOURCE_DEFS);
+  const { script } = buildScript(resources, RESOURCE_DEFS);
   throwIfAborted(opts.signal);
   const nChecks = resources.reduce((n, r) => n + r.checks.length, 0);
   log.debug(`spec: ${nChecks} checks of ${resources.length} resources in one script (${script.length} bytes)`);
   const timeoutSec = opts.timeoutSec ?? 600;
   const res = await connection.exec('sh -s', { stdin: script, sudo: opts.sudo ?? true, signal: opts.signal, timeoutMs: timeoutSec * 1000 });
   throwIfAborted(opts.signal);
-  const parsed = parseFraming(res.stdout, boundary);
+  const parsed = parseFraming(res.stdout);
+  const running = resources.find((r) => r.probeId === parsed.running);
+  const during = running ? ` while probing ${running.type} ${JSON.stringify(running.key)}` : '';
   let note: string | undefined;
-  if (res.timedOut) note = `the check script hit its ${timeoutSec} s timeout (verifier.timeout)`;
-  else if (!parsed.done) note = `the check script ended early (exit ${res.exitCode ?? 'none'}): ${res.stderr.trim().split('\n').slice(-3).join(' | ') || 'no output'}`;
+  if (parsed.tampered) note = `the check script's output was altered on the target (${parsed.tampered}); no result of this run can be trusted`;
+  else if (res.timedOut) note = `the check script hit its ${timeoutSec} s timeout (verifier.timeout)${during}`;
+  else if (!parsed.done) note = `the check script ended early (exit ${res.exitCode ?? 'none'})${during}: ${res.stderr.trim().split('\n').slice(-3).join(' | ') || 'no output'}`;
   if (note) log.warn(`spec: ${note}`);
-  if (parsed.noise.length) log.debug(`spec: unexpected output from the script: ${parsed.noise.slice(0, 5).join(' | ')}`);
-  if (!parsed.done && parsed.fields.size === 0 && res.exitCode !== 0 && !res.timedOut) {
+  if (!parsed.done && parsed.fields.size === 0 && res.exitCode !== 0 && !res.timedOut && !parsed.tampered) {
     // Nothing ran at all (no shell, sudo refused): one clear error instead of N errored checks.
     throw new HallmarkError(`spec verifier: the check script did not run: ${res.stderr.trim() || `exit ${res.exitCode}`}`, {
       hint: opts.sudo === false ? 'the target needs a POSIX sh' : 'the login user needs passwordless sudo, or set verifier.sudo: false',
     });
   }
-  return { results: evaluate(resources, parsed, RESOURCE_DEFS, note), script, execMs: res.durationMs, exitCode: res.exitCode, stderr: res.stderr };
+  let results = evaluate(resources, parsed, RESOURCE_DEFS, note);
+  if (note) {
+    // Output that did not arrive whole, or was altered, decides nothing: every check that
+    // depends on the target is an error (a `matching` check is decided by the gossfile alone).
+    const local = new Set(resources.filter((r) => !dependsOnTarget(RESOURCE_DEFS.get(r.type)!, r)).map((r) => r.probeId));
+    const byId = new Map(resources.map((r) => [`${r.type}\0${r.key}`, r.probeId]));
+    results = results.map((c) =>
+      c.status === 'skip' || local.has(byId.get(`${c.resourceType}\0${c.resource}`) ?? '') ? c : { ...c, status: 'error', found: '', message: `not evaluated: ${note}` },
+    );
+  }
+  return { results, script, execMs: res.durationMs, exitCode: res.exitCode, stderr: res.stderr };
 }

@@ -1,4 +1,5 @@
 import type { Matcher } from './matchers.js';
+import type { ProbeContext, Sh } from './shell.js';
 
 /** Where something was written: every load-time error points here. */
 export interface Pos {
@@ -51,10 +52,12 @@ export interface ProbeData {
 }
 
 /**
- * One gossfile resource type. `probe` returns a POSIX sh fragment that reports
- * raw data with the script helpers (hm_val/hm_str/hm_file/hm_cap/hm_run, see script.ts);
- * `observe` turns that data into attribute values in TypeScript. Parsing happens
- * here, not in shell, so that odd output can never be mistaken for a pass.
+ * One gossfile resource type. `probe` returns a POSIX sh fragment (built with
+ * the `sh` tag; every gossfile value through `ctx.val`, see shell.ts) that
+ * reports raw data with the script helpers (hm_val/hm_run/hm_read/..., see
+ * script.ts); `observe` turns that data into attribute values in TypeScript.
+ * Parsing happens here, not in shell, so that odd output can never be
+ * mistaken for a pass.
  */
 export interface ResourceDef {
   type: string;
@@ -68,10 +71,13 @@ export interface ResourceDef {
   prelude?: string;
   /** Target-wide facts this type needs gathered once (see facts in script.ts). */
   facts?: readonly string[];
+  /** Its probe runs code from the gossfile (`command`): such probes run first, before anything else is gathered. */
+  runsUserCode?: boolean;
   /** Arguments this resource adds to batched queries (see BATCHES in script.ts): one command answers all resources. */
   batch?(r: ResourceSpec): { kind: string; arg: string }[];
   /** Extra load-time validation; return a message to reject. */
   validate?(r: ResourceSpec): string | undefined;
-  probe(r: ResourceSpec): string;
+  /** The probe, or NOTHING when the resource is answered from facts, batches or the gossfile alone. */
+  probe(r: ResourceSpec, ctx: ProbeContext): Sh;
   observe(r: ResourceSpec, data: ProbeData): Record<string, Observation>;
 }

@@ -1,4 +1,4 @@
-import { shq } from '../shell.js';
+import { NOTHING, sh } from '../shell.js';
 import type { Observation, ProbeData, ResourceDef } from '../types.js';
 import { absentFor, batchResult, err, errorFor, every, out, rc, target, wants } from './common.js';
 
@@ -23,8 +23,8 @@ export const userDef: ResourceDef = {
   attrs: { exists: 'value', uid: 'value', gid: 'value', groups: 'value', home: 'value', shell: 'value' },
   options: ['username'],
   batch: (r) => [{ kind: 'passwd', arg: target(r, 'username') }],
-  probe(r) {
-    return wants(r, 'groups') ? `hm_run ${r.probeId} grp id -Gn ${shq(target(r, 'username'))}` : '';
+  probe(r, { id, val }) {
+    return wants(r, 'groups') ? sh`hm_run ${id} grp id -Gn -- ${val(target(r, 'username'))}` : NOTHING;
   },
   observe(r, data) {
     const name = target(r, 'username');
@@ -44,7 +44,7 @@ export const groupDef: ResourceDef = {
   attrs: { exists: 'value', gid: 'value' },
   options: ['groupname'],
   batch: (r) => [{ kind: 'group', arg: target(r, 'groupname') }],
-  probe: () => '',
+  probe: () => NOTHING,
   observe(r, data) {
     const name = target(r, 'groupname');
     const e = entry(data, 'group', name);

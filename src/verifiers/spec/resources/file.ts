@@ -1,4 +1,4 @@
-import { shq } from '../shell.js';
+import { joinSh, sh, word } from '../shell.js';
 import type { Observation, ResourceDef, ResourceSpec } from '../types.js';
 import { absentFor, batchResult, err, errorFor, out, rc, target, wants } from './common.js';
 
@@ -82,17 +82,17 @@ export const fileDef: ResourceDef = {
     const path = target(r, 'path');
     return [{ kind: 'stat', arg: path }, ...(needsTarget(r) ? [{ kind: 'statL', arg: path }] : [])];
   },
-  probe(r) {
-    const p = shq(target(r, 'path'));
-    const id = r.probeId;
-    const lines = [`if [ -e ${p} ] || [ -L ${p} ]; then`, `hm_val ${id} exists 1`];
-    if (wants(r, 'linked-to')) lines.push(`if [ -L ${p} ]; then hm_run ${id} lnk readlink ${p}; fi`);
-    if (wants(r, 'contents') || wants(r, 'contains')) lines.push(`if [ -f ${p} ]; then hm_run ${id} cat cat ${p}; fi`);
+  probe(r, { id, val }) {
+    const p = val(target(r, 'path'));
+    const lines = [sh`if [ -e ${p} ] || [ -L ${p} ]; then`, sh`hm_val ${id} exists 1`];
+    if (wants(r, 'linked-to')) lines.push(sh`if [ -L ${p} ]; then hm_run ${id} lnk readlink -- ${p}; fi`);
+    if (wants(r, 'contents') || wants(r, 'contains')) lines.push(sh`if [ -f ${p} ]; then hm_run ${id} cat cat -- ${p}; fi`);
+    // The file on stdin: the tool prints "<sum>  -", never the name (GNU escapes odd names with a leading backslash).
     for (const sum of ['sha256', 'sha512', 'md5'] as const) {
-      if (wants(r, sum)) lines.push(`if [ -f ${p} ]; then hm_run ${id} ${sum} ${sum}sum ${p}; fi`);
+      if (wants(r, sum)) lines.push(sh`if [ -f ${p} ]; then hm_runin ${id} ${word(sum)} ${p} ${word(`${sum}sum`)}; fi`);
     }
-    lines.push(`else hm_val ${id} exists 0; fi`);
-    return lines.join('\n');
+    lines.push(sh`else hm_val ${id} exists 0; fi`);
+    return joinSh(lines);
   },
   observe(r, data) {
     const path = target(r, 'path');

@@ -1,3 +1,4 @@
+import { NOTHING } from '../shell.js';
 import type { ResourceDef } from '../types.js';
 
 /** `matching`: compares `content` (from the gossfile, usually templated) against `matches`; nothing runs on the target. */
@@ -7,6 +8,6 @@ export const matchingDef: ResourceDef = {
   options: ['content'],
   required: ['matches'],
   validate: (r) => ('content' in r.options ? undefined : 'content is required'),
-  probe: () => '',
+  probe: () => NOTHING,
   observe: (r) => ({ matches: { value: r.options.content } }),
 };

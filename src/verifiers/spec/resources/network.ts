@@ -1,4 +1,4 @@
-import { shq } from '../shell.js';
+import { joinSh, NOTHING, sh } from '../shell.js';
 import type { Observation, ResourceDef } from '../types.js';
 import { absentFor, err, every, firstLine, out, rc, target, wants } from './common.js';
 
@@ -44,7 +44,7 @@ export const portDef: ResourceDef = {
   validate(r) {
     return PORT_KEY.test(target(r, 'port')) ? undefined : `port must look like tcp:22, tcp6:22, udp:53, udp6:53 or 22, found ${JSON.stringify(target(r, 'port'))}`;
   },
-  probe: () => '',
+  probe: () => NOTHING,
   observe(r, data) {
     const m = PORT_KEY.exec(target(r, 'port'))!;
     const proto = m[1] ?? 'tcp';
@@ -62,25 +62,40 @@ export const portDef: ResourceDef = {
   },
 };
 
+/**
+ * Why `name` cannot be a network interface name, as the kernel decides it
+ * (dev_valid_name: 1 to 15 bytes, not "." or "..", no "/", ":" or white space).
+ */
+export function interfaceNameProblem(name: string): string | undefined {
+  if (name === '' || Buffer.byteLength(name) > 15) return `an interface name has 1 to 15 bytes, found ${Buffer.byteLength(name)}`;
+  if (name === '.' || name === '..') return `an interface name cannot be "${name}"`;
+  if (/[/:\s]/.test(name)) return 'an interface name cannot contain "/", ":" or white space (the kernel refuses such names)';
+  return undefined;
+}
+
 /** `interface`: exists, mtu (from /sys/class/net), addrs (`ip -o addr`, CIDR form). */
 export const interfaceDef: ResourceDef = {
   type: 'interface',
   attrs: { exists: 'value', addrs: 'value', mtu: 'value' },
   options: ['name'],
-  probe(r) {
-    const n = target(r, 'name');
-    const id = r.probeId;
-    const lines = [`if [ -d ${shq(`/sys/class/net/${n}`)} ]; then hm_val ${id} exists 1`];
-    if (wants(r, 'mtu')) lines.push(`hm_cap ${id} mtu ${shq(`cat ${shq(`/sys/class/net/${n}/mtu`)}`)}`);
-    if (wants(r, 'addrs')) lines.push(`if hm_has ip; then hm_cap ${id} ip ${shq(`ip -o addr show dev ${shq(n)}`)}; fi`);
-    lines.push(`else hm_val ${id} exists 0; fi`);
-    return lines.join('\n');
+  validate: (r) => interfaceNameProblem(target(r, 'name')),
+  probe(r, { id, val }) {
+    const n = val(target(r, 'name'));
+    const lines = [sh`if [ -d /sys/class/net/${n} ]; then hm_val ${id} exists 1`];
+    if (wants(r, 'mtu')) lines.push(sh`hm_read ${id} mtu /sys/class/net/${n}/mtu`);
+    // `dev` takes the next word as the device name, whatever it looks like.
+    if (wants(r, 'addrs')) lines.push(sh`if hm_has ip; then hm_run ${id} ip ip -o addr show dev ${n}; fi`);
+    lines.push(sh`else hm_val ${id} exists 0; fi`);
+    return joinSh(lines);
   },
   observe(r, data) {
     const n = target(r, 'name');
     if (data.own.get('exists') !== '1') return absentFor(r, { exists: { value: false } }, `interface ${n} does not exist`);
     const res: Record<string, Observation> = { exists: { value: true } };
-    if (wants(r, 'mtu')) res.mtu = rc(data, 'mtu') === 0 ? { value: Number(out(data, 'mtu').trim()) } : { error: `reading mtu failed: ${err(data, 'mtu')}` };
+    if (wants(r, 'mtu')) {
+      const mtu = (data.own.get('mtu') ?? '').trim();
+      res.mtu = /^\d+$/.test(mtu) ? { value: Number(mtu) } : { error: `cannot read /sys/class/net/${n}/mtu` };
+    }
     if (wants(r, 'addrs')) {
       const code = rc(data, 'ip');
       if (code === undefined) res.addrs = { error: 'the ip tool (iproute2/busybox) is not installed on the target' };
@@ -93,6 +108,13 @@ export const interfaceDef: ResourceDef = {
 
 const ADDR_KEY = /^(tcp|udp):\/\/(.+):(\d{1,5})$/;
 
+/** Why `host` (of an addr) cannot be a host name or IP address. */
+function hostProblem(host: string): string | undefined {
+  if (host === '' || host.startsWith('-')) return `${JSON.stringify(host)} is not a host name or IP address`;
+  if (/[\s/\0]/.test(host)) return `a host name cannot contain white space or "/", found ${JSON.stringify(host)}`;
+  return undefined;
+}
+
 /** `addr`: reachable, for tcp://host:port (bash /dev/tcp or nc on the target); `timeout` ms, default 500. */
 export const addrDef: ResourceDef = {
   type: 'addr',
@@ -102,22 +124,27 @@ export const addrDef: ResourceDef = {
     const m = ADDR_KEY.exec(target(r, 'address'));
     if (!m) return `address must look like tcp://host:port, found ${JSON.stringify(target(r, 'address'))}`;
     if (m[1] === 'udp') return 'udp addresses are not supported (reachability of udp cannot be told without a reply)';
-    return undefined;
+    if (Number(m[3]) > 65535) return `port ${m[3]} is out of range (1-65535)`;
+    return hostProblem(m[2]!.replace(/^\[(.*)\]$/, '$1'));
   },
-  probe(r) {
+  probe(r, { id, val }) {
     const [, , host, port] = ADDR_KEY.exec(target(r, 'address'))!;
-    const h = host!.replace(/^\[(.*)\]$/, '$1');
+    const h = val(host!.replace(/^\[(.*)\]$/, '$1'));
+    const p = Number(port);
     const secs = Math.max(1, Math.ceil((typeof r.options.timeout === 'number' ? r.options.timeout : 500) / 1000));
-    const bash = `bash -c ${shq(`exec 3<>/dev/tcp/${h}/${port}`)}`;
-    return [
-      `if hm_has bash; then if hm_has timeout; then hm_cap ${r.probeId} c ${shq(`timeout ${secs} ${bash}`)}; else hm_cap ${r.probeId} c ${shq(bash)}; fi`,
-      `elif hm_has nc; then hm_cap ${r.probeId} c ${shq(`nc -z -w ${secs} ${shq(h)} ${port}`)}; fi`,
-    ].join('\n');
+    // The host and port are bash's $1 and $2, the script text is ours.
+    return joinSh([
+      sh`if hm_has bash; then if hm_has timeout; then hm_run ${id} c timeout -- ${secs} bash -c 'exec 3<>"/dev/tcp/$1/$2"' bash ${h} ${p}; else hm_run ${id} c bash -c 'exec 3<>"/dev/tcp/$1/$2"' bash ${h} ${p}; fi`,
+      sh`elif hm_has nc; then hm_run ${id} c nc -z -w ${secs} -- ${h} ${p}; fi`,
+    ]);
   },
   observe(r, data) {
     const code = rc(data, 'c');
     if (code === undefined) return every(r, { error: 'neither bash nor nc is installed on the target' });
-    return { reachable: { value: code === 0, shown: code === 0 ? 'true' : `false (${firstLine(err(data, 'c')) || `exit ${code}`})` } };
+    const why = firstLine(err(data, 'c'));
+    // An nc without -z (busybox's small one) prints its usage: that is not an answer.
+    if (code !== 0 && /invalid option|unrecognized option|usage:/i.test(err(data, 'c'))) return every(r, { error: `nc cannot test a connection here: ${why}` });
+    return { reachable: { value: code === 0, shown: code === 0 ? 'true' : `false (${why || `exit ${code}`})` } };
   },
 };
 
@@ -128,20 +155,25 @@ export const dnsDef: ResourceDef = {
   options: ['resolve', 'timeout'],
   validate(r) {
     if (/^[A-Z]+:/.test(r.key) && r.options.resolve === undefined) return 'typed records (A:, MX:, ...) need a dns server and are not supported; use a plain host name';
+    const name = target(r, 'resolve');
+    // busybox nslookup takes no "--": a name that looks like an option would be one.
+    if (name === '' || name.startsWith('-')) return `${JSON.stringify(name)} is not a host name (a DNS name cannot start with "-")`;
     return undefined;
   },
-  probe(r) {
-    const n = shq(target(r, 'resolve'));
-    return [
-      `if hm_has getent; then hm_cap ${r.probeId} h ${shq(`getent ahosts ${n} || getent hosts ${n}`)}`,
-      `elif hm_has nslookup; then hm_cap ${r.probeId} n ${shq(`nslookup ${n}`)}; fi`,
-    ].join('\n');
+  probe(r, { id, val }) {
+    const n = val(target(r, 'resolve'));
+    // getent exits 1 when it does not know the ahosts database (musl): then hosts.
+    return joinSh([
+      sh`if hm_has getent; then hm_run ${id} h getent ahosts -- ${n}; if [ "$HM_RC" = 1 ]; then hm_run ${id} h2 getent hosts -- ${n}; fi`,
+      sh`elif hm_has nslookup; then hm_run ${id} n nslookup ${n}; fi`,
+    ]);
   },
   observe(r, data) {
     const name = target(r, 'resolve');
     let addrs: string[];
-    if (rc(data, 'h') !== undefined) {
-      addrs = rc(data, 'h') === 0 ? out(data, 'h').split('\n').map((l) => l.split(/\s+/)[0]!).filter(Boolean) : [];
+    const h = rc(data, 'h2') !== undefined ? 'h2' : 'h';
+    if (rc(data, h) !== undefined) {
+      addrs = rc(data, h) === 0 ? out(data, h).split('\n').map((l) => l.split(/\s+/)[0]!).filter(Boolean) : [];
     } else if (rc(data, 'n') !== undefined) {
       const text = out(data, 'n');
       const after = text.slice(Math.max(0, text.indexOf('Name:')));

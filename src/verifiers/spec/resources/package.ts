@@ -1,4 +1,4 @@
-import { shq } from '../shell.js';
+import { sh } from '../shell.js';
 import type { ResourceDef } from '../types.js';
 import { absentFor, err, every, out, rc, target } from './common.js';
 
@@ -12,16 +12,15 @@ export const packageDef: ResourceDef = {
   attrs: { installed: 'value', versions: 'value' },
   options: ['name'],
   facts: ['pkgs'],
-  probe(r) {
-    const n = shq(target(r, 'name'));
-    const q = (code: string) => `hm_cap ${r.probeId} q ${shq(code)}`;
-    return [
-      `case "$HM_PKG" in`,
-      // dpkg and rpm: answered from the package list gathered once (FACTS.pkgs).
-      `apk) ${q(`apk info -e -v ${n}`)} ;;`,
-      `pacman) ${q(`pacman -Q ${n}`)} ;;`,
-      `esac`,
-    ].join('\n');
+  validate(r) {
+    // No package manager allows it, and apk or pacman would read it as an option.
+    if (target(r, 'name') === '' || target(r, 'name').startsWith('-')) return `${JSON.stringify(target(r, 'name'))} is not a package name (package names cannot start with "-")`;
+    return undefined;
+  },
+  probe(r, { id, val }) {
+    const n = val(target(r, 'name'));
+    // dpkg and rpm: answered from the package list gathered once (FACTS.pkgs).
+    return sh`case "$HM_PKG" in apk) hm_run ${id} q apk info -e -v -- ${n} ;; pacman) hm_run ${id} q pacman -Q -- ${n} ;; esac`;
   },
   observe(r, data) {
     const pm = data.facts.get('pkg');

@@ -1,31 +1,41 @@
-import { shq } from '../shell.js';
+import { joinSh, NOTHING, sh } from '../shell.js';
 import type { ResourceDef } from '../types.js';
 import { firstLine, out, rc, target, wants } from './common.js';
 
+/** Why `name` cannot be a service name (goss calls a name with "/" invalid, and answers false for it). */
+function serviceNameProblem(name: string): string | undefined {
+  if (name.includes('/')) return `${JSON.stringify(name)} is not a service name: it contains "/" (goss treats such a name as invalid)`;
+  if (name === '' || name === '.' || name === '..') return `${JSON.stringify(name)} is not a service name`;
+  return undefined;
+}
+
 /**
  * `service`: enabled, running, as the init system reports them (goss does not
- * look for the process either). systemd: `systemctl -q is-enabled` / `is-active`
- * exit 0 (as goss). OpenRC: a link in /etc/runlevels/* and `rc-service status`.
- * SysV (no systemd running, e.g. a container): an S link in /etc/rc[2-5].d and
- * `/etc/init.d/<name> status`. No init system at all is an error, not a pass.
+ * look for the process either). systemd: `systemctl is-enabled` / `is-active`
+ * exit 0 (as goss). OpenRC: a link in /etc/runlevels/* and
+ * `/etc/init.d/<name> status`. SysV (no systemd running, e.g. a container):
+ * an S link in /etc/rc*.d (goss's glob) and `/etc/init.d/<name> status`. No
+ * init system at all is an error, not a pass.
  */
 export const serviceDef: ResourceDef = {
   type: 'service',
   attrs: { enabled: 'value', running: 'value' },
   options: ['name'],
-  probe(r) {
+  validate: (r) => serviceNameProblem(target(r, 'name')),
+  probe(r, { id, val }) {
     const raw = target(r, 'name');
-    const n = shq(raw);
-    const id = r.probeId;
-    const sysvName = shq(raw.replace(/\.service$/, ''));
-    const lines = [`case "$HM_INIT" in`];
-    lines.push(
-      `systemd) ${wants(r, 'enabled') ? `hm_cap ${id} en ${shq(`systemctl is-enabled ${n}`)};` : ''} ${wants(r, 'running') ? `hm_cap ${id} run ${shq(`systemctl is-active ${n}`)};` : ''} ;;`,
-      `openrc) ${wants(r, 'enabled') ? `hm_cap ${id} en ${shq(`ls /etc/runlevels/*/${n}`)};` : ''} ${wants(r, 'running') ? `hm_cap ${id} run ${shq(`rc-service ${n} status`)};` : ''} ;;`,
-      `sysv) ${wants(r, 'enabled') ? `hm_cap ${id} en ${shq(`ls /etc/rc[2345].d/S[0-9][0-9]${sysvName}`)};` : ''} ${wants(r, 'running') ? `hm_cap ${id} run ${shq(`if [ -x /etc/init.d/${sysvName} ]; then /etc/init.d/${sysvName} status; else echo "no /etc/init.d/${raw.replace(/'/g, '')} script"; exit 3; fi`)};` : ''} ;;`,
-      `esac`,
-    );
-    return lines.join('\n');
+    const n = val(raw);
+    const script = val(raw.replace(/\.service$/, ''));
+    const en = wants(r, 'enabled');
+    const run = wants(r, 'running');
+    const initStatus = sh`if [ -x /etc/init.d/${script} ]; then hm_run ${id} run /etc/init.d/${script} status; else hm_val ${id} run.rc 3; hm_val ${id} run.none 1; fi`;
+    return joinSh([
+      sh`case "$HM_INIT" in`,
+      sh`systemd) ${en ? sh`hm_run ${id} en systemctl is-enabled -- ${n};` : NOTHING} ${run ? sh`hm_run ${id} run systemctl is-active -- ${n};` : NOTHING} ;;`,
+      sh`openrc) ${en ? sh`hm_found ${id} en /etc/runlevels/*/${script};` : NOTHING} ${run ? sh`${initStatus};` : NOTHING} ;;`,
+      sh`sysv) ${en ? sh`hm_found ${id} en /etc/rc*.d/S[0-9][0-9]${script};` : NOTHING} ${run ? sh`${initStatus};` : NOTHING} ;;`,
+      sh`esac`,
+    ]);
   },
   observe(r, data) {
     const init = data.facts.get('init') ?? 'none';
@@ -33,9 +43,9 @@ export const serviceDef: ResourceDef = {
     const how: Record<string, string> = {
       'systemd.en': 'systemctl is-enabled',
       'systemd.run': 'systemctl is-active',
-      'openrc.en': 'rc-update',
-      'openrc.run': 'rc-service status',
-      'sysv.en': '/etc/rc?.d links',
+      'openrc.en': '/etc/runlevels links',
+      'openrc.run': 'init script status',
+      'sysv.en': '/etc/rc*.d links',
       'sysv.run': 'init script status',
     };
     for (const [attr, prefix] of [
@@ -52,9 +62,17 @@ export const serviceDef: ResourceDef = {
         res[attr] = { error: `${init} query did not report back` };
         continue;
       }
-      const said = firstLine(out(data, prefix)) || `exit ${code}`;
       const value = code === 0;
-      res[attr] = { value, shown: `${value} (${how[`${init}.${prefix}`]}: ${init === 'sysv' && prefix === 'en' ? (value ? 'found' : 'none') : said})` };
+      const script = `/etc/init.d/${target(r, 'name').replace(/\.service$/, '')}`;
+      const said =
+        prefix === 'en' && init !== 'systemd'
+          ? value
+            ? 'found'
+            : 'none'
+          : data.own.get(`${prefix}.none`) === '1'
+            ? `no ${script} script`
+            : firstLine(out(data, prefix)) || `exit ${code}`;
+      res[attr] = { value, shown: `${value} (${how[`${init}.${prefix}`]}: ${said})` };
     }
     return res;
   },

@@ -1,4 +1,4 @@
-import { shq } from '../shell.js';
+import { NOTHING, sh } from '../shell.js';
 import type { Observation, ResourceDef, ResourceSpec } from '../types.js';
 import { absentFor, batchResult, err, errorFor, every, out, rc, target, wants } from './common.js';
 
@@ -9,8 +9,13 @@ export const kernelParamDef: ResourceDef = {
   options: ['name'],
   // All parameters in one `grep -H '' FILE...` (each line prefixed with its file); existence per parameter with a builtin test.
   batch: (r) => [{ kind: 'sysctl', arg: paramFile(r) }],
-  probe(r) {
-    return `if [ -e ${shq(paramFile(r))} ]; then hm_val ${r.probeId} present 1; else hm_val ${r.probeId} present 0; fi`;
+  validate(r) {
+    const name = target(r, 'name');
+    if (name === '' || name.includes('/')) return `${JSON.stringify(name)} is not a kernel parameter name (dotted, as kernel.ostype; a "/" would leave /proc/sys)`;
+    return undefined;
+  },
+  probe(r, { id, val }) {
+    return sh`if [ -e ${val(paramFile(r))} ]; then hm_val ${id} present 1; else hm_val ${id} present 0; fi`;
   },
   observe(r, data) {
     const name = target(r, 'name');
@@ -37,7 +42,7 @@ export const processDef: ResourceDef = {
   attrs: { running: 'value' },
   options: ['comm'],
   facts: ['procs'],
-  probe: () => '',
+  probe: () => NOTHING,
   observe(r, data) {
     const list = data.facts.get('procs');
     if (list === undefined) return every(r, { error: 'cannot list processes on the target (no /proc, no ps)' });
@@ -57,8 +62,8 @@ export const mountDef: ResourceDef = {
   attrs: { exists: 'value', opts: 'value', source: 'value', filesystem: 'value', usage: 'value' },
   options: ['mountpoint', 'timeout'],
   facts: ['mounts'],
-  probe(r) {
-    return wants(r, 'usage') ? `hm_cap ${r.probeId} df ${shq(`df -P ${shq(target(r, 'mountpoint'))}`)}` : '';
+  probe(r, { id, val }) {
+    return wants(r, 'usage') ? sh`hm_run ${id} df df -P -- ${val(target(r, 'mountpoint'))}` : NOTHING;
   },
   observe(r, data) {
     const mounts = data.facts.get('mounts');
