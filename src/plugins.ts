@@ -36,6 +36,13 @@ export interface PluginDef<K extends PluginKind> {
    * instance whose driver does not write it as a problem of that instance.
    */
   publishes?: readonly PublishOutput[];
+  /**
+   * Drivers whose images carry a name that must follow a rule and be unique
+   * per region (AMIs): what a rendered image name must be when it is not,
+   * else undefined. The loader checks each instance's image.name with it,
+   * and the build checks that no two of its instances render one name.
+   */
+  imageNameProblem?: (name: string) => string | undefined;
   /** Creates the plugin with its validated options. */
   load: (options: Record<string, unknown>) => Promise<KindMap[K]>;
 }

@@ -1,5 +1,5 @@
 import { stringify } from 'yaml';
-import { redactSecrets } from '../config/index.js';
+import { buildProblems, redactSecrets } from '../config/index.js';
 import { ConfigError, type ExitCode } from '../kernel/errors.js';
 import { readInstanceState } from '../kernel/journal.js';
 import { getPluginDef } from '../plugins.js';
@@ -9,8 +9,10 @@ import { out, project, selected, table, type GlobalOptions } from './context.js'
 /** `hallmark validate`: every problem, file-level and per instance; exit 2 when any. */
 export async function validate(pattern: string | undefined, g: GlobalOptions): Promise<ExitCode> {
   const { entries } = await selected(g, pattern);
-  const problems = entries.flatMap((e) => e.problems);
-  if (g.json) out(JSON.stringify({ valid: problems.length === 0, instances: entries.map((e) => ({ instance: e.config.name, problems: e.problems })) }));
+  // The selected instances are what `hallmark build <regex>` would build together.
+  const build = buildProblems(entries.filter((e) => e.problems.length === 0).map((e) => e.config));
+  const problems = [...entries.flatMap((e) => e.problems), ...build];
+  if (g.json) out(JSON.stringify({ valid: problems.length === 0, instances: entries.map((e) => ({ instance: e.config.name, problems: e.problems })), build }));
   if (problems.length) {
     if (!g.json) printError(new ConfigError(problems));
     return 2;

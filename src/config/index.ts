@@ -11,6 +11,7 @@ export type { ImageConfig, DistributeConfig, PublishConfig, InstanceConfig, Plug
 export { selectInstances } from './select.js';
 export { redactSecrets } from './redact.js';
 export { renderImageName } from './image-name.js';
+export { buildProblems } from './build-rules.js';
 export { instanceName } from './instances.js';
 export { CONFIG_FILE_NAMES } from './discover.js';
 

@@ -4,7 +4,7 @@ import { suggestionHint } from './did-you-mean.js';
 import { child, isNothing, mergeAll, toPlain } from './merge.js';
 import { PLUGIN_KINDS, resolvePluginBlock } from './plugin-blocks.js';
 import { problemAt, ProblemSet, type ProblemFields } from './problems.js';
-import { checkInstanceRules, checkSectionRules } from './rules.js';
+import { checkImageName, checkInstanceRules, checkSectionRules } from './rules.js';
 import { SECTION_NAMES, SECTION_SCHEMAS } from './sections.js';
 import type { ValueNode } from './source.js';
 import type { InstanceEntry } from './index.js';
@@ -154,5 +154,7 @@ function buildOne(
     file,
     projectDir,
   };
+  // A template the schema refused has no image section to render.
+  if (config.image) problems.push(...checkImageName(config, sectionNodes.image, platform.node));
   return { config, problems };
 }

@@ -1,6 +1,8 @@
 import type { ConfigProblem } from '../kernel/errors.js';
 import { getPluginDef, pluginNames, type PublishOutput } from '../plugins.js';
 import type { DistributeConfig, ImageConfig, PluginBlock, PublishConfig } from './types.js';
+import { imageNameProblem } from './image-name.js';
+import { child } from './merge.js';
 import { problemAt } from './problems.js';
 import type { SectionName } from './sections.js';
 import type { ValueNode } from './source.js';
@@ -86,4 +88,25 @@ export function checkInstanceRules(instance: string, driver: PluginBlock, publis
     );
   }
   return out;
+}
+
+/**
+ * The instance's image name, rendered as its build will render it, by its
+ * driver's rule (AMI names: 3-128 characters of a few kinds). A problem of
+ * that instance, placed at image.name when it is written, else at the
+ * platform's name (the default template renders suite and platform names).
+ */
+export function checkImageName(instance: Parameters<typeof imageNameProblem>[0] & { file: string }, imageNode: ValueNode | undefined, platformNode: ValueNode | undefined): ConfigProblem[] {
+  const p = imageNameProblem(instance);
+  if (!p) return [];
+  const fields = {
+    message: `instance ${instance.name} would name its image ${JSON.stringify(p.name)}, which ${instance.driver.name} refuses`,
+    expected: p.expected,
+    found: JSON.stringify(p.name),
+    hint: 'change image.name (or the suite or platform name it uses)',
+  };
+  const named = imageNode && child(imageNode, 'name') ? imageNode : undefined;
+  if (named) return [problemAt(named, ['name'], fields)];
+  if (platformNode) return [problemAt(platformNode, ['name'], fields)];
+  return [{ file: instance.file, path: 'image.name', ...fields }];
 }

@@ -1,7 +1,7 @@
 // Built-in drivers: each registers its schema and a lazy loader (see src/plugins.ts).
 import { registerPlugin } from '../plugins.js';
 import { qemuDriverSchema, type QemuDriverOptions } from './qemu/schema.js';
-import { ec2Schema, type Ec2Options } from './ec2/schema.js';
+import { amiNameProblem, ec2Schema, type Ec2Options } from './ec2/schema.js';
 import { proxyDriverSchema, type ProxyDriverOptions } from './proxy/schema.js';
 
 registerPlugin({
@@ -18,6 +18,7 @@ registerPlugin({
   description: 'Amazon EC2 instances and AMIs (copy to regions, share with accounts)',
   schema: ec2Schema,
   publishes: ['ssm_parameter'],
+  imageNameProblem: amiNameProblem,
   load: async (o) => new (await import('./ec2/ec2-driver.js')).Ec2Driver(o as Ec2Options),
 });
 

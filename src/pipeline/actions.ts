@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { InstanceEntry, Project } from '../config/index.js';
-import { sharedParameter } from '../config/parameter-name.js';
+import { buildProblems } from '../config/build-rules.js';
 import { ConfigError, HallmarkError, UsageError, toHallmarkError } from '../kernel/errors.js';
 import type { EventBus } from '../kernel/events.js';
 import { InstanceLock, Journal } from '../kernel/journal.js';
@@ -98,12 +98,8 @@ function stepsFor(action: Action, run: InstanceRun, destroy: DestroyStrategy): S
  */
 export async function runAction(opts: RunActionOptions): Promise<ActionResult> {
   if (opts.action === 'build') {
-    const shared = sharedParameter(opts.entries.filter((e) => e.problems.length === 0).map((e) => e.config));
-    if (shared) {
-      throw new UsageError(`instances ${shared.instances.join(' and ')} would both write SSM parameter ${shared.name} in ${shared.region}; nothing was started`, {
-        hint: 'put {{instance}} (or {{platform}}, {{suite}}) in publish.ssm_parameter, or build one instance at a time',
-      });
-    }
+    const [conflict] = buildProblems(opts.entries.filter((e) => e.problems.length === 0).map((e) => e.config));
+    if (conflict) throw new UsageError(`${conflict.message}; nothing was started`, { hint: conflict.hint });
   }
   const buildId = opts.buildId ?? newBuildId();
   const concurrency = Math.max(1, opts.concurrency ?? 1);

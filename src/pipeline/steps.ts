@@ -77,6 +77,9 @@ export const prepareStep: Step<InstanceRun> = {
       if (!driver.publish) throw new HallmarkError(`driver "${driver.name}" cannot write publish.ssm_parameter`, { hint: 'remove publish.ssm_parameter for this instance' });
       run.parameterName = renderParameterName(parameter, { suite: run.instance.suite, platform: run.instance.platform, instance: run.instance.name });
     }
+    // The controller's tools before the driver's checks: neither launches anything, and a missing tool is the cheaper to find.
+    await run.plugins.provisioner?.preflight?.({ instance: run.instance, signal });
+    await run.plugins.verifier?.preflight?.({ instance: run.instance, signal });
     await driver.prepare?.(driverContext(run, signal), { imageName: run.imageName, regions: run.instance.distribute.regions, parameterName: run.parameterName });
   },
 };

@@ -11,8 +11,19 @@ export interface ProvisionContext {
   signal: AbortSignal;
 }
 
+export interface PreflightContext {
+  instance: InstanceConfig;
+  signal: AbortSignal;
+}
+
 export interface Provisioner {
   readonly name: string;
+  /**
+   * Checks that this controller has the tools `provision` runs here
+   * (ansible-playbook), throwing the error `provision` would. A build calls
+   * it in prepare, before anything is launched or paid for.
+   */
+  preflight?(ctx: PreflightContext): Promise<void>;
   /** Changes the machine. Throws CommandFailedError (with output) on failure. */
   provision(ctx: ProvisionContext): Promise<void>;
 }

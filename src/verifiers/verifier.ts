@@ -1,5 +1,6 @@
 import type { InstanceConfig } from '../config/types.js';
 import type { Logger } from '../kernel/events.js';
+import type { PreflightContext } from '../provisioners/provisioner.js';
 import type { Connection, ConnectionTarget } from '../transports/transport.js';
 
 export type CheckStatus = 'pass' | 'fail' | 'skip' | 'error';
@@ -40,6 +41,12 @@ export interface VerifyContext {
 
 export interface Verifier {
   readonly name: string;
+  /**
+   * Checks that this controller has the tools `verify` runs here (inspec,
+   * pytest with testinfra), throwing the error `verify` would. A build calls
+   * it in prepare, before anything is launched or paid for.
+   */
+  preflight?(ctx: PreflightContext): Promise<void>;
   /** Runs every check of the instance's suite and returns the results. */
   verify(ctx: VerifyContext): Promise<VerifyReport>;
 }

@@ -108,6 +108,26 @@ describe('validate', () => {
     expect(existsSync(path.join(dir, '.hallmark/default-debian-12.json'))).toBe(false);
   });
 
+  it('reports AMI names AWS would refuse, and two instances naming their image alike; build refuses before anything starts', async () => {
+    const yml = (image: string) =>
+      `driver:\n  name: ec2\n  region: us-east-1\n  image_id: ami-0123456789abcdef0\n${image}platforms:\n  - name: al2023\n  - name: rhel-9\nsuites:\n  - name: web\n`;
+    const shared = await project({ 'hallmark.yml': yml('image:\n  name: golden-{{timestamp}}\n') });
+    const v = await hallmark(['validate'], { cwd: shared, env: { NO_COLOR: '1' } });
+    expect(v.exitCode, v.all).toBe(2);
+    expect(v.all).toContain('image.name: instances web-al2023 and web-rhel-9 would both name their image "golden-20260101T000000Z" in us-east-1');
+    // Each alone is fine: the selection is the build.
+    expect((await hallmark(['validate', 'rhel'], { cwd: shared })).exitCode).toBe(0);
+    const b = await hallmark(['build'], { cwd: shared });
+    expect(b.exitCode, b.all).toBe(2);
+    expect(b.all).toContain('nothing was started');
+    expect(existsSync(path.join(shared, '.hallmark/web-al2023.json'))).toBe(false);
+
+    const colon = await project({ 'hallmark.yml': yml('image:\n  name: "{{suite}}:{{platform}}"\n') });
+    const c = await hallmark(['validate'], { cwd: colon, env: { NO_COLOR: '1' } });
+    expect(c.exitCode, c.all).toBe(2);
+    expect(c.all).toContain('hallmark.yml:6:9: image.name: instance web-al2023 would name its image "web:al2023", which ec2 refuses');
+  });
+
   it('names an unknown driver with the ones there are', async () => {
     const file = path.join(FIXTURES, 'broken/unknown-driver.yml');
     const r = await hallmark(['-c', file, 'validate'], { cwd: ROOT });

@@ -5,7 +5,7 @@ import { Ec2Error, wrapAws } from './aws-errors.js';
 import type { Ec2Clients } from './clients.js';
 import { ownImagesNamed } from './image-ops.js';
 import { keyPairExists } from './key-pair.js';
-import type { Ec2Options } from './schema.js';
+import { amiNameProblem, type Ec2Options } from './schema.js';
 import { resolveSourceImage } from './source-image.js';
 
 export interface PrepareInput {
@@ -65,7 +65,9 @@ export async function prepareEc2(p: PrepareInput): Promise<{ sourceImageId?: str
     problems.push(err.message + (err.hint ? ` (${err.hint})` : ''));
   }
 
-  if (p.imageName) {
+  const badName = p.imageName === undefined ? undefined : amiNameProblem(p.imageName);
+  if (badName) problems.push(`image name ${JSON.stringify(p.imageName)} (image.name) is not a valid AMI name: expected ${badName}`);
+  else if (p.imageName) {
     for (const region of allRegions.filter((r) => usable.has(r))) {
       throwIfAborted(p.signal);
       const taken = await ownImagesNamed(p.clients.get(region), region, p.imageName, p.signal);

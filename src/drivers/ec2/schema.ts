@@ -94,3 +94,16 @@ export const ec2Schema = z
 
 export type Ec2Options = z.output<typeof ec2Schema>;
 export type Ec2TagFilter = z.output<typeof tagFilter>;
+
+/**
+ * What an AMI name must be when `name` is not one, else undefined. AWS's
+ * CreateImage/CopyImage constraint: 3-128 characters, each a letter, digit,
+ * space or one of ( ) [ ] . / - ' @ _. AWS refuses any other name only at
+ * CreateImage, after the whole build, so the loader and prepare check it.
+ */
+export function amiNameProblem(name: string): string | undefined {
+  if (name.length < 3 || name.length > 128) return `an AMI name of 3 to 128 characters (this one has ${name.length})`;
+  const bad = [...new Set(name.replace(/[A-Za-z0-9()[\] ./'@_-]/g, ''))];
+  if (bad.length > 0) return `an AMI name of letters, digits, spaces and ( ) [ ] . / - ' @ _ only (not ${bad.map((c) => JSON.stringify(c)).join(' ')})`;
+  return undefined;
+}

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readdir, rm, stat, symlink, writeFile } from 'node:fs/p
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, HallmarkError } from '../../kernel/errors.js';
-import type { ProvisionContext, Provisioner } from '../provisioner.js';
+import type { PreflightContext, ProvisionContext, Provisioner } from '../provisioner.js';
 import { retryOptions, runWithExitRetry } from '../shell/exit-retry.js';
 import { runOnController } from './controller-process.js';
 import { AnsibleFailedError } from './errors.js';
@@ -28,6 +28,13 @@ export class AnsibleProvisioner implements Provisioner {
   readonly name = 'ansible_playbook';
 
   constructor(private readonly options: AnsibleProvisionerOptions) {}
+
+  /** ansible-playbook and the playbook exist (build prepare, before launching). */
+  async preflight(ctx: PreflightContext): Promise<void> {
+    const o = this.options;
+    await locateAnsiblePlaybook(o.ansible_binary_path && path.resolve(ctx.instance.projectDir, o.ansible_binary_path));
+    await this.findPlaybook(ctx);
+  }
 
   async provision(ctx: ProvisionContext): Promise<void> {
     const o = this.options;
@@ -200,7 +207,7 @@ export class AnsibleProvisioner implements Provisioner {
   }
 
   /** kitchen-ansible's search for the playbook (calculate_path), relative to the project. */
-  private async findPlaybook(ctx: ProvisionContext): Promise<string> {
+  private async findPlaybook(ctx: PreflightContext): Promise<string> {
     const { projectDir, suite, file } = ctx.instance;
     if (this.options.playbook) return this.existing(ctx, this.options.playbook, 'provisioner.playbook', true);
     const base = path.join(projectDir, 'test', 'integration');
@@ -229,7 +236,7 @@ export class AnsibleProvisioner implements Provisioner {
     return [];
   }
 
-  private async existing(ctx: ProvisionContext, p: string, key: string, mustBeFile = false): Promise<string> {
+  private async existing(ctx: PreflightContext, p: string, key: string, mustBeFile = false): Promise<string> {
     const abs = path.resolve(ctx.instance.projectDir, p);
     const st = await stat(abs).catch(() => undefined);
     if (!st || (mustBeFile && !st.isFile())) {

@@ -7,6 +7,7 @@ import { withTimeout } from '../../kernel/abort.js';
 import { CommandFailedError, PluginError, TimeoutError, isAbortError, lastLines } from '../../kernel/errors.js';
 import { runOnController } from '../../provisioners/ansible/controller-process.js';
 import { trustedHostKeys } from '../testinfra/ssh-config.js';
+import type { PreflightContext } from '../../provisioners/provisioner.js';
 import type { Verifier, VerifyContext, VerifyReport } from '../verifier.js';
 import { inspecArgs } from './args.js';
 import { InspecReportError, inspecResults, parseInspecJson, type InspecReport } from './json-report.js';
@@ -36,6 +37,11 @@ export class InspecVerifier implements Verifier {
   readonly name: string;
   constructor(private readonly opts: InspecVerifierOptions) {
     this.name = opts.name;
+  }
+
+  /** inspec (or cinc-auditor) is installed (build prepare, before launching). */
+  async preflight(_ctx: PreflightContext): Promise<void> {
+    await locateInspec(this.opts.name, this.opts.binary);
   }
 
   async verify(ctx: VerifyContext): Promise<VerifyReport> {

@@ -6,6 +6,7 @@ import { execa } from 'execa';
 import { withTimeout } from '../../kernel/abort.js';
 import { CommandFailedError, ConfigError, HallmarkError, PluginError, TimeoutError, isAbortError } from '../../kernel/errors.js';
 import { runOnController } from '../../provisioners/ansible/controller-process.js';
+import type { PreflightContext } from '../../provisioners/provisioner.js';
 import type { Verifier, VerifyContext, VerifyReport } from '../verifier.js';
 import { junitResults } from './junit-xml.js';
 import { locateTestinfraPython } from './locate.js';
@@ -26,6 +27,12 @@ import { trustedHostKeys, writeSshClientConfig } from './ssh-config.js';
 export class TestinfraVerifier implements Verifier {
   readonly name = 'testinfra';
   constructor(private readonly opts: TestinfraVerifierOptions) {}
+
+  /** python3 with pytest and testinfra, and the tests (build prepare, before launching). */
+  async preflight(ctx: PreflightContext): Promise<void> {
+    await locateTestinfraPython(this.opts.python, ctx.signal);
+    await testPaths(ctx, this.opts.tests);
+  }
 
   async verify(ctx: VerifyContext): Promise<VerifyReport> {
     const start = Date.now();
@@ -112,7 +119,7 @@ async function stopControlMaster(configFile: string, host: string): Promise<void
 }
 
 /** The test files/directories to pass to pytest, as absolute paths. */
-export async function testPaths(ctx: VerifyContext, configured: string[] | undefined): Promise<string[]> {
+export async function testPaths(ctx: PreflightContext, configured: string[] | undefined): Promise<string[]> {
   const { projectDir, suite, file } = ctx.instance;
   if (configured) {
     const missing = configured.filter((t) => !existsSync(path.resolve(projectDir, t)));
