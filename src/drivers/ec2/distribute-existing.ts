@@ -62,6 +62,7 @@ export async function distributeExisting(opts: DistributeExistingOptions): Promi
       concurrency: opts.concurrency ?? 4,
       encrypted: opts.encrypted,
       kmsKeyIds: opts.kmsKeyIds ?? {},
+      sourceTags: img.Tags ?? [],
       tags: { ...opts.tags, 'hallmark:build-id': opts.buildId, 'hallmark:source-image': `${opts.from}/${opts.imageId}` },
       buildId: opts.buildId,
       journal: opts.journal,

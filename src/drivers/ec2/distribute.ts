@@ -20,8 +20,13 @@ export interface DistributeArgs extends ShareTargets {
   concurrency: number;
   encrypted?: boolean;
   kmsKeyIds: Record<string, string>;
-  /** Tags for each copy and its snapshots (CopyImage does not carry tags over). */
+  /**
+   * Tags for each copy and its snapshots, over the source image's own tags
+   * (CopyImage carries none over; the seed tags each copy with its source's).
+   */
   tags: Record<string, string>;
+  /** The source image's tags when the caller has them; else they are described once. */
+  sourceTags?: { Key?: string; Value?: string }[];
   buildId: string;
   journal: Journal;
   log: Logger;
@@ -50,10 +55,11 @@ export async function distributeImage(a: DistributeArgs): Promise<ImageRecord[]>
   const failFast = new AbortController();
   const signal = AbortSignal.any([a.signal, failFast.signal]);
   const copies: ImageRecord[] = [];
+  const tags = { ...copyableTags(a.sourceTags ?? (await sourceTagsOf(a))), ...a.tags };
 
   const results = await mapBounded(targets, Math.max(1, a.concurrency), async (region) => {
     try {
-      const copy = await copyOne(a, region, signal);
+      const copy = await copyOne({ ...a, tags }, region, signal);
       copies.push(copy);
       return copy;
     } catch (err) {
@@ -103,6 +109,26 @@ async function copyOne(a: DistributeArgs, region: string, signal: AbortSignal): 
   await a.journal.recordImage(record);
   await tagResources(client, region, [id, ...record.snapshots], a.tags, signal);
   return record;
+}
+
+/**
+ * The source's tags a copy takes over: not AWS's own (`aws:` keys cannot be
+ * set), and not `hallmark:state`: a copy is published only when its own
+ * build commits, whatever its source was.
+ */
+export function copyableTags(tags: { Key?: string; Value?: string }[]): Record<string, string> {
+  return Object.fromEntries(
+    tags.filter((t) => t.Key && !t.Key.startsWith('aws:') && t.Key !== 'hallmark:state').map((t) => [t.Key!, t.Value ?? '']),
+  );
+}
+
+async function sourceTagsOf(a: DistributeArgs): Promise<{ Key?: string; Value?: string }[]> {
+  try {
+    const out = await a.clients.get(a.source.region).send(new DescribeImagesCommand({ ImageIds: [a.source.id] }), { abortSignal: a.signal });
+    return out.Images?.[0]?.Tags ?? [];
+  } catch (err) {
+    throw wrapAws(err, `DescribeImages ${a.source.id} (its tags, for the copies)`, a.source.region);
+  }
 }
 
 /** Like Promise.allSettled over `items`, running at most `limit` of `fn` at once, in order. */

@@ -232,7 +232,9 @@ export class Ec2Driver implements Driver {
       name: req.name,
       description: req.description,
       noReboot: this.options.no_reboot,
-      tags: { 'hallmark:build-id': ctx.buildId, ...req.tags },
+      // The seed's rule (`image.create_tags(tags: ec2_instance.tags)`): the image and its snapshots
+      // carry the machine's tags, then image.tags and the provenance tags.
+      tags: { ...machineTags(this.options, ctx.instance.name, ctx.buildId), ...req.tags },
       journal: ctx.journal,
       wait: this.imageWait(ctx),
     });

@@ -10,9 +10,14 @@ export function toTags(tags: Record<string, string>): Tag[] {
   return Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
 }
 
-/** The tags on everything hallmark makes for an instance, so leftovers can be found by tag. */
+/**
+ * The tags on the machine and everything hallmark makes for it, so leftovers
+ * can be found by tag. The configured driver `tags` win over hallmark's
+ * default Name (kitchen-ec2's `tags: { Name: ... }` names the instance);
+ * the hallmark:* provenance tags are hallmark's own and always set.
+ */
 export function machineTags(o: Ec2Options, instance: string, buildId: string): Record<string, string> {
-  return { ...o.tags, Name: instance, 'hallmark:build-id': buildId, 'hallmark:instance': instance };
+  return { Name: instance, ...o.tags, 'hallmark:build-id': buildId, 'hallmark:instance': instance };
 }
 
 /**

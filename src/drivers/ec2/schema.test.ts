@@ -3,7 +3,8 @@ import { ec2Schema } from './schema.js';
 import { searchParams } from './source-image.js';
 import { sshCidrs } from './network.js';
 import { defaultUsername } from './username.js';
-import { clientToken } from './launch.js';
+import { clientToken, machineTags } from './launch.js';
+import { copyableTags } from './distribute.js';
 
 describe('ec2 options', () => {
   it('applies defaults: IMDSv2 required, long image waits, SDK retries', () => {
@@ -56,5 +57,20 @@ describe('ec2 options', () => {
     expect(clientToken('b1', 'copy', 'eu-west-1')).toBe(clientToken('b1', 'copy', 'eu-west-1'));
     expect(clientToken('b1', 'copy', 'eu-west-1')).not.toBe(clientToken('b1', 'copy', 'us-west-2'));
     expect(clientToken('b1').length).toBeLessThanOrEqual(64);
+  });
+});
+
+describe('tags', () => {
+  it('configured driver tags win over the default Name; provenance is always hallmark\'s', () => {
+    const o = ec2Schema.parse({ name: 'ec2', image_id: 'ami-0123456789abcdef0', tags: { Name: 'centos7-secure', created_by: 'test-kitchen', 'hallmark:instance': 'x' } });
+    expect(machineTags(o, 'default-centos7', 'b1')).toEqual({ Name: 'centos7-secure', created_by: 'test-kitchen', 'hallmark:build-id': 'b1', 'hallmark:instance': 'default-centos7' });
+    expect(machineTags(ec2Schema.parse({ name: 'ec2' }), 'default-centos7', 'b1').Name).toBe('default-centos7');
+  });
+
+  it('a copy takes its source image\'s tags except AWS\'s own and hallmark:state', () => {
+    expect(copyableTags([{ Key: 'Name', Value: 'centos7-secure' }, { Key: 'aws:cloudformation:stack-name', Value: 's' }, { Key: 'hallmark:state', Value: 'published' }, { Key: 'created_by', Value: 'test-kitchen' }])).toEqual({
+      Name: 'centos7-secure',
+      created_by: 'test-kitchen',
+    });
   });
 });
