@@ -86,7 +86,7 @@ user:
 group:
   root: {exists: true, gid: 0}
 package:
-  coreutils: {installed: true, versions: {semver-constraint: ">=8"}}
+  coreutils: {installed: true, versions: {contain-element: {match-regexp: "^[0-9]+\\\\.[0-9]"}}}
   hm-no-such-package: {installed: false}
 service:
   hm-no-such-service: {enabled: false, running: false}
@@ -155,7 +155,7 @@ addr:
 dns:
   hm-no-such-host.invalid: {resolvable: true, meta: {want: "found false"}}
 http:
-  http://127.0.0.1:${port}/x: {status: 404, body: [goodbye], meta: {want: "expected"}}
+  http://127.0.0.1:${port}/x: {status: 404, meta: {want: "expected"}}
   http://127.0.0.1:${closedPort}/: {status: 200, meta: {want: "no response from http://127.0.0.1:${closedPort}/"}}
 matching:
   nums: {content: [1, 2], matches: {consist-of: [1]}, meta: {want: "expected matches to consist of [equal 1], found [1, 2]"}}
@@ -193,7 +193,7 @@ describe.each(shells)('spec checks on this machine under %s', (_name, conn) => {
       .filter((r) => r.status !== ((r.meta?.status as string | undefined) ?? 'fail') || !r.message?.includes(r.meta?.want as string))
       .map((r) => `${r.id} ${r.status}: ${r.message}`);
     expect(wrong).toEqual([]);
-    expect(run.results.length).toBe(30);
+    expect(run.results.length).toBe(29);
     expect(run.results.filter((r) => r.status === 'pass')).toEqual([]);
   });
 });
@@ -225,17 +225,17 @@ describe('SpecVerifier (the plugin)', () => {
   test('finds test/integration/<suite>/*.yml, adds profiles, applies vars, honours fail_on_skip', async () => {
     const project = path.join(dir, 'project');
     await mkdir(path.join(project, 'test', 'integration', 'web'), { recursive: true });
-    await writeFile(path.join(project, 'test', 'integration', 'web', 'goss.yml'), 'user:\n  {{ .Vars.user }}: {exists: true}\nfile:\n  /etc/passwd: {exists: true, skip: true}\n');
+    await writeFile(path.join(project, 'test', 'integration', 'web', 'goss.yml'), 'user:\n  {{ .Vars.user }}: {exists: true}\nfile:\n  /etc/hostname: {exists: true, skip: true}\n');
     const instance = { name: 'web-local', suite: 'web', platform: 'local', projectDir: project, file: path.join(project, 'hallmark.yml') } as InstanceConfig;
     const ctx = { instance, connection: new LocalConnection(), target: { hostname: 'localhost', port: 0, username: 'root' }, log: silentLogger, signal: new AbortController().signal };
-    const v = new SpecVerifier(specVerifierSchema.parse({ name: 'spec', vars: { user: 'root' }, profiles: ['baseline'] }));
+    const v = new SpecVerifier(specVerifierSchema.parse({ name: 'spec', vars: { user: 'daemon' }, profiles: ['baseline'] }));
     const report = await v.verify(ctx);
     expect(report).toMatchObject({ instance: 'web-local', verifier: 'spec' });
-    expect(report.results.find((r) => r.id === 'user:root:exists')!.status).toBe('pass');
-    expect(report.results.find((r) => r.id === 'file:/etc/passwd:exists')!.status).toBe('skip');
+    expect(report.results.find((r) => r.id === 'user:daemon:exists')!.status).toBe('pass');
+    expect(report.results.find((r) => r.id === 'file:/etc/hostname:exists')!.status).toBe('skip');
     expect(report.results.some((r) => r.id.startsWith('HM-SSH-'))).toBe(true);
-    const strict = new SpecVerifier(specVerifierSchema.parse({ name: 'spec', vars: { user: 'root' }, fail_on_skip: true }));
-    expect((await strict.verify(ctx)).results.find((r) => r.id === 'file:/etc/passwd:exists')!.status).toBe('fail');
+    const strict = new SpecVerifier(specVerifierSchema.parse({ name: 'spec', vars: { user: 'daemon' }, fail_on_skip: true }));
+    expect((await strict.verify(ctx)).results.find((r) => r.id === 'file:/etc/hostname:exists')!.status).toBe('fail');
     const none = new SpecVerifier(specVerifierSchema.parse({ name: 'spec' }));
     await expect(none.verify({ ...ctx, instance: { ...instance, suite: 'empty' } })).rejects.toThrow(/no checks for suite "empty"/);
     expect(() => specVerifierSchema.parse({ name: 'spec', spec_file: [] })).toThrow();

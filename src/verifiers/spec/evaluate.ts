@@ -3,13 +3,46 @@
  * locally. The rules that make results trustworthy:
  * - a probe that never reported (script cut off, tool missing) is `error`;
  * - an attribute of a resource that does not exist is `fail` with the reason;
- * - `skip: true` gives `skip` results and runs nothing on the target.
+ * - `skip: true` gives `skip` results and runs nothing on the target;
+ * - goss's absent-resource rule (resource/resource.go `shouldSkip`): when a
+ *   type's first attribute (`ResourceDef.gate`: a file's `exists`, a
+ *   package's `installed`, a port's `listening`, ...) fails, errors, or
+ *   observes `false`, every other attribute of that resource is `skip`;
+ * - a matcher that cannot apply to the value (goss returns an error) is a
+ *   `fail` with goss's reason.
  */
 import type { CheckResult } from '../verifier.js';
-import { show } from './matchers.js';
+import { MatchError, show, type Matcher } from './matchers.js';
 import type { Parsed } from './framing.js';
 import { hasProbe } from './script.js';
-import type { Observation, ResourceDef, ResourceSpec } from './types.js';
+import type { AttrCheck, Observation, ResourceDef, ResourceSpec } from './types.js';
+
+type Verdict = { status: 'pass' } | { status: 'fail'; message: string } | { status: 'error'; message: string };
+
+function judge(c: AttrCheck, o: Observation, found: string): Verdict {
+  if ('error' in o) return { status: 'error', message: o.error };
+  const expected = c.matcher.describe();
+  if ('missing' in o) return { status: 'fail', message: `expected ${c.name} to ${expected}, but ${o.missing}` };
+  let ok: boolean;
+  try {
+    ok = (c.matcher as Matcher).match(o.value);
+  } catch (err) {
+    if (!(err instanceof MatchError)) throw err;
+    return { status: 'fail', message: `expected ${c.name} to ${expected}, found ${short(found)}: ${err.message}` };
+  }
+  if (ok) return { status: 'pass' };
+  let detail: string | undefined;
+  try {
+    detail = c.matcher.explain?.(o.value);
+  } catch {
+    detail = undefined;
+  }
+  return { status: 'fail', message: `expected ${c.name} to ${expected}, found ${short(found)}${detail ? ` (${detail})` : ''}` };
+}
+
+function short(found: string): string {
+  return found.length > 200 ? `${found.slice(0, 200)}…` : found;
+}
 
 const LIMIT = 2000;
 
@@ -54,6 +87,15 @@ export function evaluate(resources: ResourceSpec[], parsed: Parsed, defs: Map<st
         for (const c of r.checks) obs[c.name] = { error: `could not interpret the target's answer: ${(err as Error).message}` };
       }
     }
+    // goss's shouldSkip: the gate attribute decides whether the others are looked at.
+    let gateSkip: string | undefined;
+    const gate = def.gate ? r.checks.find((c) => c.name === def.gate) : undefined;
+    if (gate && !r.skip && reported) {
+      const o = obs[gate.name] ?? { error: `${gate.name} was not observed` };
+      const v = judge(gate, o, foundText(o));
+      if (v.status !== 'pass') gateSkip = `skipped: ${gate.name} did not pass`;
+      else if ('value' in o && o.value === false) gateSkip = `skipped: ${gate.name} is false`;
+    }
     for (const c of r.checks) {
       const base = {
         id: idOf(r, c.name, multi),
@@ -75,19 +117,14 @@ export function evaluate(resources: ResourceSpec[], parsed: Parsed, defs: Map<st
         results.push({ ...base, found: '', status: 'error', message: `not evaluated: ${why}` });
         continue;
       }
+      if (gateSkip && c !== gate) {
+        results.push({ ...base, found: '', status: 'skip', message: `${gateSkip} (as goss does, the other attributes of ${r.type} ${r.key} are not checked)` });
+        continue;
+      }
       const o = obs[c.name] ?? { error: `${c.name} was not observed` };
       const found = foundText(o);
-      if ('error' in o) {
-        results.push({ ...base, found, status: 'error', message: o.error });
-      } else if ('missing' in o) {
-        results.push({ ...base, found, status: 'fail', message: `expected ${c.name} to ${base.expected}, but ${o.missing}` });
-      } else if (c.matcher.match(o.value)) {
-        results.push({ ...base, found, status: 'pass' });
-      } else {
-        const detail = c.matcher.explain?.(o.value);
-        const shortFound = found.length > 200 ? `${found.slice(0, 200)}…` : found;
-        results.push({ ...base, found, status: 'fail', message: `expected ${c.name} to ${base.expected}, found ${shortFound}${detail ? ` (${detail})` : ''}` });
-      }
+      const v = judge(c, o, found);
+      results.push(v.status === 'pass' ? { ...base, found, status: 'pass' } : { ...base, found, status: v.status, message: v.message });
     }
   }
   return results;

@@ -45,7 +45,7 @@ describe('loading gossfiles', () => {
   });
 
   test('every problem is reported, not just the first', async () => {
-    const p = await problems('file:\n  /a: {bogus: 1}\n  /b: {mode: {nope: 1}}\nport:\n  "tcp:abc": {listening: true}\n');
+    const p = await problems('file:\n  /a: {exists: true, bogus: 1}\n  /b: {exists: true, mode: {nope: 1}}\nport:\n  "tcp:abc": {listening: true}\n');
     expect(p.map((x) => x.line)).toEqual([2, 3, 5]);
   });
 
@@ -55,7 +55,7 @@ describe('loading gossfiles', () => {
 
   test('attributes, options, title, meta, skip, contains (old) and contents (new)', async () => {
     const rs = await parseSpecText(
-      'file:\n  /etc/passwd:\n    title: pw\n    meta: {id: X-1, impact: 0.5}\n    mode: 0644\n    contains: [root]\n    contents: ["!nobody"]\n    skip: true\ncommand:\n  hi:\n    exec: echo hi\n    exit-status: 0\n    timeout: 500\n',
+      'file:\n  /etc/passwd:\n    title: pw\n    meta: {id: X-1, impact: 0.5}\n    mode: 0644\n    contains: [root]\n    contents: ["!nobody"]\n    skip: true\n    exists: true\ncommand:\n  hi:\n    exec: echo hi\n    exit-status: 0\n    timeout: 500\n',
       path.join(dir, 'g.yml'),
     );
     expect(rs[0]).toMatchObject({ type: 'file', key: '/etc/passwd', title: 'pw', meta: { id: 'X-1', impact: 0.5 }, skip: true });
@@ -63,16 +63,17 @@ describe('loading gossfiles', () => {
       ['mode', '0644', 5], // an unquoted 0644 is 644 in YAML 1.2: normalized to goss's "0644"
       ['contains', ['root'], 6],
       ['contents', ['!nobody'], 7],
+      ['exists', true, 9],
     ]);
     expect(rs[1]).toMatchObject({ type: 'command', options: { exec: 'echo hi', timeout: 500 } });
   });
 
   test('{{ .Vars.x }} templates; other template syntax is an error with its line', async () => {
-    const rs = await parseSpecText('user:\n  {{ .Vars.user.name }}:\n    uid: {{.Vars.user.uid}}\n    groups: {{ .Vars.groups }}\n', path.join(dir, 'g.yml'), {
+    const rs = await parseSpecText('user:\n  {{ .Vars.user.name }}:\n    exists: true\n    uid: {{.Vars.user.uid}}\n    groups: {{ .Vars.groups }}\n', path.join(dir, 'g.yml'), {
       vars: { user: { name: 'app', uid: 1001 }, groups: ['a', 'b'] },
     });
     expect(rs[0]).toMatchObject({ key: 'app' });
-    expect(rs[0]!.checks.map((c) => c.value)).toEqual([1001, ['a', 'b']]);
+    expect(rs[0]!.checks.map((c) => c.value)).toEqual([true, 1001, ['a', 'b']]);
     expect(await problems('file:\n{{range .Vars.files}}\n  {{.}}: {exists: true}\n{{end}}\n', { files: [] })).toMatchObject([
       { line: 2, message: expect.stringContaining('unsupported template action {{range .Vars.files}}') },
       { line: 3 },
@@ -88,5 +89,50 @@ describe('loading gossfiles', () => {
     await writeFile(path.join(dir, 'parts', 'b.yml'), 'group:\n  root: {exists: true}\n');
     const rs = await loadSpecFiles([path.join(dir, 'main.yml')]);
     expect(rs.map((r) => `${r.type}:${r.key}`).sort()).toEqual(['file:/etc/passwd', 'group:root', 'user:root']);
+  });
+
+  test('YAML anchors, aliases and merge keys resolve everywhere (values, options, whole resources)', async () => {
+    const rs = await parseSpecText(
+      'x: &c "root:x:0"\np: &p /etc/passwd\nbase: &b {exists: true, owner: root}\n'.replace(/^x:.*\n|^p:.*\n|^base:.*\n/gm, '') +
+        'file:\n  pw:\n    path: &p /etc/passwd\n    exists: true\n    contents: &c ["root:x:0"]\n  pw2:\n    path: *p\n    exists: true\n    contents: *c\n  /etc/group: &b {exists: true, owner: root}\n  /etc/hosts: {<<: *b, mode: "0644"}\n',
+      path.join(dir, 'g.yml'),
+    );
+    const byKey = new Map(rs.map((r) => [r.key, r]));
+    expect(byKey.get('pw2')!.options.path).toBe('/etc/passwd');
+    expect(byKey.get('pw2')!.checks.find((c) => c.name === 'contents')!.value).toEqual(['root:x:0']);
+    expect(byKey.get('/etc/hosts')!.checks.map((c) => [c.name, c.value])).toEqual([
+      ['exists', true],
+      ['owner', 'root'],
+      ['mode', '0644'],
+    ]);
+  });
+
+  test('string options take the YAML text: exec: true runs `true` (goss decodes it into a string)', async () => {
+    const rs = await parseSpecText('command:\n  t:\n    exec: true\n    exit-status: 0\n', path.join(dir, 'g.yml'));
+    expect(rs[0]!.options.exec).toBe('true');
+  });
+
+  test('the same resource in a later file replaces the earlier one; includes come after the file\'s own resources', async () => {
+    const d = await mkdtemp(path.join(dir, 'later-'));
+    await writeFile(path.join(d, 'a.yml'), 'file:\n  /etc/passwd: {exists: true, mode: "0600"}\n');
+    await writeFile(path.join(d, 'b.yml'), 'file:\n  /etc/passwd: {exists: true, mode: "0644"}\n');
+    const rs = await loadSpecFiles([path.join(d, 'a.yml'), path.join(d, 'b.yml')]);
+    expect(rs).toHaveLength(1);
+    expect(rs[0]!.checks.find((c) => c.name === 'mode')!.value).toBe('0644');
+    await writeFile(path.join(d, 'main.yml'), 'gossfile:\n  b.yml: {}\nfile:\n  /etc/passwd: {exists: true, mode: "0400"}\n');
+    const inc = await loadSpecFiles([path.join(d, 'main.yml')]);
+    expect(inc[0]!.checks.find((c) => c.name === 'mode')!.value).toBe('0644'); // the include is merged after
+  });
+
+  test('an empty file, a glob that matches nothing and zero checks are errors', async () => {
+    const d = await mkdtemp(path.join(dir, 'empty-'));
+    await writeFile(path.join(d, 'empty.yml'), '# nothing here\n');
+    await expect(loadSpecFiles([path.join(d, 'empty.yml')])).rejects.toThrow(/empty gossfile/);
+    await writeFile(path.join(d, 'glob.yml'), 'gossfile:\n  nothing/*.yml: {}\nfile:\n  /etc/passwd: {exists: true}\n');
+    await expect(loadSpecFiles([path.join(d, 'glob.yml')])).rejects.toThrow(/no matched files were found/);
+    await writeFile(path.join(d, 'zero.yml'), 'file: {}\n');
+    await expect(loadSpecFiles([path.join(d, 'zero.yml')])).rejects.toThrow(/no checks/);
+    await writeFile(path.join(d, 'skipped.yml'), 'gossfile:\n  nothing/*.yml: {skip: true}\nfile:\n  /etc/passwd: {exists: true}\n');
+    await expect(loadSpecFiles([path.join(d, 'skipped.yml')])).resolves.toHaveLength(1);
   });
 });

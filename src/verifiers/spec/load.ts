@@ -1,15 +1,25 @@
 /**
- * Loads gossfiles into ResourceSpecs: template substitution, YAML with
- * positions, `gossfile:` includes, and strict validation. Every unknown
- * resource type, attribute or matcher is a ConfigError naming file and line;
- * nothing is silently ignored. Loading has no side effects beyond reading files.
+ * Loads gossfiles into ResourceSpecs: template rendering, YAML with
+ * positions (anchors, aliases and `<<` merges resolved everywhere),
+ * `gossfile:` includes, and strict validation. Every unknown resource type,
+ * attribute or matcher is a ConfigError naming file and line; nothing is
+ * silently ignored. Loading has no side effects beyond reading files.
+ *
+ * As in goss (store.go `mergeJSONData`): a file's own resources come first,
+ * then its includes in sorted key order, each include a Go-style glob
+ * (`*`, `?`, `[...]` in any component) that must match at least one file;
+ * when the same resource (type and key) is defined again, the later
+ * definition replaces the earlier one. An empty gossfile, a glob that
+ * matches nothing and a suite with zero checks are errors.
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { isMap, isScalar, LineCounter, parseDocument, type Node, type Pair } from 'yaml';
+import { glob, isDynamicPattern } from 'tinyglobby';
+import { isAlias, isMap, isScalar, LineCounter, parseDocument, type Document, type Node, type Pair } from 'yaml';
 import { ConfigError, type ConfigProblem } from '../../kernel/errors.js';
 import { compileMatcher, MatcherSyntaxError, suggest } from './matchers.js';
-import { compilePatterns } from './patterns.js';
+import { compileReader } from './patterns.js';
 import { COMMON_ATTRS, RESOURCE_DEFS } from './resources/index.js';
 import { normalizeMode } from './resources/file.js';
 import { renderTemplate } from './template.js';
@@ -17,41 +27,58 @@ import type { AttrCheck, Pos, ResourceSpec } from './types.js';
 
 export interface LoadOptions {
   vars?: Record<string, unknown>;
+  /** Environment for `{{ .Env.X }}` and getEnv (default: this process's). */
+  env?: Record<string, string | undefined>;
 }
 
 const TYPES = [...RESOURCE_DEFS.keys(), 'gossfile'];
 
+/** goss's include depth limit (store.go). */
+const MAX_DEPTH = 50;
+
+/** Options goss declares as strings: a YAML scalar there is its text (`exec: true` runs `true`). */
+const STRING_OPTIONS = new Set(['exec', 'path', 'name', 'username', 'groupname', 'url', 'resolve', 'server', 'address', 'local-address', 'comm', 'mountpoint', 'port', 'method', 'request-body', 'username', 'password', 'ca-file', 'cert-file', 'key-file', 'proxy']);
+
 interface Ctx {
   problems: ConfigProblem[];
-  seen: Set<string>;
   vars: Record<string, unknown>;
-  /**
-   * Resources by `file\0type\0key`. Within a file YAML forbids duplicate keys;
-   * across files both definitions are kept (goss would let the later one replace
-   * the earlier, so a profile could silently drop a suite's check).
-   */
+  env: Record<string, string | undefined>;
+  /** Resources by `type\0key`: a later definition replaces an earlier one (goss). */
   out: Map<string, ResourceSpec>;
+}
+
+function newCtx(opts: LoadOptions): Ctx {
+  return { problems: [], vars: opts.vars ?? {}, env: opts.env ?? process.env, out: new Map() };
+}
+
+function finish(ctx: Ctx, where: string): ResourceSpec[] {
+  const rs = [...ctx.out.values()];
+  if (!ctx.problems.length && rs.every((r) => r.checks.length === 0)) {
+    ctx.problems.push({ file: where, path: '', message: 'no checks: the gossfiles define no resource to check (zero checks never pass)' });
+  }
+  if (ctx.problems.length) throw new ConfigError(ctx.problems, { hint: 'see src/verifiers/spec/README.md for the gossfile semantics' });
+  return rs;
 }
 
 /** Loads and validates gossfiles; throws ConfigError listing every problem. */
 export async function loadSpecFiles(files: string[], opts: LoadOptions = {}): Promise<ResourceSpec[]> {
-  const ctx: Ctx = { problems: [], seen: new Set(), vars: opts.vars ?? {}, out: new Map() };
-  for (const f of files) await loadFile(path.resolve(f), ctx);
-  if (ctx.problems.length) throw new ConfigError(ctx.problems, { hint: 'see src/verifiers/spec/README.md for the supported gossfile subset' });
-  return [...ctx.out.values()];
+  const ctx = newCtx(opts);
+  for (const f of files) await loadFile(path.resolve(f), ctx, []);
+  return finish(ctx, files[0] ?? 'gossfile');
 }
 
 /** Parses one gossfile given as text (includes resolve relative to `file`). */
 export async function parseSpecText(text: string, file: string, opts: LoadOptions = {}): Promise<ResourceSpec[]> {
-  const ctx: Ctx = { problems: [], seen: new Set([path.resolve(file)]), vars: opts.vars ?? {}, out: new Map() };
-  await parseInto(text, path.resolve(file), ctx);
-  if (ctx.problems.length) throw new ConfigError(ctx.problems);
-  return [...ctx.out.values()];
+  const ctx = newCtx(opts);
+  await parseInto(text, path.resolve(file), ctx, [path.resolve(file)]);
+  return finish(ctx, file);
 }
 
-async function loadFile(file: string, ctx: Ctx): Promise<void> {
-  if (ctx.seen.has(file)) return; // an include cycle or a file named twice
-  ctx.seen.add(file);
+async function loadFile(file: string, ctx: Ctx, stack: string[]): Promise<void> {
+  if (stack.includes(file) || stack.length >= MAX_DEPTH) {
+    ctx.problems.push({ file: stack[stack.length - 1] ?? file, path: 'gossfile', message: `include cycle or more than ${MAX_DEPTH} levels: ${[...stack, file].join(' -> ')}` });
+    return;
+  }
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -59,15 +86,56 @@ async function loadFile(file: string, ctx: Ctx): Promise<void> {
     ctx.problems.push({ file, path: '', message: `cannot read gossfile: ${(err as Error).message}` });
     return;
   }
-  await parseInto(text, file, ctx);
+  await parseInto(text, file, ctx, [...stack, file]);
 }
 
-async function parseInto(raw: string, file: string, ctx: Ctx): Promise<void> {
-  const { text, problems } = renderTemplate(raw, file, ctx.vars);
+/** A node's value with aliases and merge keys resolved. */
+function toJS(node: unknown, doc: Document): unknown {
+  if (node === null || node === undefined) return null;
+  return (node as { toJS(doc: Document): unknown }).toJS(doc);
+}
+
+function deref(node: Node | null | undefined, doc: Document): Node | null | undefined {
+  return node && isAlias(node) ? (node.resolve(doc) as Node | undefined) : node;
+}
+
+/** A map's pairs with `<<` merge keys expanded (explicit keys win over merged ones, as YAML says). */
+function pairsOf(map: { items: unknown[] }, doc: Document): Pair<Node, Node>[] {
+  const merged: Pair<Node, Node>[] = [];
+  const own: Pair<Node, Node>[] = [];
+  for (const p of map.items as Pair<Node, Node>[]) {
+    const k = p.key as unknown;
+    const isMerge = (isScalar(k) && (typeof k.value === 'symbol' || k.source === '<<')) || k === '<<';
+    if (!isMerge) {
+      own.push(p);
+      continue;
+    }
+    const v = deref(p.value, doc);
+    const sources = v && isMap(v) ? [v] : v && 'items' in v ? (v.items as Node[]).map((x) => deref(x, doc)) : [];
+    for (const src of sources) if (src && isMap(src)) merged.push(...pairsOf(src, doc));
+  }
+  const seen = new Set(own.map((p) => keyText(p.key, doc)));
+  const out: Pair<Node, Node>[] = [];
+  for (const p of merged) {
+    const key = keyText(p.key, doc);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(p);
+  }
+  return [...out, ...own];
+}
+
+function keyText(node: unknown, doc: Document): string {
+  const n = deref(node as Node, doc);
+  return String(isScalar(n) ? n.value : toJS(n, doc));
+}
+
+async function parseInto(raw: string, file: string, ctx: Ctx, stack: string[]): Promise<void> {
+  const { text, problems } = await renderTemplate(raw, file, ctx.vars, ctx.env);
   ctx.problems.push(...problems);
   if (problems.length) return;
   const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true, prettyErrors: false });
+  const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true, prettyErrors: false, merge: true });
   const at = (node: Node | null | undefined): Pos => {
     const off = node?.range?.[0];
     if (off === undefined) return { file };
@@ -79,50 +147,66 @@ async function parseInto(raw: string, file: string, ctx: Ctx): Promise<void> {
     ctx.problems.push({ file, line: p.line, column: p.col, path: '', message: `invalid YAML: ${e.message.split('\n')[0]}` });
   }
   if (doc.errors.length) return;
-  if (doc.contents === null) return; // an empty file has no checks
-  if (!isMap(doc.contents)) {
-    ctx.problems.push({ ...at(doc.contents), path: '', message: 'a gossfile must be a map of resource types', found: typeof doc.toJS() });
+  const top = deref(doc.contents as Node | null, doc);
+  if (top === null || top === undefined || (isScalar(top) && top.value === null)) {
+    ctx.problems.push({ file, path: '', message: 'empty gossfile: it defines no resources', hint: 'add resources, or remove the file (or its gossfile: include)' });
     return;
   }
-  for (const typePair of doc.contents.items as Pair<Node, Node>[]) {
-    const type = String(isScalar(typePair.key) ? typePair.key.value : typePair.key);
+  if (!isMap(top)) {
+    ctx.problems.push({ ...at(top), path: '', message: 'a gossfile must be a map of resource types', found: typeof doc.toJS() });
+    return;
+  }
+  const includes: { key: string; attrs: Pair<Node, Node>[]; pos: Pos }[] = [];
+  for (const typePair of pairsOf(top, doc)) {
+    const type = keyText(typePair.key, doc);
     const typePos = at(typePair.key);
     if (!TYPES.includes(type)) {
       ctx.problems.push({ ...typePos, path: type, message: `unknown resource type "${type}"${suggest(type, TYPES)}`, expected: TYPES.join(', ') });
       continue;
     }
-    if (typePair.value === null || (isScalar(typePair.value) && typePair.value.value === null)) continue;
-    if (!isMap(typePair.value)) {
+    const typeVal = deref(typePair.value, doc);
+    if (typeVal === null || typeVal === undefined || (isScalar(typeVal) && typeVal.value === null)) continue;
+    if (!isMap(typeVal)) {
       ctx.problems.push({ ...typePos, path: type, message: `${type} must be a map of resources` });
       continue;
     }
-    for (const resPair of typePair.value.items as Pair<Node, Node>[]) {
-      const key = String(isScalar(resPair.key) ? resPair.key.value : resPair.key);
+    for (const resPair of pairsOf(typeVal, doc)) {
+      const key = keyText(resPair.key, doc);
       const pos = at(resPair.key);
-      const body = resPair.value && !(isScalar(resPair.value) && resPair.value.value === null) ? resPair.value : undefined;
+      const rv = deref(resPair.value, doc);
+      const body = rv && !(isScalar(rv) && rv.value === null) ? rv : undefined;
       if (body && !isMap(body)) {
         ctx.problems.push({ ...pos, path: `${type}.${key}`, message: 'a resource must be a map of attributes', found: String(resPair.value) });
         continue;
       }
-      const attrs = (body && isMap(body) ? body.items : []) as Pair<Node, Node>[];
-      if (type === 'gossfile') await include(key, attrs, file, pos, ctx);
+      const attrs = body && isMap(body) ? pairsOf(body, doc) : [];
+      if (type === 'gossfile') includes.push({ key, attrs, pos });
       else {
-        const r = buildResource(type, key, attrs, pos, at, ctx);
-        if (r) ctx.out.set(`${file}\0${type}\0${key}`, r);
+        const r = buildResource(type, key, attrs, pos, at, doc, ctx);
+        if (r) {
+          const id = `${type}\0${key}`;
+          ctx.out.delete(id);
+          ctx.out.set(id, r);
+        }
       }
     }
   }
+  includes.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  for (const inc of includes) await include(inc.key, inc.attrs, file, inc.pos, doc, ctx, stack);
 }
 
-function buildResource(type: string, key: string, attrs: Pair<Node, Node>[], pos: Pos, at: (n: Node | null | undefined) => Pos, ctx: Ctx): ResourceSpec | undefined {
+function buildResource(type: string, key: string, attrs: Pair<Node, Node>[], pos: Pos, at: (n: Node | null | undefined) => Pos, doc: Document, ctx: Ctx): ResourceSpec | undefined {
   const def = RESOURCE_DEFS.get(type)!;
   const r: ResourceSpec = { type, key, probeId: '', checks: [], options: {}, skip: false, pos };
   const before = ctx.problems.length;
   const known = [...Object.keys(def.attrs), ...def.options, ...COMMON_ATTRS];
+  // goss's matching with `as-reader: true` treats its content as a stream (line patterns for a list).
+  const asReader = type === 'matching' && attrs.some((a) => keyText(a.key, doc) === 'as-reader' && toJS(deref(a.value, doc), doc) === true);
   for (const a of attrs) {
-    const name = String(isScalar(a.key) ? a.key.value : a.key);
+    const name = keyText(a.key, doc);
     const apos = at(a.key);
-    const value: unknown = a.value && typeof (a.value as { toJSON?: unknown }).toJSON === 'function' ? (a.value as unknown as { toJSON(): unknown }).toJSON() : null;
+    const node = deref(a.value, doc);
+    const value: unknown = toJS(node, doc);
     const where = `${type}.${key}.${name}`;
     const problem = (message: string, extra: Partial<ConfigProblem> = {}) => ctx.problems.push({ ...apos, path: where, message, ...extra });
     if (name === 'skip') {
@@ -135,13 +219,16 @@ function buildResource(type: string, key: string, attrs: Pair<Node, Node>[], pos
       if (!value || typeof value !== 'object' || Array.isArray(value)) problem('meta must be a map');
       else r.meta = value as Record<string, unknown>;
     } else if (def.options.includes(name)) {
-      r.options[name] = value;
+      r.options[name] = STRING_OPTIONS.has(name) && isScalar(node) && value !== null && typeof value !== 'string' ? String(node.source ?? value) : value;
     } else if (name in def.attrs) {
       const v = type === 'file' && name === 'mode' ? normalizeMode(value) : value;
       try {
-        const matcher = def.attrs[name] === 'patterns' ? compilePatterns(v) : compileMatcher(v);
-        const check: AttrCheck = { name, value: v, matcher, pos: apos };
-        r.checks.push(check);
+        // A streamed attribute given an empty list asserts nothing: goss reports no result for it.
+        const matcher = def.attrs[name] === 'patterns' || asReader ? compileReader(v) : compileMatcher(v);
+        if (matcher) {
+          const check: AttrCheck = { name, value: v, matcher, pos: apos };
+          r.checks.push(check);
+        }
       } catch (err) {
         if (!(err instanceof MatcherSyntaxError)) throw err;
         problem(err.message);
@@ -161,23 +248,27 @@ function buildResource(type: string, key: string, attrs: Pair<Node, Node>[], pos
   return ctx.problems.length === before ? r : undefined;
 }
 
-/** `gossfile:` includes: key (or `file`) is a path relative to this file; `*` globs in the last component. */
-async function include(key: string, attrs: Pair<Node, Node>[], from: string, pos: Pos, ctx: Ctx): Promise<void> {
+/** `gossfile:` includes: key (or `file`) is a path relative to this file's directory, or absolute; a Go-style glob. */
+async function include(key: string, attrs: Pair<Node, Node>[], from: string, pos: Pos, doc: Document, ctx: Ctx, stack: string[]): Promise<void> {
   const opts: Record<string, unknown> = {};
-  for (const a of attrs) opts[String(isScalar(a.key) ? a.key.value : a.key)] = isScalar(a.value) ? a.value.value : undefined;
+  for (const a of attrs) opts[keyText(a.key, doc)] = toJS(deref(a.value, doc), doc);
   for (const k of Object.keys(opts)) {
     if (!['file', 'skip'].includes(k)) ctx.problems.push({ ...pos, path: `gossfile.${key}.${k}`, message: `unknown attribute "${k}" for gossfile`, expected: 'file, skip' });
   }
   if (opts.skip === true) return;
-  const target = path.resolve(path.dirname(from), typeof opts.file === 'string' ? opts.file : key);
-  const base = path.basename(target);
-  if (!base.includes('*')) return loadFile(target, ctx);
-  const re = new RegExp(`^${base.replace(/[.+^${}()|[\]\\?]/g, '\\$&').replace(/\*/g, '.*')}$`);
-  let names: string[] = [];
-  try {
-    names = (await readdir(path.dirname(target))).filter((n) => re.test(n)).sort();
-  } catch {
-    /* no directory: no matches, as a shell glob */
+  const pattern = path.resolve(path.dirname(from), typeof opts.file === 'string' && opts.file !== '' ? opts.file : key);
+  let matches = [pattern];
+  if (isDynamicPattern(pattern)) {
+    const root = path.parse(pattern).root;
+    matches = (
+      await glob(path.relative(root, pattern), { cwd: root, absolute: true, dot: true, onlyFiles: false, expandDirectories: false, braceExpansion: false, extglob: false, globstar: false })
+    ).sort();
+  } else {
+    matches = matches.filter((m) => existsSync(m));
   }
-  for (const n of names) await loadFile(path.join(path.dirname(target), n), ctx);
+  if (matches.length === 0) {
+    ctx.problems.push({ ...pos, path: `gossfile.${key}`, message: `no matched files were found: ${JSON.stringify(pattern)}`, hint: 'a gossfile include must match at least one file (as in goss); use skip: true to leave it out' });
+    return;
+  }
+  for (const m of matches) await loadFile(m, ctx, stack);
 }

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { compileMatcher, MatcherSyntaxError } from './matchers.js';
-import { compilePatterns } from './patterns.js';
+import { compileMatcher, MatchError, MatcherSyntaxError } from './matchers.js';
+import { compileReader as compilePatterns } from './patterns.js';
 import { parseConstraint, satisfiesConstraint } from './semver.js';
 
 const ok = (expect_: unknown, actual: unknown) => compileMatcher(expect_).match(actual);
@@ -31,8 +31,6 @@ describe('gomega-style matchers', () => {
     [{ 'have-len': 2 }, 'abc', false],
     [{ 'have-key': 'a' }, { a: 1 }, true],
     [{ 'have-key': 'b' }, { a: 1 }, false],
-    [{ 'have-key-with-value': { a: { gt: 0 } } }, { a: 1 }, true],
-    [{ 'have-key-with-value': { a: 2 } }, { a: 1 }, false],
     [{ 'contain-element': { 'have-prefix': 'b' } }, ['foo', 'bar'], true],
     [{ 'contain-element': 'baz' }, ['foo', 'bar'], false],
     [{ 'contain-elements': ['foo', 'bar'] }, ['foo', 'bar', 'moo'], true],
@@ -45,13 +43,27 @@ describe('gomega-style matchers', () => {
     [{ lt: 45 }, 42, true],
     [{ lt: 42 }, 42, false],
     [{ le: 42 }, 42, true],
-    [{ le: 41 }, 'not a number', false],
-    [{ 'be-numerically': ['>=', 3] }, 3, true],
-    [{ 'be-numerically': '< 3' }, 3, false],
     [{ 'semver-constraint': '>1.0.0 <2.0.0 !=1.5.0' }, ['1.0.1', '1.9.9'], true],
     [{ 'semver-constraint': '>1.0.0 <2.0.0 !=1.5.0' }, ['1.0.1', '1.5.0'], false],
     [{ 'semver-constraint': '>5.0.0 || <1.5.0' }, '1.0.1', true],
-    [{ 'semver-constraint': '>=9.0' }, ['9.1-1'], true], // dpkg version, tolerant parse
+    [{ 'semver-constraint': '>=1.0.0-rc.9' }, '1.0.0-rc.10', true], // numeric pre-release identifiers compare as numbers
+    [{ 'semver-constraint': '< 1.5.0' }, '1.0.1', true], // blang: a space may follow the operator
+    [{ 'semver-constraint': '1.x' }, '1.9.0', true],
+    [{ 'semver-constraint': '1.x' }, '2.0.0', false],
+    // goss's value model: a bool expectation is Go equality, a string one compares the value's text
+    [true, 'true', false],
+    ['true', true, true],
+    [{ equal: '1' }, 1, false],
+    [{ equal: 1 }, 1, true],
+    [42.0, '42', true],
+    // a list: each expected element taken by a different actual element (gomega ContainElements)
+    [['group1', 'group2', 'group2'], ['group1', 'group2', 'group3'], false],
+    [{ 'contain-element': 'b' }, 'a\nb', true], // ToArray splits a string on newlines
+    [{ 'have-len': 4 }, 'héé', false], // Go len(): bytes
+    [{ 'have-len': 5 }, 'héé', true],
+    [{ 'match-regexp': '(?i)^ROOT' }, 'root', true], // Go RE2 syntax
+    [{ gjson: { 'moo.nested': 'cow', count: { le: 25 }, '@this': { 'have-key': 'foo' } } }, '{"foo":"bar","moo":{"nested":"cow"},"count":"15"}', true],
+    [{ gjson: { 'arr.#': 2, 'arr.1.b': 2 } }, '{"arr":[{"a":1},{"b":2}]}', true],
     [{ not: 'FAIL' }, 'PASS', true],
     [{ not: 'FAIL' }, 'FAIL', false],
     [{ and: [{ 'have-prefix': '4' }, { 'have-suffix': '2' }] }, 42, true],
@@ -62,13 +74,32 @@ describe('gomega-style matchers', () => {
     expect(ok(e, a)).toBe(r);
   });
 
+  test.each([
+    // goss returns an error here: the check fails, and `not` does not make it pass
+    [{ le: 41 }, 'not a number'],
+    [{ not: { le: 41 } }, 'not a number'],
+    [['a'], 'a'], // a list expectation needs a list (or map), not a string
+    [{ 'consist-of': ['a'] }, 'a'],
+    [{ 'semver-constraint': '>=2.3.0' }, '2.36-9+deb12u4'], // dpkg versions are not semver (blang's strict Parse)
+    [{ 'semver-constraint': '>=1.0.0' }, []],
+    [{ gjson: { foo: 'x' } }, '{not json'],
+    [{ gjson: { nope: 'x' } }, '{"foo":1}'],
+  ])('%j against %j is an error (a failure)', (e, a) => {
+    expect(() => ok(e, a)).toThrow(MatchError);
+  });
+
   test('unknown matchers and bad arguments are rejected at compile time', () => {
     expect(() => compileMatcher({ 'have-prefx': 'a' })).toThrow(/unknown matcher "have-prefx" \(did you mean "have-prefix"\?\)/);
     expect(() => compileMatcher({ gt: 'x' })).toThrow(MatcherSyntaxError);
     expect(() => compileMatcher({ 'match-regexp': '(' })).toThrow(/invalid regular expression/);
-    expect(() => compileMatcher({ a: 1, b: 2 })).toThrow(/exactly one key/);
+    expect(() => compileMatcher({ a: 1, b: 2 })).toThrow(/only one matcher/);
     expect(() => compileMatcher(null)).toThrow(/missing expectation/);
-    expect(() => compileMatcher({ 'semver-constraint': '>=x.y' })).toThrow(/invalid version/);
+    expect(() => compileMatcher({ 'semver-constraint': '>=x.y' })).toThrow(/invalid wildcard/);
+    expect(() => compileMatcher({ 'semver-constraint': '>=9.0' })).toThrow(/invalid version/); // blang needs MAJOR.MINOR.PATCH
+    expect(() => compileMatcher({ 'have-prefix': 4 })).toThrow(/expected string/);
+    expect(() => compileMatcher({ 'contain-element': true })).toThrow(/matcher, string or numeric/);
+    expect(() => compileMatcher({ 'be-numerically': ['>', 1] })).toThrow(/unknown matcher/); // not a goss matcher
+    expect(() => compileMatcher({ xml: { xpath: 'a', result: 'b' } })).toThrow(/xml matcher/);
   });
 
   test('descriptions say what was expected', () => {
@@ -87,25 +118,42 @@ describe('goss line patterns', () => {
     [['/^root:x:0/'], true],
     [['/^foo$/'], false],
     [['!/^foo /'], false],
-    [['\\!bang'], true],
-    ['foo', true], // a single string is one pattern
-    [{ 'contain-element': 'foo bar' }, true], // matcher map over lines
+    [['\\!bang'], true], // goss trims every leading \\ / ! of a plain pattern: looks for "bang"
+    [['/^ROOT/'], false],
+    [['/^ROOT/i'], true], // flags i, m, s
+    [['!/ROOT/i'], false],
+    [['/foo.bar/s'], true],
+    [['/no-closing'], false], // not a regex: the plain text "no-closing"
+    [[''], true],
+    ['foo', false], // a single string means equality with the whole text
+    [text, true],
+    [{ 'contain-element': 'foo bar' }, true], // a matcher map gets the whole text (ToArray splits it)
+    [{ 'have-patterns': ['/^foo/', '!nobody'] }, true],
     [{ not: { 'contain-element': { 'match-regexp': '^x' } } }, true],
   ])('%j', (p, r) => {
-    expect(compilePatterns(p).match(text)).toBe(r);
+    expect(compilePatterns(p)!.match(text)).toBe(r);
+  });
+
+  test('an empty text: "" equals it, [] asserts nothing (no check at all)', () => {
+    expect(compilePatterns('')!.match('')).toBe(true);
+    expect(compilePatterns('')!.match('x\n')).toBe(false);
+    expect(compilePatterns([])).toBeUndefined();
   });
 
   test('explains which patterns failed', () => {
-    const m = compilePatterns(['root', 'nobody', '!foo']);
+    const m = compilePatterns(['root', 'nobody', '!foo'])!;
     expect(m.explain!(text)).toBe('not found: ["nobody"]; found but negated: ["!foo"]');
   });
 });
 
 describe('semver', () => {
   test('ranges', () => {
-    expect(satisfiesConstraint('1:2.3.4-1+deb12u1', parseConstraint('>=2.3 <3'))).toBe(true);
+    expect(satisfiesConstraint('2.3.4-1+deb12u1', parseConstraint('>=2.3.0 <3.0.0'))).toBe(true);
     expect(satisfiesConstraint('2.3.4-rc1', parseConstraint('>=2.3.4'))).toBe(false); // pre-release sorts before
-    expect(satisfiesConstraint('v1.2', parseConstraint('= 1.2.0'))).toBe(true);
-    expect(satisfiesConstraint('garbage', parseConstraint('>0'))).toBe(false);
+    expect(satisfiesConstraint('1.0.0-rc.10', parseConstraint('>=1.0.0-rc.9'))).toBe(true); // was false with string comparison
+    expect(satisfiesConstraint('1.0.0-rc.9', parseConstraint('>=1.0.0-rc.10'))).toBe(false);
+    expect(satisfiesConstraint('1.2.0', parseConstraint('== 1.2.0'))).toBe(true);
+    expect(satisfiesConstraint('v1.2.0', parseConstraint('1.2.0'))).toBeUndefined(); // blang's Parse: no "v"
+    expect(satisfiesConstraint('1:2.3.4', parseConstraint('>0.0.0'))).toBeUndefined();
   });
 });

@@ -1,17 +1,26 @@
 /**
- * goss's gomega-style matchers, compiled from the YAML expectation at load
- * time (so an unknown matcher is a load error with file:line, never a silent
- * pass) and evaluated locally against the values the target reported.
- *
- * Semantics follow goss (resource/gomega.go): a string compares as a string,
- * a number numerically (the observed value is converted), a list means "contains
- * each element", a one-key map names a matcher.
+ * goss's matchers, compiled from the YAML expectation at load time (an
+ * unknown matcher or a wrong argument is a load error with file:line, never
+ * a silent pass) and evaluated locally against the values the target
+ * reported. This follows goss's `resource/gomega.go` and `matchers/*.go`
+ * exactly: a string expectation compares the value as a string (ToString),
+ * a number numerically (ToNumeric), a bool by Go equality (the string
+ * "true" is not true), a list means "contains each element, each matched by
+ * a different element", and a one-key map names a matcher. Where goss's
+ * matcher returns an error (wrong type, not a number) `match` throws
+ * MatchError: the check fails with that message, also under `not`.
  */
-import { satisfiesConstraint, parseConstraint } from './semver.js';
+import { deepEqual, elementsOf, goLen, goRegexp, goString, isMap, MatchError, toArray, toNum, toStr } from './go-values.js';
+import { gjsonGet } from './gjson.js';
+import { havePatterns } from './patterns.js';
+import { parseConstraint, satisfiesConstraint } from './semver.js';
+
+export { MatchError, toStr, toNum, toArray };
 
 export interface Matcher {
   /** Human form of the expectation, used in `expected` and failure messages. */
   describe(): string;
+  /** true/false, or throws MatchError where goss's matcher returns an error (a failure). */
   match(actual: unknown): boolean;
   /** Extra detail on a failure (missing patterns, ...). */
   explain?(actual: unknown): string | undefined;
@@ -19,27 +28,28 @@ export interface Matcher {
 
 export class MatcherSyntaxError extends Error {}
 
+/** goss's matcher names (resource/gomega.go), except `xml` (see README). */
 export const MATCHER_NAMES = [
   'equal',
   'have-prefix',
   'have-suffix',
-  'contain-substring',
   'match-regexp',
+  'contain-substring',
   'have-len',
+  'have-patterns',
   'have-key',
-  'have-key-with-value',
   'contain-element',
   'contain-elements',
+  'not',
   'consist-of',
-  'be-numerically',
+  'and',
+  'or',
   'gt',
   'ge',
   'lt',
   'le',
   'semver-constraint',
-  'not',
-  'and',
-  'or',
+  'gjson',
 ] as const;
 
 export function show(v: unknown): string {
@@ -49,202 +59,175 @@ export function show(v: unknown): string {
   return String(v);
 }
 
-/** goss's ToString transform. */
-export function toStr(v: unknown): string {
-  if (typeof v === 'string') return v;
-  if (Array.isArray(v)) return v.map(toStr).join('\n');
-  return String(v);
+/** goss's Go type name of a YAML value, for syntax errors. */
+function goType(v: unknown): string {
+  if (typeof v === 'string') return 'string';
+  if (typeof v === 'number') return Number.isInteger(v) ? 'int' : 'float64';
+  if (typeof v === 'boolean') return 'bool';
+  if (Array.isArray(v)) return '[]interface {}';
+  if (isMap(v)) return 'map[string]interface {}';
+  return 'nil';
 }
 
-/** goss's ToFloat64 transform; NaN when not numeric. */
-export function toNum(v: unknown): number {
-  if (typeof v === 'number') return v;
-  if (typeof v === 'string' && v.trim() !== '') return Number(v.trim());
-  return NaN;
+function badArg(name: string, expected: string, v: unknown): MatcherSyntaxError {
+  return new MatcherSyntaxError(`invalid '${name}' argument: expected ${expected} value, but received ${goType(v)} ${show(v)}`);
 }
 
-/** Arrays as they are; a multi-line string is split on newlines (goss's array transform). */
-export function toArray(v: unknown): unknown[] {
-  if (Array.isArray(v)) return v;
-  if (typeof v === 'string') return v === '' ? [] : v.replace(/\n$/, '').split('\n');
-  if (v === undefined || v === null) return [];
-  return [v];
+function strArg(name: string, v: unknown): string {
+  if (typeof v !== 'string') throw badArg(name, 'string', v);
+  return v;
 }
 
-function deepEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => deepEqual(x, b[i]));
-  if (a && b && typeof a === 'object' && typeof b === 'object') {
-    const ka = Object.keys(a);
-    const kb = Object.keys(b);
-    return ka.length === kb.length && ka.every((k) => deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+function listArg(name: string, v: unknown): unknown[] {
+  if (!Array.isArray(v)) throw badArg(name, 'array', v);
+  return v;
+}
+
+/** Runs a sub-matcher where gomega treats an error as "no match" (the bipartite collection matchers). */
+function quietly(m: Matcher, x: unknown): boolean {
+  try {
+    return m.match(x);
+  } catch (err) {
+    if (err instanceof MatchError) return false;
+    throw err;
   }
-  return false;
 }
 
-/** Equality with goss's transforms: strings compare as strings, numbers numerically. */
-function scalarEqual(expected: string | number | boolean): Matcher {
+function numeric(op: 'gt' | 'ge' | 'lt' | 'le' | 'eq', n: unknown): Matcher {
+  if (typeof n !== 'number') throw badArg(op, 'numeric', n);
+  const sym = { gt: '>', ge: '>=', lt: '<', le: '<=', eq: '==' }[op];
+  const f = { gt: (a: number) => a > n, ge: (a: number) => a >= n, lt: (a: number) => a < n, le: (a: number) => a <= n, eq: (a: number) => a === n }[op];
   return {
-    describe: () => `equal ${show(expected)}`,
-    match(actual) {
-      if (typeof expected === 'string') return toStr(actual) === expected;
-      if (typeof expected === 'number') return toNum(actual) === expected;
-      if (typeof actual === 'string') return actual === String(expected);
-      return actual === expected;
-    },
+    describe: () => (op === 'eq' ? `equal ${goString(n)}` : `be ${sym} ${goString(n)}`),
+    match: (actual) => f(toNum(actual)),
   };
 }
 
-function containElement(sub: Matcher): Matcher {
-  return {
-    describe: () => `contain element ${sub.describe()}`,
-    match: (actual) => toArray(actual).some((x) => sub.match(x)),
+/** gomega ContainElements / ConsistOf: a matching in which each matcher takes a different element. */
+function assign(values: unknown[], subs: Matcher[], all: boolean): boolean {
+  if (all && values.length !== subs.length) return false;
+  const edges = subs.map((m) => values.map((v) => quietly(m, v)));
+  const owner = new Array<number>(values.length).fill(-1);
+  const augment = (i: number, seen: boolean[]): boolean => {
+    for (let j = 0; j < values.length; j++) {
+      if (!edges[i]![j] || seen[j]) continue;
+      seen[j] = true;
+      if (owner[j] === -1 || augment(owner[j]!, seen)) {
+        owner[j] = i;
+        return true;
+      }
+    }
+    return false;
   };
+  return subs.every((_, i) => augment(i, new Array<boolean>(values.length).fill(false)));
 }
 
-function all(subs: Matcher[], label = 'and'): Matcher {
+function containElements(subs: Matcher[], transform: boolean): Matcher {
   return {
-    describe: () => (subs.length === 1 ? subs[0]!.describe() : `${label}(${subs.map((s) => s.describe()).join(', ')})`),
-    match: (actual) => subs.every((s) => s.match(actual)),
+    describe: () => `contain elements [${subs.map((s) => s.describe()).join(', ')}]`,
+    match: (actual) => assign(elementsOf(transform ? toArray(actual) : actual, 'ContainElements'), subs, false),
     explain: (actual) => {
-      const failed = subs.filter((s) => !s.match(actual));
-      return failed.length && subs.length > 1 ? `not satisfied: ${failed.map((s) => s.describe()).join(', ')}` : undefined;
+      const values = elementsOf(transform ? toArray(actual) : actual, 'ContainElements');
+      const missing = subs.filter((s) => !values.some((v) => quietly(s, v)));
+      return missing.length ? `no element matches: ${missing.map((s) => s.describe()).join(', ')}` : undefined;
     },
   };
-}
-
-function numeric(op: string, n: number): Matcher {
-  const ops: Record<string, (a: number) => boolean> = {
-    '>': (a) => a > n,
-    '>=': (a) => a >= n,
-    '<': (a) => a < n,
-    '<=': (a) => a <= n,
-    '==': (a) => a === n,
-    '=': (a) => a === n,
-    '!=': (a) => a !== n,
-  };
-  const f = ops[op];
-  if (!f) throw new MatcherSyntaxError(`be-numerically: unknown comparator ${show(op)}, expected one of > >= < <= == !=`);
-  return {
-    describe: () => `be ${op} ${n}`,
-    match: (actual) => {
-      const a = toNum(actual);
-      return !Number.isNaN(a) && f(a);
-    },
-  };
-}
-
-function list(value: unknown, name: string): unknown[] {
-  if (!Array.isArray(value)) throw new MatcherSyntaxError(`${name} expects a list, found ${show(value)}`);
-  return value;
-}
-
-function str(value: unknown, name: string): string {
-  if (typeof value === 'number') return String(value);
-  if (typeof value !== 'string') throw new MatcherSyntaxError(`${name} expects a string, found ${show(value)}`);
-  return value;
-}
-
-function num(value: unknown, name: string): number {
-  if (typeof value !== 'number') throw new MatcherSyntaxError(`${name} expects a number, found ${show(value)}`);
-  return value;
 }
 
 /** Compiles one expectation. Throws MatcherSyntaxError for anything goss would reject. */
 export function compileMatcher(value: unknown): Matcher {
-  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return scalarEqual(value);
-  if (Array.isArray(value)) return all(value.map((v) => containElement(compileMatcher(v))));
+  if (typeof value === 'string') return { describe: () => `equal ${show(value)}`, match: (a) => toStr(a) === value };
+  if (typeof value === 'number') return numeric('eq', value);
+  if (typeof value === 'boolean') return { describe: () => `equal ${value}`, match: (a) => a === value };
+  if (Array.isArray(value)) return containElements(value.map(compileMatcher), false);
   if (value === null || value === undefined) throw new MatcherSyntaxError('missing expectation (empty value)');
-  if (typeof value !== 'object') throw new MatcherSyntaxError(`unexpected expectation ${show(value)}`);
-  const entries = Object.entries(value as Record<string, unknown>);
+  if (!isMap(value)) throw badArg('matcher', 'map', value);
+  const entries = Object.entries(value);
   if (entries.length !== 1) {
-    throw new MatcherSyntaxError(`a matcher map must have exactly one key, found ${entries.length} (${entries.map(([k]) => k).join(', ')})`);
+    throw new MatcherSyntaxError(`only one matcher is allowed at a given nesting level, found ${entries.length} (${entries.map(([k]) => k).join(', ')})`);
   }
   const [name, arg] = entries[0]!;
   switch (name) {
     case 'equal':
-      return {
-        describe: () => `equal ${show(arg)}`,
-        match: (actual) =>
-          Array.isArray(arg) ? deepEqual(toArray(actual).map((x) => (typeof arg[0] === 'string' ? toStr(x) : x)), arg) : compileMatcher(arg).match(actual),
-      };
+      if (arg === null || arg === undefined) throw new MatcherSyntaxError('equal: refusing to compare to nothing (nil)');
+      return { describe: () => `equal ${show(arg)}`, match: (a) => deepEqual(a, arg) };
     case 'have-prefix': {
-      const s = str(arg, name);
+      const s = strArg(name, arg);
       return { describe: () => `have prefix ${show(s)}`, match: (a) => toStr(a).startsWith(s) };
     }
     case 'have-suffix': {
-      const s = str(arg, name);
+      const s = strArg(name, arg);
       return { describe: () => `have suffix ${show(s)}`, match: (a) => toStr(a).endsWith(s) };
     }
     case 'contain-substring': {
-      const s = str(arg, name);
+      const s = strArg(name, arg);
       return { describe: () => `contain substring ${show(s)}`, match: (a) => toStr(a).includes(s) };
     }
     case 'match-regexp': {
-      const s = str(arg, name);
-      let re: RegExp;
+      const s = strArg(name, arg);
+      let test: (x: string) => boolean;
       try {
-        re = new RegExp(s);
+        test = goRegexp(s);
       } catch (err) {
-        throw new MatcherSyntaxError(`match-regexp: invalid regular expression ${show(s)}: ${(err as Error).message}`);
+        throw new MatcherSyntaxError(`match-regexp: invalid regular expression ${show(s)} (Go RE2 syntax): ${(err as Error).message}`);
       }
-      return { describe: () => `match regexp /${s}/`, match: (a) => re.test(toStr(a)) };
+      return { describe: () => `match regexp ${show(s)}`, match: (a) => test(toStr(a)) };
     }
     case 'have-len': {
-      const n = num(arg, name);
-      return {
-        describe: () => `have length ${n}`,
-        match: (a) => (typeof a === 'string' ? a.length : Array.isArray(a) ? a.length : a && typeof a === 'object' ? Object.keys(a).length : -1) === n,
-      };
+      if (typeof arg !== 'number') throw badArg(name, 'numeric', arg);
+      const n = Math.trunc(arg);
+      return { describe: () => `have length ${n}`, match: (a) => goLen(a) === n };
+    }
+    case 'have-patterns': {
+      const pats = havePatterns(listArg(name, arg));
+      return { describe: pats.describe, match: (a) => pats.match(toStr(a)), explain: (a) => pats.explain?.(toStr(a)) };
     }
     case 'have-key': {
       const sub = compileMatcher(arg);
       return {
         describe: () => `have key ${sub.describe()}`,
-        match: (a) => !!a && typeof a === 'object' && !Array.isArray(a) && Object.keys(a).some((k) => sub.match(k)),
+        match: (a) => {
+          if (!isMap(a)) throw new MatchError(`HaveKey matcher expects a map. Got: ${goString(a)}`);
+          return Object.keys(a).some((k) => sub.match(k));
+        },
       };
     }
-    case 'have-key-with-value': {
-      if (!arg || typeof arg !== 'object' || Array.isArray(arg)) throw new MatcherSyntaxError('have-key-with-value expects a map of key: matcher');
-      const subs = Object.entries(arg as Record<string, unknown>)
-        .sort(([a], [b]) => a.localeCompare(b))
-        .map(([k, v]): Matcher => {
-          const m = compileMatcher(v);
-          return {
-            describe: () => `have key ${show(k)} with value ${m.describe()}`,
-            match: (a) => !!a && typeof a === 'object' && k in (a as object) && m.match((a as Record<string, unknown>)[k]),
-          };
-        });
-      return all(subs);
+    case 'contain-element': {
+      if (!(typeof arg === 'string' || typeof arg === 'number' || isMap(arg))) throw badArg(name, 'matcher, string or numeric', arg);
+      const sub = compileMatcher(arg);
+      return {
+        describe: () => `contain element ${sub.describe()}`,
+        match: (actual) => {
+          let last: unknown;
+          for (const x of elementsOf(toArray(actual), 'ContainElement')) {
+            try {
+              if (sub.match(x)) return true;
+            } catch (err) {
+              if (!(err instanceof MatchError)) throw err;
+              last = err;
+            }
+          }
+          if (last) throw last;
+          return false;
+        },
+      };
     }
-    case 'contain-element':
-      return containElement(compileMatcher(arg));
     case 'contain-elements':
-      return all(list(arg, name).map((v) => containElement(compileMatcher(v))));
+      return containElements(listArg('contains-elements', arg).map(compileMatcher), true);
     case 'consist-of': {
-      const subs = list(arg, name).map(compileMatcher);
+      const subs = listArg(name, arg).map(compileMatcher);
       return {
         describe: () => `consist of [${subs.map((s) => s.describe()).join(', ')}]`,
-        match: (actual) => consistOf(toArray(actual), subs),
+        match: (actual) => assign(elementsOf(actual, 'ConsistOf'), subs, true),
       };
     }
-    case 'be-numerically': {
-      // gomega's BeNumerically(">", 3): `[">", 3]` or `">= 3"`.
-      if (Array.isArray(arg) && arg.length === 2) return numeric(str(arg[0], name), num(arg[1], name));
-      const m = typeof arg === 'string' ? /^\s*(>=|<=|==|!=|>|<|=)\s*(-?[\d.]+)\s*$/.exec(arg) : null;
-      if (!m) throw new MatcherSyntaxError(`be-numerically expects [comparator, number] or "comparator number", found ${show(arg)}`);
-      return numeric(m[1]!, Number(m[2]));
-    }
     case 'gt':
-      return numeric('>', num(arg, name));
     case 'ge':
-      return numeric('>=', num(arg, name));
     case 'lt':
-      return numeric('<', num(arg, name));
     case 'le':
-      return numeric('<=', num(arg, name));
+      return numeric(name, arg);
     case 'semver-constraint': {
-      const s = str(arg, name);
+      const s = strArg(name, arg);
       let c: ReturnType<typeof parseConstraint>;
       try {
         c = parseConstraint(s);
@@ -253,10 +236,12 @@ export function compileMatcher(value: unknown): Matcher {
       }
       return {
         describe: () => `satisfy semver constraint ${show(s)}`,
-        // goss: every version must satisfy the constraint; no version is a failure.
+        // goss: one version or a list; every version must parse and satisfy; an empty list fails.
         match: (a) => {
-          const vs = toArray(a).map(toStr);
-          return vs.length > 0 && vs.every((v) => satisfiesConstraint(v, c));
+          const vs = typeof a === 'string' ? [a] : Array.isArray(a) ? a : undefined;
+          const ok = vs?.map((v) => (typeof v === 'string' ? satisfiesConstraint(v, c) : undefined));
+          if (!ok || ok.length === 0 || ok.includes(undefined)) throw new MatchError(`Expected a single or list of semver valid version(s). Got: ${goString(a)}`);
+          return ok.every(Boolean);
         },
       };
     }
@@ -264,33 +249,34 @@ export function compileMatcher(value: unknown): Matcher {
       const sub = compileMatcher(arg);
       return { describe: () => `not ${sub.describe()}`, match: (a) => !sub.match(a) };
     }
-    case 'and':
-      return all(list(arg, name).map(compileMatcher), 'and');
+    case 'and': {
+      const subs = listArg(name, arg).map(compileMatcher);
+      return {
+        describe: () => `and(${subs.map((s) => s.describe()).join(', ')})`,
+        match: (a) => subs.every((s) => s.match(a)),
+        explain: (a) => {
+          const first = subs.find((s) => !quietly(s, a));
+          return first ? `first failing: ${first.describe()}` : undefined;
+        },
+      };
+    }
     case 'or': {
-      const subs = list(arg, name).map(compileMatcher);
+      const subs = listArg(name, arg).map(compileMatcher);
       return { describe: () => `or(${subs.map((s) => s.describe()).join(', ')})`, match: (a) => subs.some((s) => s.match(a)) };
     }
+    case 'gjson': {
+      if (!isMap(arg)) throw badArg(name, 'map', arg);
+      const subs = Object.entries(arg).map(([p, v]): Matcher => {
+        const m = compileMatcher(v);
+        return { describe: () => `gjson ${show(p)} ${m.describe()}`, match: (a) => m.match(gjsonGet(a, p)) };
+      });
+      return { describe: () => subs.map((s) => s.describe()).join(' and '), match: (a) => subs.every((s) => s.match(a)) };
+    }
+    case 'xml':
+      throw new MatcherSyntaxError('the xml matcher (XPath) is not supported by hallmark; use gjson, match-regexp or have-patterns');
     default:
       throw new MatcherSyntaxError(`unknown matcher "${name}"${suggest(name)}; supported: ${MATCHER_NAMES.join(', ')}`);
   }
-}
-
-/** Every element matched by a distinct matcher and every matcher used (order-free, gomega ConsistOf). */
-function consistOf(actual: unknown[], subs: Matcher[]): boolean {
-  if (actual.length !== subs.length) return false;
-  const used = new Array<boolean>(subs.length).fill(false);
-  const assign = (i: number): boolean => {
-    if (i === actual.length) return true;
-    for (let j = 0; j < subs.length; j++) {
-      if (!used[j] && subs[j]!.match(actual[i])) {
-        used[j] = true;
-        if (assign(i + 1)) return true;
-        used[j] = false;
-      }
-    }
-    return false;
-  };
-  return assign(0);
 }
 
 export function suggest(name: string, names: readonly string[] = MATCHER_NAMES): string {

@@ -20,7 +20,7 @@ function render(v: unknown): string {
   return JSON.stringify(v); // lists and maps as YAML flow
 }
 
-export function renderTemplate(text: string, file: string, vars: Record<string, unknown>): { text: string; problems: ConfigProblem[] } {
+export function renderTemplate(text: string, file: string, vars: Record<string, unknown>, _env?: Record<string, string | undefined>): { text: string; problems: ConfigProblem[] } {
   const problems: ConfigProblem[] = [];
   const out = text.replace(ACTION, (whole: string, trimL: string, expr: string, trimR: string, offset: number) => {
     const m = /^\.Vars((?:\.[A-Za-z0-9_-]+)+)$/.exec(expr);

@@ -65,6 +65,13 @@ export interface ResourceDef {
   attrs: Record<string, 'value' | 'patterns'>;
   /** Accepted non-check attributes. */
   options: readonly string[];
+  /**
+   * goss's first attribute (`exists`, `installed`, `listening`, ...): when it
+   * does not pass or observes false, the other attributes are skipped (goss's
+   * shouldSkip). goss fails a resource without it ("Missing required
+   * attribute"); hallmark then checks the others (see README).
+   */
+  gate?: string;
   /** Attributes goss requires (missing one is a load error). */
   required?: readonly string[];
   /** Shell helpers this type's probes call, defined once in the script when the suite has this type. */

@@ -20,6 +20,7 @@ function entry(data: ProbeData, db: 'passwd' | 'group', name: string): { found: 
 /** `user`: exists, uid, gid, groups (names, via `id -Gn`), home, shell. */
 export const userDef: ResourceDef = {
   type: 'user',
+  gate: 'exists',
   attrs: { exists: 'value', uid: 'value', gid: 'value', groups: 'value', home: 'value', shell: 'value' },
   options: ['username'],
   batch: (r) => [{ kind: 'passwd', arg: target(r, 'username') }],
@@ -41,6 +42,7 @@ export const userDef: ResourceDef = {
 /** `group`: exists, gid. */
 export const groupDef: ResourceDef = {
   type: 'group',
+  gate: 'exists',
   attrs: { exists: 'value', gid: 'value' },
   options: ['groupname'],
   batch: (r) => [{ kind: 'group', arg: target(r, 'groupname') }],

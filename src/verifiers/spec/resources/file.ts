@@ -61,6 +61,7 @@ function needsTarget(r: ResourceSpec): boolean {
  */
 export const fileDef: ResourceDef = {
   type: 'file',
+  gate: 'exists',
   attrs: {
     exists: 'value',
     mode: 'value',

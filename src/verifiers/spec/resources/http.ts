@@ -65,6 +65,7 @@ export function curlConfig(r: ResourceSpec): string {
  */
 export const httpDef: ResourceDef = {
   type: 'http',
+  gate: 'status',
   attrs: { status: 'value', body: 'patterns', headers: 'patterns' },
   options: ['url', 'allow-insecure', 'no-follow-redirects', 'timeout', ...CURL_ONLY],
   validate(r) {

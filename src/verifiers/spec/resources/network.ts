@@ -38,6 +38,7 @@ const PORT_KEY = /^(?:(tcp|tcp6|udp|udp6):)?(\d{1,5})$/;
  */
 export const portDef: ResourceDef = {
   type: 'port',
+  gate: 'listening',
   attrs: { listening: 'value', ip: 'value' },
   options: ['port'],
   facts: ['net'],
@@ -76,6 +77,7 @@ export function interfaceNameProblem(name: string): string | undefined {
 /** `interface`: exists, mtu (from /sys/class/net), addrs (`ip -o addr`, CIDR form). */
 export const interfaceDef: ResourceDef = {
   type: 'interface',
+  gate: 'exists',
   attrs: { exists: 'value', addrs: 'value', mtu: 'value' },
   options: ['name'],
   validate: (r) => interfaceNameProblem(target(r, 'name')),
@@ -151,6 +153,7 @@ export const addrDef: ResourceDef = {
 /** `dns`: resolvable, addrs, through the target's resolver (getent ahosts/hosts, else nslookup). */
 export const dnsDef: ResourceDef = {
   type: 'dns',
+  gate: 'resolvable',
   attrs: { resolvable: 'value', addrs: 'value' },
   options: ['resolve', 'timeout'],
   validate(r) {

@@ -9,6 +9,7 @@ import { absentFor, err, every, out, rc, target } from './common.js';
  */
 export const packageDef: ResourceDef = {
   type: 'package',
+  gate: 'installed',
   attrs: { installed: 'value', versions: 'value' },
   options: ['name'],
   facts: ['pkgs'],

@@ -59,6 +59,7 @@ function unescapeMount(s: string): string {
 /** `mount`: exists, opts, source, filesystem (from /proc/mounts; the last mount of a point wins), usage (% from df -P). */
 export const mountDef: ResourceDef = {
   type: 'mount',
+  gate: 'exists',
   attrs: { exists: 'value', opts: 'value', source: 'value', filesystem: 'value', usage: 'value' },
   options: ['mountpoint', 'timeout'],
   facts: ['mounts'],
