@@ -2,10 +2,19 @@ import { joinSh, NOTHING, sh } from '../shell.js';
 import type { ResourceDef } from '../types.js';
 import { firstLine, out, rc, target, wants } from './common.js';
 
-/** Why `name` cannot be a service name (goss calls a name with "/" invalid, and answers false for it). */
-function serviceNameProblem(name: string): string | undefined {
+/** The init script's name: the service name without `.service`. */
+function scriptName(name: string): string {
+  return name.replace(/\.service$/, '');
+}
+
+/**
+ * Why `name` cannot be a service name (goss calls a name with "/" invalid, and
+ * answers false for it). The init script's name is checked too: "...service"
+ * would be "..", and /etc/runlevels/LEVEL/.. exists.
+ */
+export function serviceNameProblem(name: string): string | undefined {
   if (name.includes('/')) return `${JSON.stringify(name)} is not a service name: it contains "/" (goss treats such a name as invalid)`;
-  if (name === '' || name === '.' || name === '..') return `${JSON.stringify(name)} is not a service name`;
+  if (['', '.', '..'].includes(name) || ['', '.', '..'].includes(scriptName(name))) return `${JSON.stringify(name)} is not a service name`;
   return undefined;
 }
 
@@ -25,7 +34,7 @@ export const serviceDef: ResourceDef = {
   probe(r, { id, val }) {
     const raw = target(r, 'name');
     const n = val(raw);
-    const script = val(raw.replace(/\.service$/, ''));
+    const script = val(scriptName(raw));
     const en = wants(r, 'enabled');
     const run = wants(r, 'running');
     const initStatus = sh`if [ -x /etc/init.d/${script} ]; then hm_run ${id} run /etc/init.d/${script} status; else hm_val ${id} run.rc 3; hm_val ${id} run.none 1; fi`;
@@ -63,7 +72,7 @@ export const serviceDef: ResourceDef = {
         continue;
       }
       const value = code === 0;
-      const script = `/etc/init.d/${target(r, 'name').replace(/\.service$/, '')}`;
+      const script = `/etc/init.d/${scriptName(target(r, 'name'))}`;
       const said =
         prefix === 'en' && init !== 'systemd'
           ? value
