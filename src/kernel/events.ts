@@ -8,7 +8,8 @@ export type HallmarkEvent =
   | { type: 'action-start'; instance: string; action: string; time: number }
   | { type: 'action-end'; instance: string; action: string; ok: boolean; error?: string; durationMs: number; time: number }
   | { type: 'step-start'; instance: string; step: string; time: number }
-  | { type: 'step-end'; instance: string; step: string; ok: boolean; error?: string; durationMs: number; time: number }
+  /** `skipped`: the step had nothing to do in this build (no boot test, no regions), and why. */
+  | { type: 'step-end'; instance: string; step: string; ok: boolean; error?: string; skipped?: string; durationMs: number; time: number }
   | { type: 'cleanup-start'; instance: string; step: string; time: number }
   | { type: 'cleanup-end'; instance: string; step: string; ok: boolean; error?: string; durationMs: number; time: number }
   | { type: 'log'; instance: string; level: 'debug' | 'info' | 'warn' | 'error'; message: string; time: number }

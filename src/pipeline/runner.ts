@@ -11,8 +11,14 @@ import type { EventBus } from '../kernel/events.js';
  */
 export interface Step<C> {
   readonly name: string;
-  run(ctx: C, signal: AbortSignal): Promise<void>;
+  /** Returns `{ skipped }` when there was nothing to do in this run (no regions, no boot test), so views can say so. */
+  run(ctx: C, signal: AbortSignal): Promise<void | StepSkipped>;
   cleanup?(ctx: C, outcome: CleanupOutcome, signal: AbortSignal): Promise<void>;
+}
+
+export interface StepSkipped {
+  /** Why the step did nothing, e.g. "image.boot_test is off". */
+  skipped: string;
 }
 
 export interface CleanupOutcome {
@@ -57,8 +63,8 @@ export async function runSteps<C>(steps: Step<C>[], ctx: C, opts: RunStepsOption
     const t0 = Date.now();
     events?.emit({ type: 'step-start', instance, step: step.name });
     try {
-      await step.run(ctx, opts.signal);
-      events?.emit({ type: 'step-end', instance, step: step.name, ok: true, durationMs: Date.now() - t0 });
+      const r = await step.run(ctx, opts.signal);
+      events?.emit({ type: 'step-end', instance, step: step.name, ok: true, ...(r ? { skipped: r.skipped } : {}), durationMs: Date.now() - t0 });
     } catch (err) {
       error = opts.signal.aborted ? toHallmarkError(new DOMException('aborted', 'AbortError')) : toHallmarkError(err);
       if (opts.signal.aborted && !(err instanceof HallmarkError && err.exitCode === 130)) {

@@ -93,8 +93,7 @@ export function createStep(opts: { destroyAfter: boolean }): Step<InstanceRun> {
     name: 'create',
     async run(run, signal) {
       if (run.journal.state.created && run.journal.state.driverName === run.instance.driver.name) {
-        run.log.info('machine already created');
-        return;
+        return { skipped: 'machine already created' };
       }
       await run.journal.update((s) => {
         s.buildId = run.buildId;
@@ -296,7 +295,7 @@ export function bootTestInstanceName(instance: string): string {
 export const bootTestStep: Step<InstanceRun> = {
   name: 'boot-test',
   async run(run, signal) {
-    if (!run.instance.image.boot_test) return;
+    if (!run.instance.image.boot_test) return { skipped: 'image.boot_test is off' };
     const driver = driverOf(run);
     const image = need(run.image, 'image');
     if (!driver.bootFrom) throw new HallmarkError(`driver "${driver.name}" cannot boot-test images`, { hint: 'set image.boot_test: false' });
@@ -348,7 +347,7 @@ export const publishStep: Step<InstanceRun> = {
   name: 'publish',
   async run(run, signal) {
     const name = run.parameterName;
-    if (name === undefined) return;
+    if (name === undefined) return { skipped: 'no publish.ssm_parameter' };
     const driver = driverOf(run);
     const image = need(run.image, 'image');
     run.parameters = await need(driver.publish, 'publish').call(driver, driverContext(run, signal), [image, ...run.copies], { name });
@@ -375,7 +374,8 @@ export const distributeStep: Step<InstanceRun> = {
     const d = run.instance.distribute;
     const driver = driverOf(run);
     const nothing = d.regions.length === 0 && d.accounts.length === 0 && d.organization_arns.length === 0 && d.ou_arns.length === 0 && d.targets.length === 0;
-    if (nothing || !driver.distribute) return;
+    if (nothing) return { skipped: 'no regions, accounts or targets to distribute to' };
+    if (!driver.distribute) return { skipped: `driver "${driver.name}" does not distribute images` };
     run.copies = await driver.distribute(driverContext(run, signal), need(run.image, 'image'), {
       regions: d.regions,
       accounts: d.accounts,

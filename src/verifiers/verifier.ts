@@ -22,6 +22,8 @@ export interface CheckResult {
   durationMs: number;
   impact?: number;
   meta?: Record<string, unknown>;
+  /** The file the check was written in (a gossfile), for reports that group checks by it. */
+  source?: string;
 }
 
 export interface VerifyReport {

@@ -107,6 +107,7 @@ export function evaluate(resources: ResourceSpec[], parsed: Parsed, defs: Map<st
         durationMs,
         ...(typeof r.meta?.impact === 'number' ? { impact: r.meta.impact } : {}),
         ...(r.meta ? { meta: r.meta } : {}),
+        source: r.pos.file,
       };
       if (r.skip) {
         results.push({ ...base, found: '', status: 'skip', message: 'skipped (skip: true)' });
