@@ -62,6 +62,7 @@ export function program(exit: (code: number) => void): Command {
     .option('--profile <name...>', 'shipped profile(s) for --target, e.g. baseline')
     .option('--junit <file>', 'write a JUnit report (--target)')
     .option('--results <file>', 'write results as JSON (--target)')
+    .option('--html <file>', 'write a self-contained HTML report (--target)')
     .action(
       act((r: string | undefined, _o, cmd: Command) => {
         const o = g(cmd) as ActionOptions & { target?: string; json?: boolean | string };

@@ -43,7 +43,7 @@ function plainLine(e: HallmarkEvent, verbose = false): void {
       line = `${p} -> ${e.step}`;
       break;
     case 'step-end':
-      line = `${p} <- ${e.step} ${e.ok ? 'ok' : 'failed'} (${secs(e.durationMs)})`;
+      line = `${p} <- ${e.step} ${!e.ok ? `failed (${secs(e.durationMs)})` : e.skipped !== undefined ? `skipped (${e.skipped})` : `ok (${secs(e.durationMs)})`}`;
       break;
     case 'cleanup-end':
       if (!e.ok || verbose) line = `${p} cleanup ${e.step} ${e.ok ? 'ok' : `FAILED: ${e.error}`}`;

@@ -17,6 +17,7 @@ export interface VerifyTargetOptions extends GlobalOptions {
   profile?: string[];
   junit?: string;
   results?: string;
+  html?: string;
 }
 
 /** `hallmark verify --target`: any reachable machine, no config file. Exit 0 all pass, 3 any fail. */
@@ -49,6 +50,13 @@ export async function verifyTargetCommand(o: VerifyTargetOptions): Promise<ExitC
     await writeFile(file, data);
   };
   if (o.junit) await write(o.junit, toJUnitXml([report]));
+  if (o.html) {
+    const { buildReport, verificationOf } = await import('../pipeline/report/model.js');
+    const { renderHtml } = await import('../pipeline/report/html.js');
+    const r = buildReport({ action: 'verify', projectDir: process.cwd(), lanes: [], instances: [{ name: o.target, ok: s.failed + s.errors === 0 && s.total > 0 }] });
+    r.instances[0]!.verifications = [verificationOf('verify', report, process.cwd())];
+    await write(o.html, renderHtml(r));
+  }
   if (o.results) await write(o.results, JSON.stringify(toResultsJson([report]), null, 2) + '\n');
   if (o.json) out(JSON.stringify(toResultsJson([report])));
   else out(table([['Target', 'Passed', 'Failed', 'Errors', 'Skipped'], [o.target, String(s.passed), String(s.failed), String(s.errors), String(s.skipped)]]));
