@@ -464,6 +464,59 @@ platforms:
   });
 });
 
+describe('image lifecycle and launch templates', () => {
+  it('reads deprecate_after, keep, family and launch templates with their defaults', async () => {
+    const p = await load(`
+driver: { name: ec2, region: us-east-1, image_id: ami-0123456789abcdef0 }
+image:
+  deprecate_after: 90d
+  keep: 3
+distribute:
+  launch_templates:
+    - name: web-fleet
+    - id: lt-0123456789abcdef0
+      region: eu-west-1
+      set_default: false
+platforms:
+  - name: al2023
+    image: { family: golden-al2023 }
+`);
+    const c = inst(p, 'default-al2023').config;
+    expect(c.image).toMatchObject({ deprecate_after: '90d', keep: 3, family: 'golden-al2023' });
+    expect(c.distribute.launch_templates).toEqual([
+      { name: 'web-fleet', set_default: true },
+      { id: 'lt-0123456789abcdef0', region: 'eu-west-1', set_default: false },
+    ]);
+  });
+
+  it('names the key and what fits for a bad duration, a keep of 0, and a template with both or neither of name and id', async () => {
+    const problems = await problemsOf(`
+driver: { name: ec2, region: us-east-1, image_id: ami-0123456789abcdef0 }
+image:
+  deprecate_after: 3 months
+  keep: 0
+distribute:
+  launch_templates:
+    - { name: web, id: lt-0123456789abcdef0 }
+    - { set_default: true }
+    - { name: ok, colour: red }
+platforms:
+  - name: al2023
+`);
+    expect(problems.map((x) => [x.path, x.line])).toEqual(
+      expect.arrayContaining([
+        ['image.deprecate_after', 4],
+        ['image.keep', 5],
+        ['distribute.launch_templates[0]', 8],
+        ['distribute.launch_templates[1]', 9],
+        ['distribute.launch_templates[2].colour', 10],
+      ]),
+    );
+    expect(problems.find((x) => x.path === 'image.deprecate_after')?.expected ?? problems.find((x) => x.path === 'image.deprecate_after')?.message).toMatch(/90d/);
+    expect(JSON.stringify(problems.find((x) => x.path === 'distribute.launch_templates[0]'))).toMatch(/exactly one of name or id/);
+  });
+});
+
 describe('YAML anchors', () => {
   it('resolves aliases and << merge keys as Psych does, and still places problems', async () => {
     const p = await load(`${TEST_BLOCKS}

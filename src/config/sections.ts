@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { durationProblem } from './duration.js';
 import { parameterNameProblem } from './parameter-name.js';
 
 /**
@@ -27,6 +28,18 @@ export const imageSchema = z.strictObject({
   boot_test: z.boolean().default(false),
   encrypted: z.boolean().optional(),
   kms_key_id: z.string().min(1).optional(),
+  /** ec2: each image and copy is deprecated this long after the commit (EnableImageDeprecation). */
+  deprecate_after: z
+    .string()
+    .superRefine((text, ctx) => {
+      const expected = durationProblem(text);
+      if (expected) ctx.addIssue({ code: 'invalid_format', format: 'regex', message: expected, input: text });
+    })
+    .optional(),
+  /** Keep the newest N images of the family (in every region) after a successful commit; older ones are removed. */
+  keep: z.number().int().min(1).optional(),
+  /** The images `keep` counts; default: the name template without its time parts (see image-family.ts). */
+  family: z.string().min(1).max(255).optional(),
 });
 
 export const REGION_RE = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
@@ -40,6 +53,19 @@ const region = z.string().regex(REGION_RE, 'an AWS region such as us-east-1');
 const accountId = z
   .union([z.string(), z.number().int().transform((n) => String(n))])
   .pipe(z.string().regex(/^\d{12}$/, 'a 12-digit AWS account id (quote it in YAML to keep leading zeros)'));
+
+/**
+ * One launch template: by name or by id (exactly one), in `region` (default:
+ * the build's source region). `set_default` makes the new version the default.
+ */
+export const launchTemplateSchema = z
+  .strictObject({
+    name: z.string().regex(/^[a-zA-Z0-9().\-/_]{3,128}$/, 'a launch template name: 3-128 of a-z A-Z 0-9 ( ) . - / _').optional(),
+    id: z.string().regex(/^lt-[0-9a-f]{8,17}$/, 'a launch template id such as lt-0123456789abcdef0').optional(),
+    region: region.optional(),
+    set_default: z.boolean().default(true),
+  })
+  .refine((t) => (t.name === undefined) !== (t.id === undefined), { message: 'exactly one of name or id' });
 
 export const distributeSchema = z.strictObject({
   regions: z.array(region).default([]),
@@ -57,6 +83,8 @@ export const distributeSchema = z.strictObject({
   kms_key_ids: z.record(region, z.string().min(1)).default({}),
   targets: z.array(z.string().min(1)).default([]),
   format: z.enum(['qcow2', 'raw']).default('qcow2'),
+  /** ec2: launch templates that get a new version naming the region's image, as part of the commit. */
+  launch_templates: z.array(launchTemplateSchema).default([]),
 });
 
 /** A relative output path, or false to turn that output off. */

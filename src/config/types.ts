@@ -19,6 +19,20 @@ export interface ImageConfig {
   boot_test: boolean;
   encrypted?: boolean;
   kms_key_id?: string;
+  /** A duration such as `90d`, `12h`, `2w` (see duration.ts): deprecate each image that long after the commit. */
+  deprecate_after?: string;
+  /** Keep this many newest images of the family after a successful commit. */
+  keep?: number;
+  /** The image family `keep` counts (tag `hallmark:family`); default from the name template. */
+  family?: string;
+}
+
+export interface LaunchTemplateTarget {
+  name?: string;
+  id?: string;
+  /** Default: the region the image was captured in. */
+  region?: string;
+  set_default: boolean;
 }
 
 export interface DistributeConfig {
@@ -40,6 +54,8 @@ export interface DistributeConfig {
   /** Export targets for local images (qemu): directories or s3://bucket/prefix. */
   targets: string[];
   format: 'qcow2' | 'raw';
+  /** ec2: launch templates that get a version naming the region's image, in the commit. */
+  launch_templates?: LaunchTemplateTarget[];
 }
 
 export interface PublishConfig {

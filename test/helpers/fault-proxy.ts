@@ -14,6 +14,13 @@ import type { AddressInfo } from 'node:net';
  * services answer them; the region from the SigV4 credential scope in the
  * Authorization header (`Credential=AKID/20240101/eu-west-1/ec2/aws4_request`),
  * since one moto endpoint serves every region.
+ *
+ * It also answers the EC2 actions moto 5.2 lacks, as EC2 does, and records
+ * them: EnableImageDeprecation / DisableImageDeprecation (the image must
+ * exist upstream; the time must be ahead and at most 10 years away; later
+ * DescribeImages answers show the DeprecationTime) and
+ * DeleteLaunchTemplateVersions (the template must exist upstream; its
+ * default version is refused, as EC2 refuses it).
  */
 export interface FaultRule {
   action: string;
@@ -37,8 +44,28 @@ export interface RewriteRule {
 export interface ProxyCall {
   action: string;
   region?: string;
-  /** `forwarded`, or the error code injected. */
+  /** `forwarded`, `answered` (an action moto lacks, answered by the proxy), or the error code injected. */
   outcome: string;
+}
+
+/** An EnableImageDeprecation or DisableImageDeprecation the proxy answered. */
+export interface DeprecationCall {
+  action: 'EnableImageDeprecation' | 'DisableImageDeprecation';
+  region?: string;
+  imageId: string;
+  /** EnableImageDeprecation: the DeprecateAt sent, as an ISO string. */
+  deprecateAt?: string;
+  /** `ok`, or the error code answered. */
+  outcome: string;
+}
+
+/** A DeleteLaunchTemplateVersions the proxy answered. */
+export interface TemplateVersionDeletion {
+  region?: string;
+  templateId: string;
+  /** The versions deleted (the default version never is). */
+  versions: number[];
+  refused: number[];
 }
 
 export interface FaultProxy {
@@ -47,6 +74,8 @@ export interface FaultProxy {
   faults: FaultRule[];
   rewrites: RewriteRule[];
   calls: ProxyCall[];
+  deprecations: DeprecationCall[];
+  templateVersionDeletions: TemplateVersionDeletion[];
   /** Calls of `action` (optionally in `region`) that reached the upstream. */
   forwarded(action: string, region?: string): number;
   /** Calls of `action` answered with an injected error (optionally of `code`). */
@@ -73,11 +102,109 @@ export function regionOf(authorization: string | undefined): string | undefined 
   return authorization?.match(/Credential=[^/]+\/\d{8}\/([^/]+)\//)?.[1];
 }
 
+const EC2_NS = 'http://ec2.amazonaws.com/doc/2016-11-15/';
+const requestId = () => `fault-proxy-${Math.random().toString(16).slice(2)}`;
+
+/** One Query API call to the upstream with the caller's headers (moto does not check signatures). */
+function upstreamCall(target: URL, headers: http.IncomingHttpHeaders, form: Record<string, string>): Promise<{ status: number; text: string }> {
+  const body = new URLSearchParams({ Version: '2016-11-15', ...form }).toString();
+  return new Promise((resolve, reject) => {
+    const up = http.request(
+      {
+        host: target.hostname,
+        port: target.port,
+        method: 'POST',
+        path: '/',
+        headers: { authorization: headers.authorization ?? '', 'content-type': 'application/x-www-form-urlencoded; charset=utf-8', 'content-length': Buffer.byteLength(body), host: target.host },
+      },
+      (res) => {
+        const out: Buffer[] = [];
+        res.on('data', (c: Buffer) => out.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 502, text: Buffer.concat(out).toString('utf8') }));
+      },
+    );
+    up.on('error', reject);
+    up.end(body);
+  });
+}
+
+interface LocalAnswer {
+  status: number;
+  body: string;
+}
+
 export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
   const target = new URL(upstream);
   const faults: FaultRule[] = [];
   const rewrites: RewriteRule[] = [];
   const calls: ProxyCall[] = [];
+  const deprecations: DeprecationCall[] = [];
+  const templateVersionDeletions: TemplateVersionDeletion[] = [];
+  /** `region/imageId` -> DeprecationTime, as DescribeImages shows it. */
+  const deprecated = new Map<string, string>();
+
+  const ec2Error = (status: number, code: string, message: string): LocalAnswer => ({ status, body: errorXml(code, message) });
+  const ok = (action: string, inner: string): LocalAnswer => ({
+    status: 200,
+    body: `<?xml version="1.0" encoding="UTF-8"?>\n<${action}Response xmlns="${EC2_NS}"><requestId>${requestId()}</requestId>${inner}</${action}Response>`,
+  });
+
+  /** The actions moto lacks, answered here as EC2 answers them. */
+  const local: Record<string, (params: URLSearchParams, headers: http.IncomingHttpHeaders, region?: string) => Promise<LocalAnswer>> = {
+    async EnableImageDeprecation(params, headers, region) {
+      const imageId = params.get('ImageId') ?? '';
+      const at = params.get('DeprecateAt') ?? '';
+      const record = (outcome: string, deprecateAt?: string) => deprecations.push({ action: 'EnableImageDeprecation', region, imageId, deprecateAt, outcome });
+      const check = await upstreamCall(target, headers, { Action: 'DescribeImages', 'ImageId.1': imageId });
+      if (check.status !== 200) {
+        record(check.text.match(/<Code>([^<]+)<\/Code>/)?.[1] ?? `HTTP ${check.status}`);
+        return { status: check.status, body: check.text };
+      }
+      const when = new Date(at);
+      const now = Date.now();
+      if (Number.isNaN(when.getTime()) || when.getTime() < now - 60_000 || when.getTime() > now + 3650 * 86_400_000 + 86_400_000) {
+        record('InvalidParameterValue', at);
+        return ec2Error(400, 'InvalidParameterValue', `DeprecateAt ${at} must be a time ahead and at most 10 years from now`);
+      }
+      // EC2 rounds the seconds to the minute.
+      const kept = new Date(Math.round(when.getTime() / 60_000) * 60_000).toISOString().replace(/\.\d+Z$/, '.000Z');
+      deprecated.set(`${region}/${imageId}`, kept);
+      record('ok', when.toISOString());
+      return ok('EnableImageDeprecation', '<return>true</return>');
+    },
+    async DisableImageDeprecation(params, headers, region) {
+      const imageId = params.get('ImageId') ?? '';
+      const check = await upstreamCall(target, headers, { Action: 'DescribeImages', 'ImageId.1': imageId });
+      const outcome = check.status === 200 ? 'ok' : (check.text.match(/<Code>([^<]+)<\/Code>/)?.[1] ?? `HTTP ${check.status}`);
+      deprecations.push({ action: 'DisableImageDeprecation', region, imageId, outcome });
+      if (check.status !== 200) return { status: check.status, body: check.text };
+      deprecated.delete(`${region}/${imageId}`);
+      return ok('DisableImageDeprecation', '<return>true</return>');
+    },
+    async DeleteLaunchTemplateVersions(params, headers, region) {
+      const form: Record<string, string> = { Action: 'DescribeLaunchTemplates' };
+      if (params.get('LaunchTemplateId')) form['LaunchTemplateId.1'] = params.get('LaunchTemplateId')!;
+      else form['LaunchTemplateName.1'] = params.get('LaunchTemplateName') ?? '';
+      const check = await upstreamCall(target, headers, form);
+      if (check.status !== 200) return { status: check.status, body: check.text };
+      const templateId = check.text.match(/<launchTemplateId>([^<]+)<\/launchTemplateId>/)?.[1];
+      const name = check.text.match(/<launchTemplateName>([^<]+)<\/launchTemplateName>/)?.[1] ?? '';
+      const defaultVersion = Number(check.text.match(/<defaultVersionNumber>(\d+)<\/defaultVersionNumber>/)?.[1]);
+      if (!templateId) return ec2Error(400, 'InvalidLaunchTemplateId.NotFound', 'the launch template does not exist');
+      const asked = [...params.entries()].filter(([k]) => /^LaunchTemplateVersion\.\d+$/.test(k)).map(([, v]) => Number(v));
+      const versions = asked.filter((v) => v !== defaultVersion);
+      const refused = asked.filter((v) => v === defaultVersion);
+      templateVersionDeletions.push({ region, templateId, versions, refused });
+      const item = (v: number) => `<launchTemplateId>${templateId}</launchTemplateId><launchTemplateName>${name}</launchTemplateName><versionNumber>${v}</versionNumber>`;
+      return ok(
+        'DeleteLaunchTemplateVersions',
+        `<successfullyDeletedLaunchTemplateVersionSet>${versions.map((v) => `<item>${item(v)}</item>`).join('')}</successfullyDeletedLaunchTemplateVersionSet>` +
+          `<unsuccessfullyDeletedLaunchTemplateVersionSet>${refused
+            .map((v) => `<item>${item(v)}<responseError><code>launchTemplateVersionDefaultVersion</code><message>Cannot delete the default version</message></responseError></item>`)
+            .join('')}</unsuccessfullyDeletedLaunchTemplateVersionSet>`,
+      );
+    },
+  };
   const matches = (r: { action: string; region?: string }, action: string, region?: string) =>
     r.action === action && (r.region === undefined || r.region === region);
 
@@ -103,6 +230,22 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
         return;
       }
 
+      const answer = local[action];
+      if (answer && !jsonTarget) {
+        calls.push({ action, region, outcome: 'answered' });
+        answer(new URLSearchParams(body.toString('utf8')), req.headers, region).then(
+          (a) => {
+            res.writeHead(a.status, { 'content-type': 'text/xml', 'content-length': Buffer.byteLength(a.body) });
+            res.end(a.body);
+          },
+          (err: unknown) => {
+            res.writeHead(502, { 'content-type': 'text/plain' });
+            res.end(String(err));
+          },
+        );
+        return;
+      }
+
       calls.push({ action, region, outcome: 'forwarded' });
       const up = http.request(
         {
@@ -118,6 +261,14 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
           upRes.on('end', () => {
             let payload = Buffer.concat(out);
             const applicable = rewrites.filter((r) => matches(r, action, region));
+            if (action === 'DescribeImages' && [...deprecated.keys()].some((k) => k.startsWith(`${region}/`))) {
+              // The deprecation times this proxy answered for, as EC2 shows them.
+              const text = payload.toString('utf8').replace(/<imageId>(ami-[0-9a-f]+)<\/imageId>/g, (whole, id: string) => {
+                const at = deprecated.get(`${region}/${id}`);
+                return at ? `${whole}<deprecationTime>${at}</deprecationTime>` : whole;
+              });
+              payload = Buffer.from(text, 'utf8');
+            }
             if (applicable.length > 0) {
               let text = payload.toString('utf8');
               for (const r of applicable) text = text.replace(r.from, r.to);
@@ -151,6 +302,8 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
     faults,
     rewrites,
     calls,
+    deprecations,
+    templateVersionDeletions,
     forwarded: (action, region) => calls.filter((c) => c.outcome === 'forwarded' && matches({ action, region }, c.action, c.region)).length,
     injected: (action, code) => calls.filter((c) => c.action === action && c.outcome !== 'forwarded' && (code === undefined || c.outcome === code)).length,
     throttle(actions, times) {

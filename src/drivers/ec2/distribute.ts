@@ -7,7 +7,7 @@ import { Ec2Error, wrapAws } from './aws-errors.js';
 import type { Ec2Clients } from './clients.js';
 import { snapshotsOf, tagResources } from './image-ops.js';
 import { clientToken } from './launch.js';
-import { shareImage, type ShareTargets } from './share.js';
+import { kmsGrantMessages, shareImage, type KmsGrantNeed, type ShareTargets } from './share.js';
 import { waitForImagesAvailable } from './wait.js';
 
 export interface DistributeArgs extends ShareTargets {
@@ -33,6 +33,8 @@ export interface DistributeArgs extends ShareTargets {
   signal: AbortSignal;
   delayMs: number;
   maxWaitMs: number;
+  /** Told which KMS key grants the share targets still need (encrypted images); they are also logged as warnings. */
+  onKmsGrants?: (needs: KmsGrantNeed[]) => void;
 }
 
 /**
@@ -71,12 +73,15 @@ export async function distributeImage(a: DistributeArgs): Promise<ImageRecord[]>
 
   throwIfAborted(a.signal);
   const all = [a.source, ...targets.map((r) => copies.find((c) => c.region === r)!)];
+  const needs: KmsGrantNeed[] = [];
   const shared = await mapBounded(all, Math.max(1, a.concurrency), async (img) => {
-    await shareImage(a.clients.get(img.region!), img, a, a.signal);
+    needs.push(...(await shareImage(a.clients.get(img.region!), img, a, a.signal)));
     if (a.accounts.length + a.organizationArns.length + a.ouArns.length > 0) a.log.info(`shared ${img.id} in ${img.region}`);
   });
   const shareFailure = shared.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (shareFailure) throw shareFailure.reason;
+  for (const line of kmsGrantMessages(needs)) a.log.warn(line);
+  a.onKmsGrants?.(needs);
   return targets.map((r) => copies.find((c) => c.region === r)!);
 }
 
