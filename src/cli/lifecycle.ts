@@ -12,6 +12,7 @@ export interface ActionOptions extends GlobalOptions {
   concurrency?: string;
   failFast?: boolean;
   destroy?: DestroyStrategy;
+  keepPassing?: boolean;
 }
 
 /** Runs a lifecycle action and returns the exit code. */
@@ -33,6 +34,7 @@ export async function lifecycle(action: Action, pattern: string | undefined, o: 
       concurrency: o.concurrency ? Number.parseInt(o.concurrency, 10) : 1,
       failFast: o.failFast,
       destroy: o.destroy,
+      keepPassing: o.keepPassing,
     });
   } finally {
     stopRender();
@@ -40,32 +42,49 @@ export async function lifecycle(action: Action, pattern: string | undefined, o: 
     signals.dispose();
   }
   const failed = result.results.filter((r) => !r.ok);
+  const build = action === 'build';
   if (mode !== 'json') {
-    if (action === 'verify' || action === 'test' || action === 'build') {
+    if (action === 'verify' || action === 'test' || build) {
       const rows = [['Instance', 'Passed', 'Failed', 'Errors', 'Skipped', 'Result']];
       for (const r of result.results) {
         const rep = r.outcome?.report;
         const s = rep ? summarize(rep.results) : undefined;
-        rows.push([r.instance, String(s?.passed ?? '-'), String(s?.failed ?? '-'), String(s?.errors ?? '-'), String(s?.skipped ?? '-'), r.ok ? 'ok' : 'FAILED']);
+        const verdict = !r.ok ? 'FAILED' : build ? (r.published ? 'published' : 'passed, not published') : 'ok';
+        rows.push([r.instance, String(s?.passed ?? '-'), String(s?.failed ?? '-'), String(s?.errors ?? '-'), String(s?.skipped ?? '-'), verdict]);
       }
       out(table(rows));
     }
     for (const r of result.results) {
-      if (action === 'build' && r.ok && r.outcome?.image) {
+      if (build && r.published && r.outcome?.image) {
         const copies = r.outcome.copies.map((c) => `${c.region ?? ''}:${c.id}`).join(' ');
         out(`${r.instance}: image ${r.outcome.image.id}${r.outcome.image.region ? ` (${r.outcome.image.region})` : ''}${copies ? ` copies ${copies}` : ''}`);
       }
     }
     for (const f of failed) printError(f.error!, f.instance);
-    if (action === 'build') {
+    if (result.commitError) printError(result.commitError, 'commit');
+    if (build) {
       if (result.outputs.length) out(`wrote ${result.outputs.join(', ')}`);
-      else if (failed.length) process.stderr.write(pc.red('nothing was published (no env.properties or manifest written)') + '\n');
+      const notPublished = result.results.filter((r) => !r.published).map((r) => r.instance);
+      if (result.published.length === 0) {
+        if (notPublished.length) process.stderr.write(pc.red('nothing was published (no env.properties or manifest written)') + '\n');
+      } else if (notPublished.length) {
+        out(`published: ${result.published.join(', ')}; failed: ${notPublished.join(', ')}`);
+      }
     }
   } else {
-    out(JSON.stringify({ type: 'result', action, buildId: result.buildId, outputs: result.outputs, results: result.results.map((r) => ({ instance: r.instance, ok: r.ok, error: r.error?.message, code: r.error?.code })) }));
+    out(
+      JSON.stringify({
+        type: 'result',
+        action,
+        buildId: result.buildId,
+        outputs: result.outputs,
+        ...(build ? { published: result.published, commitError: result.commitError?.message } : {}),
+        results: result.results.map((r) => ({ instance: r.instance, ok: r.ok, ...(build ? { published: r.published === true } : {}), error: r.error?.message, code: r.error?.code })),
+      }),
+    );
   }
-  if (!failed.length) return 0;
-  const codes = failed.map((f) => f.error?.exitCode ?? 4);
+  const codes = [...failed.map((f) => f.error?.exitCode ?? 4), ...(result.commitError ? [result.commitError.exitCode] : [])];
+  if (!codes.length) return 0;
   if (codes.includes(130)) return 130;
   if (codes.every((c) => c === 3)) return 3;
   if (codes.every((c) => c === 2)) return 2;

@@ -47,6 +47,7 @@ export function program(exit: (code: number) => void): Command {
       .description(description)
       .option('--concurrency <n>', 'instances in parallel', '1')
       .option('--fail-fast', 'stop at the first failing instance');
+    if (name === 'build') c.option('--keep-passing', 'publish each instance that passes, even when another fails (default: all or nothing; config: build.atomic: false)');
     if (name === 'test') c.addOption(new Option('--destroy <when>', 'when to destroy machines').choices(['passing', 'always', 'never']).default('passing'));
     c.action(act((r: string | undefined, _o, cmd: Command) => lifecycle(name as 'create', r, g(cmd) as ActionOptions)));
   }

@@ -47,8 +47,15 @@ const entry = {
 export const platformSchema = z.strictObject(entry);
 export const suiteSchema = z.strictObject(entry);
 
+/** Top level only: how a build publishes. */
+export const buildSchema = z.strictObject({
+  /** One commit for the whole build (true) or one per passing instance (false, as --keep-passing). */
+  atomic: z.boolean().default(true),
+});
+
 export const documentSchema = z.strictObject({
   ...common,
+  build: buildSchema.nullish(),
   platforms: z.array(platformSchema).min(1),
   suites: z.array(suiteSchema).nullish(),
 });

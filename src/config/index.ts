@@ -37,6 +37,8 @@ export interface Project {
   /** <projectDir>/.hallmark (not created by loading). */
   stateDir: string;
   instances: InstanceEntry[];
+  /** The top-level `build:` section. */
+  build?: { atomic: boolean };
 }
 
 /** Throws ConfigError for file-level problems; see load.ts for the stages. */

@@ -50,6 +50,7 @@ export async function loadProjectFrom(opts: LoadOptions): Promise<Project> {
     projectDir,
     stateDir: path.join(projectDir, '.hallmark'),
     instances: built.instances,
+    build: { atomic: doc.data?.build?.atomic ?? true },
   };
 }
 

@@ -30,12 +30,9 @@ export interface CaptureRequest {
   shutdown?: (signal: AbortSignal) => Promise<void>;
 }
 
+/** Copies of a proven image: made, tagged and journaled, but usable by no one else yet. */
 export interface DistributeRequest {
   regions: string[];
-  accounts: string[];
-  organizationArns: string[];
-  ouArns: string[];
-  shareSnapshots: boolean;
   concurrency: number;
   encrypted?: boolean;
   kmsKeyIds: Record<string, string>;
@@ -43,6 +40,16 @@ export interface DistributeRequest {
   /** Local drivers: export targets and format. */
   targets: string[];
   format: 'qcow2' | 'raw';
+}
+
+/** Who may launch the images once the build commits (distribute.accounts etc.). */
+export interface ShareRequest {
+  accounts: string[];
+  organizationArns: string[];
+  ouArns: string[];
+  /** Also grant createVolumePermission on the snapshots (accounts only). */
+  shareSnapshots: boolean;
+  concurrency: number;
 }
 
 /**
@@ -62,8 +69,24 @@ export interface Driver {
   destroy(ctx: DriverContext): Promise<void>;
   /** Turns the machine into an image; journals the image id as soon as it exists. */
   capture?(ctx: DriverContext, req: CaptureRequest): Promise<ImageRecord>;
-  /** Copies/exports/shares the image; journals every copy as soon as it exists. */
+  /**
+   * Copies/exports the image; journals every copy as soon as it exists. Shares
+   * nothing: that is the build's commit (`share`), once every instance is proven.
+   */
   distribute?(ctx: DriverContext, image: ImageRecord, req: DistributeRequest): Promise<ImageRecord[]>;
+  /**
+   * Commit: lets others launch the images (launch permissions), and checks the
+   * grants took. Idempotent. A driver without it has nothing to share.
+   */
+  share?(ctx: DriverContext, images: ImageRecord[], req: ShareRequest): Promise<void>;
+  /** Undoes `share` (also a partial one); what is already gone counts as undone. Idempotent. */
+  unshare?(ctx: DriverContext, images: ImageRecord[], req: ShareRequest): Promise<void>;
+  /**
+   * Sets tags on the images (and their snapshots) — the commit marks them
+   * `hallmark:state=published` — or, with `null` as a value, removes that tag.
+   * Idempotent; what is already gone counts as done.
+   */
+  tagImages?(ctx: DriverContext, images: ImageRecord[], tags: Record<string, string | null>): Promise<void>;
   /** Removes an image (and its snapshots) this build made. Idempotent. */
   deleteImage?(ctx: DriverContext, image: ImageRecord): Promise<void>;
   /**

@@ -18,16 +18,31 @@ import type { Connection, Transport } from '../transports/transport.js';
 import type { Provisioner } from '../provisioners/provisioner.js';
 import type { Verifier } from '../verifiers/verifier.js';
 import { runAction, type Action, type RunActionOptions } from './actions.js';
+import { commitActions, type CommitAction, type CommitContext } from './commit.js';
 import { sleep } from '../kernel/abort.js';
 import { EventBus, type HallmarkEvent } from '../kernel/events.js';
 import { readInstanceState } from '../kernel/journal.js';
 
 /** What exists "in the cloud", and what happened, across all fakes. */
-const world = { machines: new Set<string>(), images: new Set<string>(), booted: [] as string[], running: 0, maxRunning: 0, next: 0, targets: [] as string[][] };
+const world = {
+  machines: new Set<string>(),
+  images: new Set<string>(),
+  /** Images others may launch (Driver.share), and tags per image (Driver.tagImages). */
+  shared: new Set<string>(),
+  tags: new Map<string, Record<string, string>>(),
+  booted: [] as string[],
+  running: 0,
+  maxRunning: 0,
+  next: 0,
+  targets: [] as string[][],
+  /** Driver calls in order, across instances: `distribute a`, `share a`. */
+  calls: [] as string[],
+};
 
 interface FakeOpts {
   fail_capture?: boolean;
   fail_distribute?: boolean;
+  fail_share?: boolean;
   fail_provision?: boolean;
   provision_ms?: number;
   pass?: boolean;
@@ -65,6 +80,7 @@ class FakeDriver implements Driver {
     return image;
   }
   async distribute(ctx: DriverContext, _image: unknown, req: { regions: string[]; targets: string[] }) {
+    world.calls.push(`distribute ${ctx.instance.name}`);
     world.targets.push(req.targets);
     const copies = [];
     for (const region of req.regions) {
@@ -77,7 +93,27 @@ class FakeDriver implements Driver {
     return copies;
   }
   async deleteImage(_ctx: DriverContext, image: { id: string }) {
+    if (world.shared.has(image.id)) throw new Error(`deleting ${image.id}, which is still shared`);
     world.images.delete(image.id);
+    world.tags.delete(image.id);
+  }
+  async share(ctx: DriverContext, images: { id: string }[]) {
+    world.calls.push(`share ${ctx.instance.name}`);
+    for (const i of images) world.shared.add(i.id);
+    if (this.o.fail_share) throw new Error('share broke');
+  }
+  async unshare(_ctx: DriverContext, images: { id: string }[]) {
+    for (const i of images) world.shared.delete(i.id);
+  }
+  async tagImages(_ctx: DriverContext, images: { id: string }[], tags: Record<string, string | null>) {
+    for (const i of images) {
+      const t = { ...world.tags.get(i.id) };
+      for (const [k, v] of Object.entries(tags)) {
+        if (v === null) delete t[k];
+        else t[k] = v;
+      }
+      world.tags.set(i.id, t);
+    }
   }
   bootFrom(image: { id: string }) {
     return { boot_image: image.id };
@@ -141,6 +177,7 @@ afterAll(async () => {
 
 async function makeProject(
   instances: { name: string; driver?: FakeOpts; provisioner?: FakeOpts; verifier?: FakeOpts; regions?: string[]; bootTest?: boolean; targets?: string[] }[],
+  build?: Project['build'],
 ): Promise<Project> {
   const dir = await mkdtemp(path.join(tmpdir(), 'hallmark-actions-'));
   dirs.push(dir);
@@ -154,14 +191,14 @@ async function makeProject(
       provisioner: { name: 'fake-prov', ...i.provisioner },
       verifier: { name: 'fake-check', ...i.verifier },
       image: { name: '{{instance}}-{{build_id}}', tags: {}, boot_test: i.bootTest ?? false },
-      distribute: { regions: i.regions ?? [], accounts: [], organization_arns: [], ou_arns: [], share_snapshots: false, atomic: true, concurrency: 1, kms_key_ids: {}, targets: i.targets ?? [], format: 'qcow2' },
+      distribute: { regions: i.regions ?? [], accounts: ['111122223333'], organization_arns: [], ou_arns: [], share_snapshots: false, atomic: true, concurrency: 1, kms_key_ids: {}, targets: i.targets ?? [], format: 'qcow2' },
       publish: { env_properties: 'env.properties', manifest: 'manifest.json', junit: 'junit.xml', ci_outputs: false },
       file: path.join(dir, 'hallmark.yml'),
       projectDir: dir,
     };
     return { config, problems: [] };
   });
-  return { file: path.join(dir, 'hallmark.yml'), projectDir: dir, stateDir: path.join(dir, '.hallmark'), instances: entries };
+  return { file: path.join(dir, 'hallmark.yml'), projectDir: dir, stateDir: path.join(dir, '.hallmark'), instances: entries, ...(build ? { build } : {}) };
 }
 
 async function act(project: Project, action: Action, extra: Partial<RunActionOptions> = {}) {
@@ -231,11 +268,114 @@ describe('runAction build', () => {
     expect(await outputsIn(p.projectDir)).toEqual([]);
   });
 
-  it('one failing instance of two: no outputs for either', async () => {
-    const p = await makeProject([{ name: 'a' }, { name: 'b', provisioner: { fail_provision: true } }]);
+  it('one failing instance of two: the passing one is rolled back too (images removed, never shared), no outputs, its journal clean', async () => {
+    const p = await makeProject([{ name: 'a', regions: ['r2'] }, { name: 'b', provisioner: { fail_provision: true } }]);
+    const images = world.images.size;
     const r = await act(p, 'build', { concurrency: 2 });
-    expect(r.results.map((x) => x.ok)).toEqual([true, false]);
+    expect(r.results.map((x) => [x.ok, x.published ?? false])).toEqual([
+      [true, false],
+      [false, false],
+    ]);
+    expect(r.published).toEqual([]);
+    expect(r.commitError).toBeUndefined();
+    expect(world.images.size).toBe(images);
+    expect(r.results[0]!.outcome!.image).toBeDefined();
+    expect(world.shared.has(r.results[0]!.outcome!.image!.id)).toBe(false);
+    expect(r.cleanups('a')).toContain('capture');
     expect(await outputsIn(p.projectDir)).toEqual([]);
+    expect((await readInstanceState(p.stateDir, 'a')).images).toEqual([]);
+  });
+
+  it('shares and tags only at the commit, after every instance is proven; the published images leave the journals', async () => {
+    const p = await makeProject([{ name: 'a', regions: ['r2'] }, { name: 'b', regions: ['r3'] }]);
+    const from = world.calls.length;
+    const r = await act(p, 'build', { concurrency: 2 });
+    expect(r.results.map((x) => x.published)).toEqual([true, true]);
+    expect(r.published).toEqual(['a', 'b']);
+    const calls = world.calls.slice(from);
+    expect(calls.slice(2).sort()).toEqual(['share a', 'share b']);
+    expect(calls.slice(0, 2).sort()).toEqual(['distribute a', 'distribute b']);
+    expect(r.steps('build')).toEqual(['share', 'ssm-parameter', 'tag-published', 'outputs']);
+    for (const x of r.results) {
+      for (const img of [x.outcome!.image!, ...x.outcome!.copies]) {
+        expect(world.shared.has(img.id)).toBe(true);
+        expect(world.tags.get(img.id)).toEqual({ 'hallmark:state': 'published' });
+      }
+      expect((await readInstanceState(p.stateDir, x.instance)).images).toEqual([]);
+    }
+    const m = JSON.parse(await readFile(path.join(p.projectDir, 'manifest.json'), 'utf8'));
+    expect(m.builds.map((b: { instance: string }) => b.instance)).toEqual(['a', 'b']);
+  });
+
+  it('a commit action failing rolls back every action and every instance: unshared, untagged, outputs put back, images removed', async () => {
+    const p = await makeProject([{ name: 'a', regions: ['r2'] }, { name: 'b' }]);
+    await writeFile(path.join(p.projectDir, 'env.properties'), 'IMAGE_ID=ami-older\n');
+    const order: string[] = [];
+    const failing: CommitAction = {
+      name: 'launch-template',
+      async do() {
+        order.push('do launch-template');
+        throw new Error('launch template refused');
+      },
+      async undo() {
+        order.push('undo launch-template');
+      },
+      async finish(_ctx, outcome) {
+        order.push(`finish committed=${outcome.committed}`);
+      },
+    };
+    const traced = commitActions().map((a) => ({ ...a, undo: async (c: CommitContext, s: AbortSignal) => (order.push(`undo ${a.name}`), a.undo?.(c, s)) }));
+    const images = world.images.size;
+    const r = await act(p, 'build', { commitActions: [...traced, failing] });
+    expect(r.results.map((x) => [x.ok, x.published ?? false])).toEqual([
+      [true, false],
+      [true, false],
+    ]);
+    expect(r.commitError?.message).toContain('launch template refused');
+    expect(order).toEqual(['do launch-template', 'undo launch-template', 'undo outputs', 'undo tag-published', 'undo ssm-parameter', 'undo share', 'finish committed=false']);
+    expect(world.images.size).toBe(images);
+    expect(await readFile(path.join(p.projectDir, 'env.properties'), 'utf8')).toBe('IMAGE_ID=ami-older\n');
+    expect(await outputsIn(p.projectDir)).toEqual(['env.properties']);
+    for (const n of ['a', 'b']) expect((await readInstanceState(p.stateDir, n)).images).toEqual([]);
+  });
+
+  it('--keep-passing (and build.atomic: false): the passing instance is published alone and is all the outputs list', async () => {
+    for (const opts of [{ keepPassing: true }, {}]) {
+      const p = await makeProject([{ name: 'a', regions: ['r2'] }, { name: 'b', provisioner: { fail_provision: true } }], opts.keepPassing ? undefined : { atomic: false });
+      const r = await act(p, 'build', opts);
+      expect(r.results.map((x) => [x.ok, x.published ?? false])).toEqual([
+        [true, true],
+        [false, false],
+      ]);
+      expect(r.published).toEqual(['a']);
+      const a = r.results[0]!.outcome!;
+      for (const img of [a.image!, ...a.copies]) {
+        expect(world.images.has(img.id)).toBe(true);
+        expect(world.shared.has(img.id)).toBe(true);
+      }
+      expect(await outputsIn(p.projectDir)).toEqual(['env.properties', 'junit.xml', 'manifest.json']);
+      const env = await readFile(path.join(p.projectDir, 'env.properties'), 'utf8');
+      expect(env).toContain(`IMAGE_ID=${a.image!.id}\n`);
+      expect(env).not.toMatch(/_B=/);
+      const m = JSON.parse(await readFile(path.join(p.projectDir, 'manifest.json'), 'utf8'));
+      expect(m.builds.map((b: { instance: string }) => b.instance)).toEqual(['a']);
+    }
+  });
+
+  it('--keep-passing: an instance whose own commit fails is rolled back alone; the outputs list the others', async () => {
+    const p = await makeProject([{ name: 'a' }, { name: 'b', driver: { fail_share: true } }, { name: 'c' }]);
+    const r = await act(p, 'build', { keepPassing: true });
+    expect(r.results.map((x) => [x.ok, x.published ?? false])).toEqual([
+      [true, true],
+      [false, false],
+      [true, true],
+    ]);
+    expect(r.results[1]!.error?.message).toContain('share broke');
+    const b = r.results[1]!.outcome!.image!;
+    expect(world.images.has(b.id)).toBe(false);
+    expect(world.shared.has(b.id)).toBe(false);
+    const m = JSON.parse(await readFile(path.join(p.projectDir, 'manifest.json'), 'utf8'));
+    expect(m.builds.map((x: { instance: string }) => x.instance)).toEqual(['a', 'c']);
   });
 
   it('refuses to build on an instance that already has a machine', async () => {

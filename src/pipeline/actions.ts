@@ -4,8 +4,8 @@ import { buildProblems } from '../config/build-rules.js';
 import { ConfigError, HallmarkError, UsageError, toHallmarkError } from '../kernel/errors.js';
 import type { EventBus } from '../kernel/events.js';
 import { InstanceLock, Journal } from '../kernel/journal.js';
-import { runSteps, type Step } from './runner.js';
-import { driverContext, type InstanceRun } from './context.js';
+import { runSteps, type CleanupOutcome, type Step } from './runner.js';
+import type { InstanceRun } from './context.js';
 import {
   bootTestStep,
   captureStep,
@@ -15,11 +15,11 @@ import {
   distributeStep,
   loadPluginsStep,
   prepareStep,
-  publishStep,
   setupStep,
   verifyStep,
 } from './steps.js';
-import { writeOutputs, type BuildOutcome } from './publish.js';
+import type { BuildOutcome } from './publish.js';
+import { commitActions, runCommit, COMMIT, type CommitAction, type CommitContext, type ProvenInstance } from './commit.js';
 
 export const ACTIONS = ['create', 'converge', 'setup', 'verify', 'destroy', 'test', 'build'] as const;
 export type Action = (typeof ACTIONS)[number];
@@ -36,6 +36,13 @@ export interface RunActionOptions {
   /** For `test`: when to destroy the machine afterwards (Kitchen's --destroy). */
   destroy?: DestroyStrategy;
   buildId?: string;
+  /**
+   * build: commit each passing instance alone (--keep-passing, or
+   * `build.atomic: false`), instead of the whole build or nothing.
+   */
+  keepPassing?: boolean;
+  /** build: the commit actions, in order (default: commitActions()). */
+  commitActions?: CommitAction[];
 }
 
 export interface InstanceResult {
@@ -43,13 +50,19 @@ export interface InstanceResult {
   ok: boolean;
   error?: HallmarkError;
   outcome?: BuildOutcome;
+  /** build: the instance's images were committed (shared, tagged, in the outputs). */
+  published?: boolean;
 }
 
 export interface ActionResult {
   results: InstanceResult[];
-  /** Output files written (build only, and only when every instance passed). */
+  /** Output files written (build only): they list exactly the published instances. */
   outputs: string[];
   buildId: string;
+  /** build: instances whose images were published. */
+  published: string[];
+  /** build: why the commit did not hold (an instance failed, a commit action failed, cancel), when it did not. */
+  commitError?: HallmarkError;
 }
 
 const destroyStep: Step<InstanceRun> = {
@@ -86,7 +99,6 @@ function stepsFor(action: Action, run: InstanceRun, destroy: DestroyStrategy): S
         captureStep,
         bootTestStep,
         distributeStep,
-        ...(run.instance.publish.ssm_parameter !== undefined ? [publishStep] : []),
       ];
   }
 }
@@ -106,6 +118,7 @@ export async function runAction(opts: RunActionOptions): Promise<ActionResult> {
   const stop = new AbortController();
   const signal = AbortSignal.any([opts.signal, stop.signal]);
   const results: InstanceResult[] = new Array(opts.entries.length);
+  const proven: (Proven | undefined)[] = new Array(opts.entries.length);
   let next = 0;
 
   const worker = async () => {
@@ -116,23 +129,104 @@ export async function runAction(opts: RunActionOptions): Promise<ActionResult> {
         results[index] = { instance: entry.config.name, ok: false, error: new HallmarkError('not run: an earlier instance failed (--fail-fast)') };
         continue;
       }
-      results[index] = await runInstance(entry, { ...opts, signal, buildId });
+      const attempt = await runInstance(entry, { ...opts, signal, buildId });
+      results[index] = attempt.result;
+      proven[index] = attempt.proven;
       if (!results[index].ok && opts.failFast) stop.abort();
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, opts.entries.length) }, worker));
 
-  let outputs: string[] = [];
-  if (opts.action === 'build' && results.length > 0 && results.every((r) => r.ok)) {
-    outputs = await writeOutputs(
-      opts.project.projectDir,
-      results.map((r) => r.outcome!),
-    );
+  if (opts.action !== 'build') return { results, outputs: [], buildId, published: [] };
+  const held = proven.filter((p): p is Proven => p !== undefined);
+  try {
+    return await commitBuild(opts, buildId, results, held);
+  } finally {
+    for (const p of held) await p.unlock();
   }
-  return { results, outputs, buildId };
 }
 
-async function runInstance(entry: InstanceEntry, opts: RunActionOptions & { buildId: string }): Promise<InstanceResult> {
+/** A proven instance whose lock is still held and whose image cleanup waits for the commit. */
+interface Proven extends ProvenInstance {
+  result: InstanceResult;
+  /** The capture step's held cleanup: removes the images when called with failed. */
+  release: (outcome: CleanupOutcome) => Promise<HallmarkError | undefined>;
+  unlock: () => Promise<void>;
+}
+
+/**
+ * The build level: one commit for every proven instance (atomic, the
+ * default), or one per passing instance (keepPassing / build.atomic: false).
+ * Whatever does not commit is rolled back: its images and copies removed.
+ */
+async function commitBuild(opts: RunActionOptions, buildId: string, results: InstanceResult[], proven: Proven[]): Promise<ActionResult> {
+  const atomic = !opts.keepPassing && opts.project.build?.atomic !== false;
+  const actions = opts.commitActions ?? commitActions();
+  const failed = results.filter((r) => !r.ok).map((r) => r.instance);
+  const ctx = (instances: Proven[], committed: Proven[]): CommitContext => ({
+    buildId,
+    projectDir: opts.project.projectDir,
+    events: opts.events,
+    log: opts.events.logger(COMMIT),
+    instances,
+    committed,
+    outcomes: results.map((r) => r.outcome).filter((o): o is BuildOutcome => o !== undefined),
+    outputs: [],
+  });
+  const rollBack = async (p: Proven, why: HallmarkError | undefined) => {
+    const log = opts.events.logger(p.result.instance);
+    const err = await p.release({ failed: true, cancelled: why?.exitCode === 130 });
+    if (!err) {
+      log.info(`rolled back, not published: ${why?.message.split('\n')[0] ?? 'not committed'}`);
+      return;
+    }
+    // The images could not all be removed: they stay journaled for `hallmark cleanup`, and the build fails.
+    p.result.ok = false;
+    p.result.error ??= err;
+    if (p.result.error !== err) p.result.error.cleanupErrors.push(err);
+  };
+
+  const committed: Proven[] = [];
+  let outputs: string[] = [];
+  let commitError: HallmarkError | undefined;
+  const blocked =
+    atomic && failed.length > 0
+      ? new HallmarkError(`nothing was committed: ${failed.join(', ')} failed, and the build is all-or-nothing`, {
+          hint: 'fix the failure and build again; --keep-passing (or build.atomic: false) publishes the instances that pass',
+        })
+      : undefined;
+  // One transaction for the build, or one per passing instance; at least one, so that every `finish` sees the build.
+  const groups = atomic || proven.length === 0 ? [proven] : proven.map((p) => [p]);
+  for (const group of groups) {
+    const c = ctx(group, [...committed]);
+    const outcome = await runCommit(c, actions, opts.signal, blocked ?? (group.length === 0 ? new HallmarkError('nothing to commit: no instance passed') : undefined));
+    if (outcome.committed) {
+      committed.push(...group);
+      outputs = c.outputs;
+      for (const p of group) {
+        p.result.published = true;
+        await p.release({ failed: false, cancelled: false });
+      }
+      continue;
+    }
+    if (group.length === 0) continue;
+    if (atomic) {
+      // An instance's own failure says why already; a failed commit is the build's error.
+      if (!blocked) commitError = outcome.error;
+    } else {
+      // --keep-passing: this instance alone did not commit.
+      for (const p of group) Object.assign(p.result, { ok: false, error: outcome.error });
+    }
+    for (const p of group) await rollBack(p, outcome.error);
+  }
+  return { results, outputs, buildId, published: committed.map((p) => p.result.instance), commitError };
+}
+
+/**
+ * One instance's pipeline. In a build, an instance that passed comes back
+ * proven: its lock still held and its capture cleanup waiting for the commit.
+ */
+async function runInstance(entry: InstanceEntry, opts: RunActionOptions & { buildId: string }): Promise<{ result: InstanceResult; proven?: Proven }> {
   const instance = entry.config;
   const name = instance.name;
   const { events } = opts;
@@ -142,20 +236,22 @@ async function runInstance(entry: InstanceEntry, opts: RunActionOptions & { buil
     events.emit({ type: 'action-end', instance: name, action: opts.action, ok: r.ok, error: r.error?.message, durationMs: Date.now() - t0 });
     return r;
   };
-  if (entry.problems.length > 0) return finish({ instance: name, ok: false, error: new ConfigError(entry.problems) });
+  if (entry.problems.length > 0) return { result: finish({ instance: name, ok: false, error: new ConfigError(entry.problems) }) };
 
   let lock: InstanceLock;
   try {
     lock = await InstanceLock.acquire(opts.project.stateDir, name);
   } catch (err) {
-    return finish({ instance: name, ok: false, error: toHallmarkError(err) });
+    return { result: finish({ instance: name, ok: false, error: toHallmarkError(err) }) };
   }
-  const journal = await Journal.open(opts.project.stateDir, name);
+  let keepLock = false;
+  let journal: Journal | undefined;
   const timings: Record<string, number> = {};
   const offTimings = events.on((e) => {
     if (e.type === 'step-end' && e.instance === name) timings[e.step] = e.durationMs;
   });
   try {
+    journal = await Journal.open(opts.project.stateDir, name);
     if (opts.action === 'build' && journal.state.created) {
       throw new UsageError(`instance ${name} already has a machine (from an earlier create/converge)`, {
         hint: `a build starts from a fresh machine: run "hallmark destroy ${name}" first`,
@@ -177,7 +273,8 @@ async function runInstance(entry: InstanceEntry, opts: RunActionOptions & { buil
       s.lastError = null;
     });
     const destroy = opts.destroy ?? 'passing';
-    const r = await runSteps(stepsFor(opts.action, run, destroy), run, { instance: name, events, signal: opts.signal });
+    const build = opts.action === 'build';
+    const r = await runSteps(stepsFor(opts.action, run, destroy), run, { instance: name, events, signal: opts.signal, holdOutputs: build });
     let error = r.error;
     if (opts.action === 'test' && destroy === 'passing' && r.ok) {
       try {
@@ -189,27 +286,11 @@ async function runInstance(entry: InstanceEntry, opts: RunActionOptions & { buil
     await journal.update((s) => {
       s.lastError = error ? error.message.split('\n')[0]! : null;
       s.timings = { ...s.timings, ...timings };
-      // Published images are outputs now (in the manifest), not leftovers for `hallmark cleanup`.
-      if (opts.action === 'build' && !error) {
-        s.images = [];
-        delete s.parameters;
-      }
     });
-    let artifacts: Record<string, unknown> | undefined;
-    const driver = run.plugins.driver;
-    if (opts.action === 'build' && !error && run.image && driver?.describeImages) {
-      // For the manifest: where the image is and its checksum. Best effort: the image is already proven.
-      artifacts = await driver.describeImages(driverContext(run, AbortSignal.timeout(60_000)), [run.image, ...run.copies]).catch((err: unknown) => {
-        run.log.warn(`could not describe the images for the manifest: ${(err as Error).message}`);
-        return undefined;
-      });
-    }
     const outcome: BuildOutcome = {
       instance,
-      artifacts,
       buildId: opts.buildId,
       imageName: run.imageName,
-      parameters: run.parameters,
       image: run.image,
       copies: run.copies,
       report: run.report,
@@ -218,16 +299,22 @@ async function runInstance(entry: InstanceEntry, opts: RunActionOptions & { buil
       ok: !error,
       error: error?.message,
     };
-    return finish({ instance: name, ok: !error, error, outcome });
+    const result = finish({ instance: name, ok: !error, error, outcome });
+    if (!build || error || !run.image) return { result };
+    keepLock = true;
+    const release = r.release ?? (async () => undefined);
+    return { result, proven: { run, image: run.image, copies: run.copies, outcome, result, release, unlock: () => lock.release() } };
   } catch (err) {
     const e = toHallmarkError(err);
-    await journal.update((s) => {
-      s.lastError = e.message.split('\n')[0]!;
-    }).catch(() => {});
-    return finish({ instance: name, ok: false, error: e });
+    await journal
+      ?.update((s) => {
+        s.lastError = e.message.split('\n')[0]!;
+      })
+      .catch(() => {});
+    return { result: finish({ instance: name, ok: false, error: e }) };
   } finally {
     offTimings();
-    await lock.release();
+    if (!keepLock) await lock.release();
   }
 }
 

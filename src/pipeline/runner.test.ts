@@ -44,6 +44,35 @@ describe('runSteps', () => {
     expect(t.outcomes.a).toEqual({ failed: false, cancelled: false });
   });
 
+  it('holdOutputs: a passing run leaves the cleanups of output steps to release(), which runs them once, in reverse, with the outcome given', async () => {
+    const t = trace();
+    const out = (name: string): Step<Trace> => ({ ...step(name), output: true });
+    const r = await runSteps([step('a'), out('b'), step('c'), out('d')], t, { instance: 'i', signal: live(), holdOutputs: true });
+    expect(r.ok).toBe(true);
+    expect(t.log).toEqual(['run a', 'run b', 'run c', 'run d', 'cleanup c', 'cleanup a']);
+    expect(await r.release!({ failed: true, cancelled: false })).toBeUndefined();
+    expect(t.log.slice(6)).toEqual(['cleanup d', 'cleanup b']);
+    expect(t.outcomes.b).toEqual({ failed: true, cancelled: false });
+    await r.release!({ failed: false, cancelled: false });
+    expect(t.log).toHaveLength(8);
+  });
+
+  it('holdOutputs: a failing run cleans up output steps at once; a failing temporary cleanup fails the run and its outputs go too', async () => {
+    const t = trace();
+    const out = (name: string, o = {}): Step<Trace> => ({ ...step(name, o), output: true });
+    const r = await runSteps([out('a'), step('b', { fail: new HallmarkError('b broke') })], t, { instance: 'i', signal: live(), holdOutputs: true });
+    expect(r.release).toBeUndefined();
+    expect(t.log).toEqual(['run a', 'run b', 'cleanup b', 'cleanup a']);
+
+    const t2 = trace();
+    const r2 = await runSteps([step('machine', { cleanupFail: new Error('destroy broke') }), out('image')], t2, { instance: 'i', signal: live(), holdOutputs: true });
+    expect(r2.ok).toBe(false);
+    expect(r2.error?.message).toContain('destroy broke');
+    expect(r2.release).toBeUndefined();
+    expect(t2.log).toEqual(['run machine', 'run image', 'cleanup machine', 'cleanup image']);
+    expect(t2.outcomes.image).toEqual({ failed: true, cancelled: false });
+  });
+
   it('stops at the first failure, cleans up the failed step too, and keeps the first error', async () => {
     const t = trace();
     const boom = new HallmarkError('b broke');

@@ -11,6 +11,13 @@ import type { EventBus } from '../kernel/events.js';
  */
 export interface Step<C> {
   readonly name: string;
+  /**
+   * The step makes outputs (images) whose fate a later, build-level commit
+   * decides. With `holdOutputs`, a run that succeeds does not clean such a
+   * step up at once: its cleanup is handed back (RunStepsResult.release), to
+   * be called with the build's outcome.
+   */
+  readonly output?: boolean;
   /** Returns `{ skipped }` when there was nothing to do in this run (no regions, no boot test), so views can say so. */
   run(ctx: C, signal: AbortSignal): Promise<void | StepSkipped>;
   cleanup?(ctx: C, outcome: CleanupOutcome, signal: AbortSignal): Promise<void>;
@@ -34,6 +41,8 @@ export interface RunStepsOptions {
   signal: AbortSignal;
   /** Deadline for each step's cleanup. */
   cleanupTimeoutMs?: number;
+  /** Hold the cleanups of `output` steps when the run succeeds (see Step.output). */
+  holdOutputs?: boolean;
 }
 
 export interface RunStepsResult {
@@ -41,6 +50,12 @@ export interface RunStepsResult {
   error?: HallmarkError;
   started: string[];
   cleaned: string[];
+  /**
+   * With `holdOutputs`, after a run that succeeded: runs the held cleanups (in
+   * reverse) with the build's outcome. Resolves to the first cleanup error,
+   * the others attached to it; never rejects. Call it exactly once.
+   */
+  release?: (outcome: CleanupOutcome) => Promise<HallmarkError | undefined>;
 }
 
 /**
@@ -77,7 +92,40 @@ export async function runSteps<C>(steps: Step<C>[], ctx: C, opts: RunStepsOption
   }
 
   const outcome: CleanupOutcome = { failed: error !== undefined, cancelled: error?.exitCode === 130 };
-  for (const step of [...started].reverse()) {
+  const hold = opts.holdOutputs === true && !outcome.failed;
+  const now = [...started].reverse().filter((s) => !(hold && s.output));
+  const held = [...started].reverse().filter((s) => hold && s.output);
+  error = attach(error, await cleanUp(now, ctx, outcome, opts, cleaned));
+  if (error && hold) {
+    // A temporary resource's cleanup failed after all: the run failed, and its outputs go too.
+    error = attach(error, await cleanUp(held, ctx, { failed: true, cancelled: false }, opts, cleaned));
+  }
+  const result: RunStepsResult = { ok: error === undefined, error, started: started.map((s) => s.name), cleaned };
+  if (hold && !error && held.length > 0) {
+    let released = false;
+    result.release = async (o) => {
+      if (released) return undefined;
+      released = true;
+      return attach(undefined, await cleanUp(held, ctx, o, opts, cleaned));
+    };
+  }
+  return result;
+}
+
+/** Attaches cleanup failures to the first error, or makes the first of them the error. */
+function attach(error: HallmarkError | undefined, failures: { step: string; error: HallmarkError }[]): HallmarkError | undefined {
+  for (const f of failures) {
+    if (error) error.cleanupErrors.push(f.error);
+    else error = new HallmarkError(`cleanup of ${f.step} failed: ${f.error.message}`, { cause: f.error });
+  }
+  return error;
+}
+
+/** Runs each step's cleanup in the order given, each with its own deadline, never stopping half way. */
+async function cleanUp<C>(steps: Step<C>[], ctx: C, outcome: CleanupOutcome, opts: RunStepsOptions, cleaned: string[]) {
+  const { events, instance } = opts;
+  const failures: { step: string; error: HallmarkError }[] = [];
+  for (const step of steps) {
     if (!step.cleanup) continue;
     const t0 = Date.now();
     events?.emit({ type: 'cleanup-start', instance, step: step.name });
@@ -88,10 +136,8 @@ export async function runSteps<C>(steps: Step<C>[], ctx: C, opts: RunStepsOption
     } catch (err) {
       const e = toHallmarkError(err);
       events?.emit({ type: 'cleanup-end', instance, step: step.name, ok: false, error: e.message, durationMs: Date.now() - t0 });
-      if (error) error.cleanupErrors.push(e);
-      else error = new HallmarkError(`cleanup of ${step.name} failed: ${e.message}`, { cause: e });
+      failures.push({ step: step.name, error: e });
     }
   }
-
-  return { ok: error === undefined, error, started: started.map((s) => s.name), cleaned };
+  return failures;
 }

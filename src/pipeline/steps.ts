@@ -219,10 +219,13 @@ async function shutdownOverSsh(run: InstanceRun, signal: AbortSignal): Promise<v
 
 /**
  * `capture`: makes the image. Its cleanup removes the image (and every copy)
- * only when the build failed or was cancelled: outputs stay on success.
+ * only when the build failed or was cancelled: outputs stay on success. In a
+ * build the cleanup is held until the commit (see commit.ts): a passing
+ * instance's images go too when another instance or the commit fails.
  */
 export const captureStep: Step<InstanceRun> = {
   name: 'capture',
+  output: true,
   async run(run, signal) {
     const driver = driverOf(run);
     const i = run.instance;
@@ -336,28 +339,6 @@ export const bootTestStep: Step<InstanceRun> = {
   },
 };
 
-/**
- * `publish` (publish.ssm_parameter; only in builds that set it): the last
- * step, so the parameter is written only when the image and every copy are
- * available, shared and proven. Its cleanup, when the build fails or is
- * cancelled after all (a region's write failed), puts back what each region
- * held before, ahead of the capture cleanup removing the images.
- */
-export const publishStep: Step<InstanceRun> = {
-  name: 'publish',
-  async run(run, signal) {
-    const name = run.parameterName;
-    if (name === undefined) return { skipped: 'no publish.ssm_parameter' };
-    const driver = driverOf(run);
-    const image = need(run.image, 'image');
-    run.parameters = await need(driver.publish, 'publish').call(driver, driverContext(run, signal), [image, ...run.copies], { name });
-  },
-  async cleanup(run, outcome, signal) {
-    if (!outcome.failed) return;
-    await unpublishParameters(run, signal);
-  },
-};
-
 /** Puts back every parameter write the journal holds (Driver.unpublish). Idempotent. */
 export async function unpublishParameters(run: InstanceRun, signal: AbortSignal): Promise<void> {
   const records = run.journal.state.parameters ?? [];
@@ -368,20 +349,17 @@ export async function unpublishParameters(run: InstanceRun, signal: AbortSignal)
   run.parameters = undefined;
 }
 
+/** `distribute`: copies to regions / exports to targets; nothing is shared before the commit. */
 export const distributeStep: Step<InstanceRun> = {
   name: 'distribute',
   async run(run, signal) {
     const d = run.instance.distribute;
     const driver = driverOf(run);
-    const nothing = d.regions.length === 0 && d.accounts.length === 0 && d.organization_arns.length === 0 && d.ou_arns.length === 0 && d.targets.length === 0;
-    if (nothing) return { skipped: 'no regions, accounts or targets to distribute to' };
+    const nothing = d.regions.length === 0 && d.targets.length === 0;
+    if (nothing) return { skipped: 'no regions or targets to copy to' };
     if (!driver.distribute) return { skipped: `driver "${driver.name}" does not distribute images` };
     run.copies = await driver.distribute(driverContext(run, signal), need(run.image, 'image'), {
       regions: d.regions,
-      accounts: d.accounts,
-      organizationArns: d.organization_arns,
-      ouArns: d.ou_arns,
-      shareSnapshots: d.share_snapshots,
       concurrency: d.concurrency,
       encrypted: d.encrypted,
       kmsKeyIds: d.kms_key_ids,

@@ -5,6 +5,7 @@
  * machine; the AWS CLI against moto directly is the independent witness.
  */
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
@@ -12,13 +13,18 @@ import { startMoto, type Moto } from '../helpers/moto.js';
 import { startSshd, type Sshd } from '../helpers/sshd.js';
 import { EC2Client, RegisterImageCommand } from '@aws-sdk/client-ec2';
 import {
+  ACCOUNTS,
+  aws,
   builtImages,
   cliEnv,
   hallmark,
+  INSTANCE,
   instances,
   leftovers,
   makeProject,
+  readEnvProperties,
   REGIONS,
+  tagMap,
   seedBaseImage,
   snapshots,
   type Project,
@@ -60,6 +66,10 @@ async function expectNothingLeft(p: Project, snapshotsBefore: Record<string, str
   for (const f of ['env.properties', 'manifest.json', 'junit.xml']) expect(existsSync(path.join(p.dir, f)), f).toBe(false);
 }
 
+const SECOND = 'default-rocky9';
+/** A second platform, so that one build has two instances. */
+const twoPlatforms = (yml: string) => yml.replace('platforms:\n  - name: amazon2023\n', 'platforms:\n  - name: amazon2023\n  - name: rocky9\n');
+
 async function snapshotsNow(): Promise<Record<string, string[]>> {
   const res: Record<string, string[]> = {};
   for (const r of REGIONS) res[r] = await snapshots(moto, r);
@@ -92,6 +102,56 @@ describe('hallmark build with the ec2 driver: failures publish nothing', () => {
     expect(proxy.forwarded('DeregisterImage')).toBeGreaterThanOrEqual(2);
     await expectNothingLeft(project, before);
   }, 180_000);
+
+  it('two instances, the second\'s CopyImage failing after the first\'s went through: nothing of either is left in any region, never shared, no IMAGE_ID (exit 4)', async () => {
+    project = await makeProject({ edit: twoPlatforms });
+    proxy = await startFaultProxy(moto.endpoint);
+    // The first instance copies to us-west-2 and eu-west-1; the second's us-west-2 copy fails.
+    proxy.faults.push({ action: 'CopyImage', region: 'us-west-2', after: 1, code: 'UnauthorizedOperation', status: 403, message: 'You are not authorized to perform this operation.' });
+    const before = await snapshotsNow();
+    const r = await hallmark(project.dir, ['build'], cliEnv(moto, sshd, proxy.endpoint, 'e2e-two', project.dir), 240_000);
+    expect(r.exitCode, r.all).toBe(4);
+    expect(proxy.forwarded('CreateImage', 'us-east-1')).toBe(2);
+    expect(proxy.forwarded('CopyImage', 'us-west-2')).toBe(1);
+    expect(proxy.injected('CopyImage', 'UnauthorizedOperation')).toBe(1);
+    // Proven images are shared with no one before the commit, and this build never committed.
+    expect(proxy.forwarded('ModifyImageAttribute')).toBe(0);
+    expect(r.all).toContain('nothing was published');
+    expect(r.stdout).toMatch(new RegExp(`${INSTANCE}\\s.*passed, not published`));
+    await expectNothingLeft(project, before);
+    for (const name of [INSTANCE, SECOND]) {
+      const state = JSON.parse(await readFile(path.join(project.dir, '.hallmark', `${name}.json`), 'utf8'));
+      expect(state.images, name).toEqual([]);
+    }
+  }, 300_000);
+
+  it('the same with --keep-passing: the first instance is published (shared, tagged, in every output and the summary), nothing of the second is left', async () => {
+    project = await makeProject({ edit: twoPlatforms });
+    proxy = await startFaultProxy(moto.endpoint);
+    proxy.faults.push({ action: 'CopyImage', region: 'us-west-2', after: 1, code: 'UnauthorizedOperation', status: 403, message: 'You are not authorized to perform this operation.' });
+    const r = await hallmark(project.dir, ['build', '--keep-passing'], cliEnv(moto, sshd, proxy.endpoint, 'e2e-keep', project.dir), 240_000);
+    expect(r.exitCode, r.all).toBe(4);
+    expect(r.stdout).toContain(`published: ${INSTANCE}; failed: ${SECOND}`);
+    expect(r.all).not.toContain('nothing was published');
+    const env = await readEnvProperties(project.dir);
+    const manifest = JSON.parse(await readFile(path.join(project.dir, 'manifest.json'), 'utf8'));
+    expect(manifest.builds.map((b: { instance: string }) => b.instance)).toEqual([INSTANCE]);
+    const build = manifest.builds[0];
+    expect(env.IMAGE_ID).toBe(build.image.id);
+    for (const region of REGIONS) {
+      const imgs = await builtImages(moto, region);
+      expect(imgs.map((i) => i.Name), region).toEqual(['e2e-keep-amazon2023-img']);
+      const img = imgs[0]!;
+      expect(tagMap(img.Tags), region).toMatchObject({ 'hallmark:state': 'published', 'hallmark:instance': INSTANCE });
+      if (region !== 'us-east-1') expect(env[`IMAGE_ID_${region.toUpperCase().replaceAll('-', '_')}`], region).toBe(img.ImageId);
+      const perms = await aws<{ LaunchPermissions: { UserId?: string }[] }>(moto, region, ['describe-image-attribute', '--image-id', img.ImageId, '--attribute', 'launchPermission']);
+      expect(perms.LaunchPermissions.map((x) => x.UserId).sort(), region).toEqual(ACCOUNTS);
+      expect(await leftovers(moto, region), region).toEqual({ keys: [], groups: [] });
+    }
+    const first = JSON.parse(await readFile(path.join(project.dir, '.hallmark', `${INSTANCE}.json`), 'utf8'));
+    const second = JSON.parse(await readFile(path.join(project.dir, '.hallmark', `${SECOND}.json`), 'utf8'));
+    expect([first.images, second.images]).toEqual([[], []]);
+  }, 300_000);
 
   it('an image name already taken in a target region: stops in prepare before any instance is launched', async () => {
     project = await makeProject();

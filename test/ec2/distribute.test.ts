@@ -51,10 +51,6 @@ const accounts = ['111122223333', '444455556666'];
 function request(over: Partial<DistributeRequest> = {}): DistributeRequest {
   return {
     regions: ['eu-west-1', 'us-west-2'],
-    accounts,
-    organizationArns: [],
-    ouArns: [],
-    shareSnapshots: true,
     concurrency: 2,
     kmsKeyIds: {},
     tags: { release: 'r1' },
@@ -86,7 +82,7 @@ async function awsCli(region: string, ...args: string[]): Promise<unknown> {
 }
 
 describe('ec2 distribute against moto', () => {
-  it('copies to two regions, tags copies and snapshots, shares with two accounts (checked via the SDK and the aws CLI)', async () => {
+  it('copies to two regions and tags copies and snapshots, sharing nothing; share then grants two accounts (checked via the SDK and the aws CLI), unshare takes it back', async () => {
     const f = await fixture(moto.endpoint, moto, {});
     try {
       const src = await sourceImage(`hm-dist-ok-${f.ctx.buildId}`);
@@ -95,7 +91,13 @@ describe('ec2 distribute against moto', () => {
       expect(copies.map((c) => c.region)).toEqual(['eu-west-1', 'us-west-2']);
       // copies finish in any order; each is journaled once
       expect(f.ctx.journal.state.images.map((i) => `${i.role}:${i.region}`).sort()).toEqual(['copy:eu-west-1', 'copy:us-west-2', 'source:us-east-1']);
+      const granted = async (img: ImageRecord) =>
+        ((await clients[img.region!]!.send(new DescribeImageAttributeCommand({ ImageId: img.id, Attribute: 'launchPermission' }))).LaunchPermissions ?? []).map((p) => p.UserId).sort();
+      // Proven, not committed: no one else may launch them yet.
+      for (const img of [src, ...copies]) expect(await granted(img), img.region).toEqual([]);
 
+      const share = { accounts, organizationArns: [], ouArns: [], shareSnapshots: true, concurrency: 2 };
+      await f.driver.share!(f.ctx, [src, ...copies], share);
       for (const img of [src, ...copies]) {
         const client = clients[img.region!]!;
         const d = (await client.send(new DescribeImagesCommand({ ImageIds: [img.id] }))).Images![0]!;
@@ -112,6 +114,14 @@ describe('ec2 distribute against moto', () => {
         };
         expect(cli.LaunchPermissions.map((p) => p.UserId).sort()).toEqual(accounts);
       }
+      await f.driver.unshare!(f.ctx, [src, ...copies], share);
+      for (const img of [src, ...copies]) {
+        expect(await granted(img), img.region).toEqual([]);
+        for (const snap of img.snapshots ?? []) {
+          const sp = await clients[img.region!]!.send(new DescribeSnapshotAttributeCommand({ SnapshotId: snap, Attribute: 'createVolumePermission' }));
+          expect(sp.CreateVolumePermissions ?? []).toEqual([]);
+        }
+      }
       for (const copy of copies) {
         const cli = (await awsCli(copy.region!, 'describe-images', '--image-ids', copy.id)) as { Images: { Name: string; Tags: { Key: string; Value: string }[] }[] };
         expect(cli.Images[0]!.Name).toBe(src.name);
@@ -124,7 +134,7 @@ describe('ec2 distribute against moto', () => {
     } finally {
       await f.cleanup();
     }
-  });
+  }, 120_000);
 
   it('a copy failing in the second region leaves the finished copy in the journal; cleanup then leaves nothing anywhere', async () => {
     const f = await fixture(proxy.endpoint, moto, { max_attempts: 2 });
@@ -162,7 +172,7 @@ describe('ec2 distribute against moto', () => {
     try {
       const src = await sourceImage(`hm-dist-throttle-${f.ctx.buildId}`);
       proxy.throttle(['CopyImage', 'DescribeImages', 'CreateTags'], 2);
-      const copies = await f.driver.distribute!(f.ctx, src, request({ shareSnapshots: false }));
+      const copies = await f.driver.distribute!(f.ctx, src, request());
       expect(copies).toHaveLength(2);
       expect(proxy.injected('CopyImage', 'RequestLimitExceeded')).toBe(2);
       expect(proxy.injected('DescribeImages', 'RequestLimitExceeded')).toBe(2);

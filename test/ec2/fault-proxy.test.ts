@@ -44,6 +44,20 @@ it('passes calls through, tells regions apart from the SigV4 scope, and injects 
   }
 });
 
+it('`after: N` lets the first N matching calls through, then injects the fault', async () => {
+  const eu = sdk(moto, 'eu-west-1', proxy.endpoint);
+  proxy.calls.length = 0;
+  try {
+    proxy.faults.push({ action: 'DescribeImages', region: 'eu-west-1', after: 2, times: 1, code: 'UnauthorizedOperation', status: 403 });
+    const call = () => eu.send(new DescribeImagesCommand({ Owners: ['self'] })).then(() => 'ok', (e: unknown) => (e as Error).name);
+    expect([await call(), await call(), await call(), await call()]).toEqual(['ok', 'ok', 'UnauthorizedOperation', 'ok']);
+    expect(proxy.injected('DescribeImages', 'UnauthorizedOperation')).toBe(1);
+    expect(proxy.forwarded('DescribeImages', 'eu-west-1')).toBe(3);
+  } finally {
+    eu.destroy();
+  }
+});
+
 it('tells JSON protocol actions (SSM) apart by X-Amz-Target and answers their faults in JSON, as the SDK expects', async () => {
   const ssm = (region: string) => new SSMClient({ region, endpoint: proxy.endpoint, credentials: moto.credentials, maxAttempts: 1 });
   const eu = ssm('eu-west-1');

@@ -28,6 +28,8 @@ export interface FaultRule {
   region?: string;
   /** How many matching calls to fail; every matching call when absent. */
   times?: number;
+  /** Let this many matching calls through first (to fail "the second instance's copy"); counts down. */
+  after?: number;
   /** EC2 error code, e.g. RequestLimitExceeded, UnauthorizedOperation. */
   code: string;
   status: number;
@@ -220,7 +222,8 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
       const region = regionOf(req.headers.authorization);
 
       const rule = faults.find((f) => matches(f, action, region) && (f.times === undefined || f.times > 0));
-      if (rule) {
+      if (rule?.after) rule.after--;
+      else if (rule) {
         if (rule.times !== undefined) rule.times--;
         calls.push({ action, region, outcome: rule.code });
         const message = rule.message ?? `injected ${rule.code} by the fault proxy`;

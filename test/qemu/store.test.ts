@@ -61,7 +61,7 @@ async function context(name: string): Promise<DriverContext> {
 }
 
 function distributeReq(targets: string[], format: 'qcow2' | 'raw'): DistributeRequest {
-  return { regions: [], accounts: [], organizationArns: [], ouArns: [], shareSnapshots: false, concurrency: 1, kmsKeyIds: {}, tags: {}, targets, format };
+  return { regions: [], concurrency: 1, kmsKeyIds: {}, tags: {}, targets, format };
 }
 
 beforeAll(async () => {

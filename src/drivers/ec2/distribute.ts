@@ -7,7 +7,7 @@ import { Ec2Error, wrapAws } from './aws-errors.js';
 import type { Ec2Clients } from './clients.js';
 import { snapshotsOf, tagResources } from './image-ops.js';
 import { clientToken } from './launch.js';
-import { kmsGrantMessages, shareImage, type KmsGrantNeed, type ShareTargets } from './share.js';
+import { hasShareTargets, kmsGrantMessages, shareImage, unshareImage, type KmsGrantNeed, type ShareTargets } from './share.js';
 import { waitForImagesAvailable } from './wait.js';
 
 export interface DistributeArgs extends ShareTargets {
@@ -38,7 +38,18 @@ export interface DistributeArgs extends ShareTargets {
 }
 
 /**
- * Copies an image to other regions and shares it and every copy.
+ * Copies an image to other regions and shares it and every copy (`hallmark
+ * distribute IMAGE_ID`; a build copies first and shares at its commit).
+ */
+export async function distributeImage(a: DistributeArgs): Promise<ImageRecord[]> {
+  const copies = await copyImages(a);
+  await shareImages(a.clients, [a.source, ...copies], a, a.concurrency, a.signal, a.log, a.onKmsGrants);
+  return copies;
+}
+
+/**
+ * Copies an image to other regions, tagged, and returns the copies in the
+ * order of `regions`. Shares nothing.
  *
  * - Copies run in parallel, at most `concurrency` at once. Each CopyImage has a
  *   ClientToken derived from build id + source + region, so a retried call
@@ -48,11 +59,11 @@ export interface DistributeArgs extends ShareTargets {
  *   The call itself is not aborted midway: its answer is the only record of
  *   what it made. The signal is checked right after the id is safe.
  * - When one region fails, the waits of the others end at once (one
- *   AbortSignal), but distribute still waits for every started CopyImage to
+ *   AbortSignal), but this still waits for every started CopyImage to
  *   answer, so that copies finished or started before the failure are in the
  *   journal for the pipeline's cleanup (deleteImage on every recorded image).
  */
-export async function distributeImage(a: DistributeArgs): Promise<ImageRecord[]> {
+export async function copyImages(a: Omit<DistributeArgs, keyof ShareTargets>): Promise<ImageRecord[]> {
   const targets = [...new Set(a.regions)].filter((r) => r !== a.source.region);
   const failFast = new AbortController();
   const signal = AbortSignal.any([a.signal, failFast.signal]);
@@ -70,22 +81,42 @@ export async function distributeImage(a: DistributeArgs): Promise<ImageRecord[]>
     }
   });
   throwFirstFailure(results, a.signal, a.log, 'copying images');
-
   throwIfAborted(a.signal);
-  const all = [a.source, ...targets.map((r) => copies.find((c) => c.region === r)!)];
-  const needs: KmsGrantNeed[] = [];
-  const shared = await mapBounded(all, Math.max(1, a.concurrency), async (img) => {
-    needs.push(...(await shareImage(a.clients.get(img.region!), img, a, a.signal)));
-    if (a.accounts.length + a.organizationArns.length + a.ouArns.length > 0) a.log.info(`shared ${img.id} in ${img.region}`);
-  });
-  const shareFailure = shared.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (shareFailure) throw shareFailure.reason;
-  for (const line of kmsGrantMessages(needs)) a.log.warn(line);
-  a.onKmsGrants?.(needs);
   return targets.map((r) => copies.find((c) => c.region === r)!);
 }
 
-async function copyOne(a: DistributeArgs, region: string, signal: AbortSignal): Promise<ImageRecord> {
+/** Shares every image in its own region, `concurrency` at once; waits for all, then throws the first failure. */
+export async function shareImages(
+  clients: Ec2Clients,
+  images: ImageRecord[],
+  t: ShareTargets,
+  concurrency: number,
+  signal: AbortSignal,
+  log: Logger,
+  onKmsGrants?: (needs: KmsGrantNeed[]) => void,
+): Promise<void> {
+  if (!hasShareTargets(t)) return;
+  const needs: KmsGrantNeed[] = [];
+  const shared = await mapBounded(images, Math.max(1, concurrency), async (img) => {
+    needs.push(...(await shareImage(clients.get(img.region!), img, t, signal)));
+    log.info(`shared ${img.id} in ${img.region}`);
+  });
+  throwFirstFailure(shared, signal, log, 'sharing images');
+  for (const line of kmsGrantMessages(needs)) log.warn(line);
+  onKmsGrants?.(needs);
+}
+
+/** Takes the grants of `t` back from every image; waits for all, then throws the first failure. */
+export async function unshareImages(clients: Ec2Clients, images: ImageRecord[], t: ShareTargets, concurrency: number, signal: AbortSignal, log: Logger): Promise<void> {
+  if (!hasShareTargets(t)) return;
+  const done = await mapBounded(images, Math.max(1, concurrency), async (img) => {
+    await unshareImage(clients.get(img.region!), img, t, signal);
+    log.info(`took back the launch permissions of ${img.id} in ${img.region}`);
+  });
+  throwFirstFailure(done, signal, log, 'taking back launch permissions');
+}
+
+async function copyOne(a: Omit<DistributeArgs, keyof ShareTargets>, region: string, signal: AbortSignal): Promise<ImageRecord> {
   throwIfAborted(signal);
   const client = a.clients.get(region);
   let id: string;
@@ -127,7 +158,7 @@ export function copyableTags(tags: { Key?: string; Value?: string }[]): Record<s
   );
 }
 
-async function sourceTagsOf(a: DistributeArgs): Promise<{ Key?: string; Value?: string }[]> {
+async function sourceTagsOf(a: Omit<DistributeArgs, keyof ShareTargets>): Promise<{ Key?: string; Value?: string }[]> {
   try {
     const out = await a.clients.get(a.source.region).send(new DescribeImagesCommand({ ImageIds: [a.source.id] }), { abortSignal: a.signal });
     return out.Images?.[0]?.Tags ?? [];

@@ -4,11 +4,11 @@ import { throwIfAborted } from '../../kernel/abort.js';
 import type { ImageRecord, ParameterRecord } from '../../kernel/journal.js';
 import { retry } from '../../kernel/retry.js';
 import type { ConnectionTarget } from '../../transports/transport.js';
-import type { CaptureRequest, DistributeRequest, Driver, DriverContext } from '../driver.js';
+import type { CaptureRequest, DistributeRequest, Driver, DriverContext, ShareRequest } from '../driver.js';
 import { awsCode, Ec2Error, isNotFound, wrapAws } from './aws-errors.js';
 import { clientSettings, Ec2Clients, type ClientSettings } from './clients.js';
-import { distributeImage } from './distribute.js';
-import { captureImage, deleteImageAndSnapshots } from './image-ops.js';
+import { copyImages, shareImages, unshareImages } from './distribute.js';
+import { captureImage, deleteImageAndSnapshots, tagResources, untagResources } from './image-ops.js';
 import { createTemporaryKeyPair, deleteKeyPair, removeKeyFiles } from './key-pair.js';
 import { chooseAddress, clientToken, machineTags, runInstance, runInstancesInput, toTags } from './launch.js';
 import { createTemporaryGroup, resolvePlacement, sshCidrs } from './network.js';
@@ -243,15 +243,11 @@ export class Ec2Driver implements Driver {
   async distribute(ctx: DriverContext, image: ImageRecord, req: DistributeRequest): Promise<ImageRecord[]> {
     const region = image.region ?? (await this.region(ctx));
     if (!image.name) throw new Ec2Error(`image ${image.id} has no recorded name; cannot name its copies`);
-    return distributeImage({
+    return copyImages({
       clients: this.clients,
       source: { ...image, region, name: image.name },
       description: ctx.instance.image?.description,
       regions: req.regions,
-      accounts: req.accounts,
-      organizationArns: req.organizationArns,
-      ouArns: req.ouArns,
-      shareSnapshots: req.shareSnapshots,
       concurrency: req.concurrency,
       encrypted: req.encrypted,
       kmsKeyIds: req.kmsKeyIds,
@@ -263,6 +259,31 @@ export class Ec2Driver implements Driver {
       delayMs: this.options.delay * 1000,
       maxWaitMs: this.options.max_wait * 1000,
     });
+  }
+
+  async share(ctx: DriverContext, images: ImageRecord[], req: ShareRequest): Promise<void> {
+    await shareImages(this.clients, await this.withRegion(ctx, images), req, req.concurrency, ctx.signal, ctx.log);
+  }
+
+  async unshare(ctx: DriverContext, images: ImageRecord[], req: ShareRequest): Promise<void> {
+    await unshareImages(this.clients, await this.withRegion(ctx, images), req, req.concurrency, ctx.signal, ctx.log);
+  }
+
+  /** Tags each image and its snapshots (CreateTags), or removes the tags given as null (DeleteTags). */
+  async tagImages(ctx: DriverContext, images: ImageRecord[], tags: Record<string, string | null>): Promise<void> {
+    const set = Object.fromEntries(Object.entries(tags).filter((e): e is [string, string] => e[1] !== null));
+    const remove = Object.keys(tags).filter((k) => tags[k] === null);
+    for (const image of await this.withRegion(ctx, images)) {
+      const client = this.clients.get(image.region!);
+      const ids = [image.id, ...(image.snapshots ?? [])];
+      await tagResources(client, image.region!, ids, set, ctx.signal);
+      await untagResources(client, image.region!, ids, remove, ctx.signal);
+    }
+  }
+
+  private async withRegion(ctx: DriverContext, images: ImageRecord[]): Promise<ImageRecord[]> {
+    const region = await this.region(ctx);
+    return images.map((i) => ({ ...i, region: i.region ?? region }));
   }
 
   /** Deregisters the image and deletes its snapshots, then forgets it. Idempotent. */

@@ -1,6 +1,7 @@
 import {
   CreateImageCommand,
   CreateTagsCommand,
+  DeleteTagsCommand,
   DeleteSnapshotCommand,
   DeregisterImageCommand,
   DescribeImagesCommand,
@@ -81,6 +82,19 @@ export async function tagResources(client: EC2Client, region: string, ids: strin
       });
     } catch (err) {
       throw wrapAws(err, `CreateTags on ${Resources.join(', ')}`, region);
+    }
+  }
+}
+
+/** DeleteTags of `keys` in chunks; resources already gone count as done. */
+export async function untagResources(client: EC2Client, region: string, ids: string[], keys: string[], signal: AbortSignal): Promise<void> {
+  if (ids.length === 0 || keys.length === 0) return;
+  for (let i = 0; i < ids.length; i += 100) {
+    const Resources = ids.slice(i, i + 100);
+    try {
+      await client.send(new DeleteTagsCommand({ Resources, Tags: keys.map((Key) => ({ Key })) }), { abortSignal: signal });
+    } catch (err) {
+      if (!isNotFound(err)) throw wrapAws(err, `DeleteTags on ${Resources.join(', ')}`, region);
     }
   }
 }

@@ -7,7 +7,7 @@ import {
   type LaunchPermission,
 } from '@aws-sdk/client-ec2';
 import type { ImageRecord } from '../../kernel/journal.js';
-import { Ec2Error, wrapAws } from './aws-errors.js';
+import { Ec2Error, isNotFound, wrapAws } from './aws-errors.js';
 
 export interface ShareTargets {
   accounts: string[];
@@ -117,4 +117,32 @@ export function kmsGrantMessages(needs: KmsGrantNeed[]): string[] {
       ? `${images.join(', ')} in ${region} is encrypted with the AWS managed key ${keyId}, which cannot be shared: copy it with distribute.kms_key_ids set to a customer managed key`
       : `${principals.join(', ')} can launch ${images.join(', ')} in ${region} only with a grant on KMS key ${keyId} (kms:DescribeKey, kms:ReEncrypt*, kms:CreateGrant, kms:Decrypt in its key policy or a grant)`;
   });
+}
+
+/**
+ * Takes back what shareImage granted: the launch permissions of `t` on the
+ * image and, with shareSnapshots, the accounts' createVolumePermission on its
+ * snapshots. An image or snapshot that is gone counts as done. Idempotent.
+ */
+export async function unshareImage(client: EC2Client, image: ImageRecord, t: ShareTargets, signal: AbortSignal): Promise<void> {
+  if (!hasShareTargets(t)) return;
+  const region = image.region;
+  const remove: LaunchPermission[] = [
+    ...t.accounts.map((UserId) => ({ UserId })),
+    ...t.organizationArns.map((OrganizationArn) => ({ OrganizationArn })),
+    ...t.ouArns.map((OrganizationalUnitArn) => ({ OrganizationalUnitArn })),
+  ];
+  try {
+    await client.send(new ModifyImageAttributeCommand({ ImageId: image.id, LaunchPermission: { Remove: remove } }), { abortSignal: signal });
+  } catch (err) {
+    if (!isNotFound(err)) throw wrapAws(err, `taking back launch permissions of ${image.id} (ModifyImageAttribute)`, region);
+  }
+  if (!t.shareSnapshots || t.accounts.length === 0) return;
+  for (const SnapshotId of image.snapshots ?? []) {
+    try {
+      await client.send(new ModifySnapshotAttributeCommand({ SnapshotId, Attribute: 'createVolumePermission', OperationType: 'remove', UserIds: t.accounts }), { abortSignal: signal });
+    } catch (err) {
+      if (!isNotFound(err)) throw wrapAws(err, `taking back createVolumePermission of snapshot ${SnapshotId}`, region);
+    }
+  }
 }

@@ -11,7 +11,7 @@ import { launchMachine } from './launch.js';
 import { findQemuByOverlay, isOurQemu, stopQemu } from './process.js';
 import type { QemuDriverOptions } from './schema.js';
 import { readQemuState, type QemuState } from './state.js';
-import { defaultStoreDir, getImage, imagePath, removeImage } from './store.js';
+import { defaultStoreDir, getImage, imagePath, removeImage, setImageTags } from './store.js';
 
 /**
  * The qemu driver: local VMs as copy-on-write overlays on a base image,
@@ -113,6 +113,11 @@ export class QemuDriver implements Driver {
   async deleteImage(ctx: DriverContext, image: ImageRecord): Promise<void> {
     if (image.role === 'copy') await deleteExport(image, { s3Endpoint: this.opts.s3_endpoint, signal: ctx.signal });
     else if (await removeImage(image.id)) ctx.log.info(`removed ${image.id} from the image store`);
+  }
+
+  /** Tags the store entries (the commit's `hallmark:state=published`); exports keep the metadata they were written with. */
+  async tagImages(_ctx: DriverContext, images: ImageRecord[], tags: Record<string, string | null>): Promise<void> {
+    for (const i of images) if (i.role === 'source') await setImageTags(i.id, tags);
   }
 
   async describeImages(_ctx: DriverContext, images: ImageRecord[]): Promise<Record<string, unknown>> {

@@ -97,6 +97,22 @@ export async function writeImageEntry(image: StoredImage, dir = defaultStoreDir(
 }
 
 /**
+ * Sets (or, with null, removes) tags of a stored image, rewriting its entry
+ * atomically. Returns false when the image is not in the store.
+ */
+export async function setImageTags(id: string, tags: Record<string, string | null>, dir = defaultStoreDir()): Promise<boolean> {
+  const image = (await listImages(dir)).find((i) => i.id === id);
+  if (!image) return false;
+  const next = { ...image.tags };
+  for (const [k, v] of Object.entries(tags)) {
+    if (v === null) delete next[k];
+    else next[k] = v;
+  }
+  await writeImageEntry({ ...image, tags: next }, dir);
+  return true;
+}
+
+/**
  * Removes an image and any unfinished parts of it. Idempotent: returns false
  * when there was nothing to remove. The json goes first, so a crash half-way
  * never leaves a listed image without its disk.
