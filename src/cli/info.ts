@@ -3,7 +3,7 @@ import { buildProblems, redactSecrets } from '../config/index.js';
 import { ConfigError, type ExitCode } from '../kernel/errors.js';
 import { readInstanceState } from '../kernel/journal.js';
 import { getPluginDef } from '../plugins.js';
-import { printError } from './lifecycle.js';
+import { printError } from './print-error.js';
 import { out, project, selected, table, type GlobalOptions } from './context.js';
 
 /** `hallmark validate`: every problem, file-level and per instance; exit 2 when any. */

@@ -1,8 +1,9 @@
 import pc from 'picocolors';
 import { runAction, type Action, type DestroyStrategy } from '../pipeline/actions.js';
 import { EventBus } from '../kernel/events.js';
-import { HallmarkError, formatProblem, ConfigError, type ExitCode } from '../kernel/errors.js';
+import type { ExitCode } from '../kernel/errors.js';
 import { attachLogFiles } from '../kernel/log-file.js';
+import { printError } from './print-error.js';
 import { attachRenderer, chooseMode } from './render.js';
 import { installSignalHandlers } from './signals.js';
 import { out, selected, table, type GlobalOptions } from './context.js';
@@ -91,18 +92,3 @@ export async function lifecycle(action: Action, pattern: string | undefined, o: 
   return codes.includes(4) ? 4 : codes[0]!;
 }
 
-export function printError(err: unknown, prefix?: string): void {
-  const p = prefix ? `${prefix}: ` : '';
-  if (err instanceof ConfigError) {
-    process.stderr.write(pc.red(`${p}${err.problems.length} configuration problem(s):`) + '\n');
-    for (const prob of err.problems) process.stderr.write(`  - ${formatProblem(prob)}\n`);
-    return;
-  }
-  if (err instanceof HallmarkError) {
-    process.stderr.write(pc.red(`${p}${err.message}`) + '\n');
-    if (err.hint) process.stderr.write(`  hint: ${err.hint}\n`);
-    for (const c of err.cleanupErrors) process.stderr.write(pc.yellow(`  also, during cleanup: ${(c as Error).message ?? String(c)}`) + '\n');
-    return;
-  }
-  process.stderr.write(pc.red(`${p}internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`) + '\n');
-}

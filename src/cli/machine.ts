@@ -6,7 +6,7 @@ import { bootTestInstanceName, deleteBuildImages } from '../pipeline/steps.js';
 import { HallmarkError, UsageError, type ExitCode } from '../kernel/errors.js';
 import type { Connection } from '../transports/transport.js';
 import { attachRenderer, chooseMode } from './render.js';
-import { printError } from './lifecycle.js';
+import { printError } from './print-error.js';
 import { out, selected, type GlobalOptions } from './context.js';
 import type { InstanceEntry, Project } from '../config/index.js';
 import path from 'node:path';

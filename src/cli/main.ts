@@ -1,12 +1,26 @@
 import { readFileSync } from 'node:fs';
 import { Command, Option, CommanderError } from 'commander';
 import { toHallmarkError, UsageError, type ExitCode } from '../kernel/errors.js';
-import { lifecycle, printError, type ActionOptions } from './lifecycle.js';
-import { diagnose, list, validate } from './info.js';
-import { cleanup, execCommand, login } from './machine.js';
-import { baseBuild, baseList, distributeCommand, imagesList, imagesRm } from './images.js';
-import { verifyTargetCommand } from './verify-target.js';
+import { printError } from './print-error.js';
+import type { ActionOptions } from './lifecycle.js';
 import type { GlobalOptions } from './context.js';
+
+// Each command's module is imported when that command runs, so `--version`,
+// `--help` and `list` load no pipeline, plugin, ssh2 or AWS SDK code
+// (test/cli-startup.test.ts holds this; bench/cli times it).
+const validate: typeof import('./info.js').validate = async (...a) => (await import('./info.js')).validate(...a);
+const list: typeof import('./info.js').list = async (...a) => (await import('./info.js')).list(...a);
+const diagnose: typeof import('./info.js').diagnose = async (...a) => (await import('./info.js')).diagnose(...a);
+const cleanup: typeof import('./machine.js').cleanup = async (...a) => (await import('./machine.js')).cleanup(...a);
+const execCommand: typeof import('./machine.js').execCommand = async (...a) => (await import('./machine.js')).execCommand(...a);
+const login: typeof import('./machine.js').login = async (...a) => (await import('./machine.js')).login(...a);
+const baseBuild: typeof import('./images.js').baseBuild = async (...a) => (await import('./images.js')).baseBuild(...a);
+const baseList: typeof import('./images.js').baseList = async (...a) => (await import('./images.js')).baseList(...a);
+const distributeCommand: typeof import('./images.js').distributeCommand = async (...a) => (await import('./images.js')).distributeCommand(...a);
+const imagesList: typeof import('./images.js').imagesList = async (...a) => (await import('./images.js')).imagesList(...a);
+const imagesRm: typeof import('./images.js').imagesRm = async (...a) => (await import('./images.js')).imagesRm(...a);
+const verifyTargetCommand: typeof import('./verify-target.js').verifyTargetCommand = async (...a) => (await import('./verify-target.js')).verifyTargetCommand(...a);
+const lifecycle: typeof import('./lifecycle.js').lifecycle = async (...a) => (await import('./lifecycle.js')).lifecycle(...a);
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 

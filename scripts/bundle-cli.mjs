@@ -1,0 +1,28 @@
+// Bundles the CLI (dist/cli/main.js and everything it imports, lazily
+// imported commands and plugins as separate chunks) into dist/cli-bundle/,
+// which bin/hallmark runs. One file per chunk instead of ~400 modules (zod
+// alone is 230) cuts the CLI's start by more than half; bench/cli measures it.
+// ssh2 (an optional native addon) and the AWS SDK stay external: they load
+// only when an instance uses them. The library (dist/index.js and its types)
+// is tsc's output and is not touched.
+import { build } from 'esbuild';
+import { rm } from 'node:fs/promises';
+
+const outdir = 'dist/cli-bundle';
+await rm(outdir, { recursive: true, force: true });
+await build({
+  entryPoints: { main: 'dist/cli/main.js' },
+  outdir,
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  external: ['ssh2', '@aws-sdk/*', '@smithy/*'],
+  // CommonJS dependencies (picocolors, ...) call require() for node builtins.
+  banner: { js: "import { createRequire as __hmCreateRequire } from 'node:module'; const require = __hmCreateRequire(import.meta.url);" },
+  chunkNames: 'chunks/[name]-[hash]',
+  minifyWhitespace: true,
+  minifySyntax: true,
+  logLevel: 'warning',
+});

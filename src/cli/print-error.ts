@@ -1,0 +1,19 @@
+import pc from 'picocolors';
+import { HallmarkError, formatProblem, ConfigError } from '../kernel/errors.js';
+
+/** Prints an error for a person: config problems one per line, a hint, cleanup errors; a stack only for internal errors. */
+export function printError(err: unknown, prefix?: string): void {
+  const p = prefix ? `${prefix}: ` : '';
+  if (err instanceof ConfigError) {
+    process.stderr.write(pc.red(`${p}${err.problems.length} configuration problem(s):`) + '\n');
+    for (const prob of err.problems) process.stderr.write(`  - ${formatProblem(prob)}\n`);
+    return;
+  }
+  if (err instanceof HallmarkError) {
+    process.stderr.write(pc.red(`${p}${err.message}`) + '\n');
+    if (err.hint) process.stderr.write(`  hint: ${err.hint}\n`);
+    for (const c of err.cleanupErrors) process.stderr.write(pc.yellow(`  also, during cleanup: ${(c as Error).message ?? String(c)}`) + '\n');
+    return;
+  }
+  process.stderr.write(pc.red(`${p}internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`) + '\n');
+}
