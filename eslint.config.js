@@ -2,6 +2,7 @@
 // with the few adjustments the codebase's deliberate style needs (each says why).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import { layersPlugin } from './eslint/layers.js';
 
 export default tseslint.config(
   { ignores: ['**/dist/', '**/node_modules/', '**/.hallmark/'] },
@@ -21,4 +22,6 @@ export default tseslint.config(
       'no-control-regex': 'off',
     },
   },
+  // kernel < transports < plugins < pipeline < cli: never import upward.
+  { files: ['src/**/*.ts'], plugins: { hallmark: layersPlugin }, rules: { 'hallmark/layers': 'error' } },
 );

@@ -4,6 +4,6 @@
  * Plugins add themselves here as they land.
  */
 import './drivers/register.js';
-import './transports/register.js';
+import './transport-plugins.js';
 import './provisioners/register.js';
 import './verifiers/register.js';

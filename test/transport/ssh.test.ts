@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CancelledError, TimeoutError } from '../../src/kernel/errors.js';
 import { silentLogger } from '../../src/kernel/events.js';
 import { getPluginDef } from '../../src/plugins.js';
-import '../../src/transports/register.js';
+import '../../src/transport-plugins.js';
 import { ConnectionLostError, HostKeyMismatchError } from '../../src/transports/ssh/errors.js';
 import { SshTransport } from '../../src/transports/ssh/transport.js';
 import type { Connection, ConnectionTarget } from '../../src/transports/transport.js';
