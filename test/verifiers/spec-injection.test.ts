@@ -9,7 +9,7 @@
  * that takes one, runs the generated script on this machine under sh, dash,
  * busybox sh and bash, and asserts that no canary exists and that each value
  * arrived byte for byte where it belongs:
- * - the tools a probe calls (getent, id, systemctl, ip, timeout, df, grep) are
+ * - the tools a probe calls (getent, id, systemctl, ip, timeout, stat, grep) are
  *   recorders first on PATH that log their argv, so the test sees each value
  *   as one argument, after `--` where the tool takes it;
  * - files with the value as their name exist, and their checksum passes;
@@ -76,11 +76,11 @@ let port: number;
 const requests = new Map<string, { method: string; url: string; headers: http.IncomingHttpHeaders; body: Buffer }>();
 
 /** Tools the probes call, replaced by recorders that log their argv (NUL-terminated) to one file per call. */
-const RECORDED = ['getent', 'id', 'systemctl', 'ip', 'timeout', 'nc', 'df', 'grep', 'nslookup'];
+const RECORDED = ['getent', 'id', 'systemctl', 'ip', 'timeout', 'nc', 'stat', 'grep', 'nslookup'];
 const RECORDER = `#!/bin/sh
 f=$(mktemp "$INJ_CALLS/call.XXXXXXXX") || exit 99
 printf '%s\\000' "$0" "$@" >"$f"
-case "$0" in */etc/init.d/*) exit 0 ;; */systemctl) exit 0 ;; */getent) exit 2 ;; esac
+case "$0" in */etc/init.d/*) exit 0 ;; */systemctl) exit 0 ;; */getent) exit 2 ;; */stat) exec ${execFileSync('sh', ['-c', 'command -v stat']).toString().trim()} "$@" ;; esac
 exit 1
 `;
 
@@ -185,7 +185,7 @@ function hostile(c: string): fc.Arbitrary<string> {
 }
 
 /** One resource of each type that takes a name or value, each named by `v`. */
-function resourcesFor(v: string, i: number): { type: string; key: string; body: Record<string, unknown> }[] {
+function resourcesFor(v: string, i: number, init: 'systemd' | 'openrc' | 'sysv' = 'systemd'): { type: string; key: string; body: Record<string, unknown> }[] {
   const k = `k${i}`;
   // Files, init scripts and interfaces are made with the value as their name: only names a file can have.
   const fileName = !v.includes('/') && !['', '.', '..'].includes(v) && Buffer.byteLength(v) < 200;
@@ -196,7 +196,7 @@ function resourcesFor(v: string, i: number): { type: string; key: string; body: 
     { type: 'user', key: v, body: { exists: false, groups: ['x'] } },
     { type: 'group', key: `${k}g`, body: { groupname: v, exists: false } },
     { type: 'package', key: `${k}p`, body: { name: v, installed: false } },
-    ...(fileName ? [{ type: 'service', key: `${k}s`, body: { name: v, enabled: true, running: true } }] : []),
+    ...(fileName ? [{ type: 'service', key: `${k}s`, body: { name: v, enabled: true, running: true, runlevels: { systemd: { 'have-len': 0 }, openrc: ['default'], sysv: ['3'] }[init] } }] : []),
     { type: 'kernel-param', key: `${k}kp`, body: { name: v, value: '1' } },
     { type: 'mount', key: `${k}m`, body: { mountpoint: v, usage: { lt: 100 } } },
     { type: 'interface', key: `${k}i`, body: { name: v, exists: true, mtu: 1234, addrs: ['10.0.0.1/8'] } },
@@ -283,7 +283,7 @@ async function expectRoundTrips(run: SpecRun, entries: Entry[], init: string): P
         expect(called('getent', ['ahosts', '--', v]), why).toBe(true);
         break;
       case 'mount':
-        expect(called('df', ['-P', '--', v]), why).toBe(true);
+        expect(called('stat', ['-f', '-c', '%b %f', '--', v]), why).toBe(true);
         break;
       case 'kernel-param':
         expect(argsOf('grep').some((a) => a.slice(0, 3).join(' ') === "-H  --" && a.includes(`/proc/sys/${v.replace(/\./g, '/')}`)), why).toBe(true);
@@ -299,6 +299,7 @@ async function expectRoundTrips(run: SpecRun, entries: Entry[], init: string): P
       case 'service':
         expect(statusOf(run, 'service', e.key, 'enabled'), why).toBe('pass');
         expect(statusOf(run, 'service', e.key, 'running'), why).toBe('pass');
+        expect(statusOf(run, 'service', e.key, 'runlevels'), why).toBe('pass');
         if (init === 'systemd') {
           expect(called('systemctl', ['is-enabled', '--', v]), why).toBe(true);
           expect(called('systemctl', ['is-active', '--', v]), why).toBe(true);
@@ -333,7 +334,7 @@ describe.each(SHELLS)('every value reaches the target as data, under $name', ({ 
         iteration++;
         requests.clear();
         await rm(canary, { force: true }); // per run, so a shrunk counterexample is the one that made it
-        const all = vals.flatMap((v, i) => resourcesFor(v, iteration * 10 + i).map((r) => ({ ...r, v })));
+        const all = vals.flatMap((v, i) => resourcesFor(v, iteration * 10 + i, init).map((r) => ({ ...r, v })));
         const entries: Entry[] = [];
         for (const e of all) if (await accepted(e)) entries.push(e);
         // Equal service or interface names from different values would share their files.
@@ -369,7 +370,7 @@ describe.each(SHELLS)('every value reaches the target as data, under $name', ({ 
     expect(run.exitCode).toBe(0);
     const got = await recordedCalls();
     expect(got.some((c) => c[0] === 'getent' && c.includes(long))).toBe(true);
-    expect(got.some((c) => c[0] === 'df' && c.at(-1) === long)).toBe(true);
+    expect(got.some((c) => c[0] === 'stat' && c.at(-1) === long)).toBe(true);
     expect(got.some((c) => c[0] === 'systemctl' && c.at(-1) === payloads('CANARY')[0])).toBe(true);
     expect(requests.size).toBeGreaterThan(0);
     for (const r of requests.values()) expect(vals).toContain(r.body.toString('utf8'));

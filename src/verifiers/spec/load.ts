@@ -199,12 +199,18 @@ function buildResource(type: string, key: string, attrs: Pair<Node, Node>[], pos
   const def = RESOURCE_DEFS.get(type)!;
   const r: ResourceSpec = { type, key, probeId: '', checks: [], options: {}, skip: false, pos };
   const before = ctx.problems.length;
-  const known = [...Object.keys(def.attrs), ...def.options, ...COMMON_ATTRS];
+  const known = [...Object.keys(def.attrs), ...Object.keys(def.aliases ?? {}), ...def.options, ...COMMON_ATTRS];
   // goss's matching with `as-reader: true` treats its content as a stream (line patterns for a list).
   const asReader = type === 'matching' && attrs.some((a) => keyText(a.key, doc) === 'as-reader' && toJS(deref(a.value, doc), doc) === true);
+  const written = new Set(attrs.map((a) => keyText(a.key, doc)));
   for (const a of attrs) {
-    const name = keyText(a.key, doc);
+    const spelled = keyText(a.key, doc);
+    const name = def.aliases?.[spelled] ?? spelled;
     const apos = at(a.key);
+    if (name !== spelled && written.has(name)) {
+      ctx.problems.push({ ...apos, path: `${type}.${key}.${spelled}`, message: `${spelled} is goss's old spelling of ${name}: give one of them (goss would silently ignore ${spelled})` });
+      continue;
+    }
     const node = deref(a.value, doc);
     const value: unknown = toJS(node, doc);
     const where = `${type}.${key}.${name}`;

@@ -63,6 +63,8 @@ export interface ResourceDef {
   type: string;
   /** Checkable attributes: `value` (gomega-style matcher) or `patterns` (goss line patterns). */
   attrs: Record<string, 'value' | 'patterns'>;
+  /** Other spellings goss accepts for an attribute (`resolveable` for `resolvable`): checked and reported under the attribute's name. */
+  aliases?: Record<string, string>;
   /** Accepted non-check attributes. */
   options: readonly string[];
   /**

@@ -155,6 +155,7 @@ export const dnsDef: ResourceDef = {
   type: 'dns',
   gate: 'resolvable',
   attrs: { resolvable: 'value', addrs: 'value' },
+  aliases: { resolveable: 'resolvable' },
   options: ['resolve', 'timeout'],
   validate(r) {
     if (/^[A-Z]+:/.test(r.key) && r.options.resolve === undefined) return 'typed records (A:, MX:, ...) need a dns server and are not supported; use a plain host name';
@@ -184,7 +185,8 @@ export const dnsDef: ResourceDef = {
     } else {
       return every(r, { error: 'neither getent nor nslookup is installed on the target' });
     }
-    addrs = [...new Set(addrs)];
+    // goss sorts them (sort.Strings: byte order).
+    addrs = [...new Set(addrs)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     if (addrs.length === 0) return absentFor(r, { resolvable: { value: false } }, `${name} does not resolve`);
     return { resolvable: { value: true }, addrs: { value: addrs } };
   },

@@ -52,42 +52,102 @@ export const processDef: ResourceDef = {
   },
 };
 
-function unescapeMount(s: string): string {
+/** goss's mount field unescaping (moby/sys/mountinfo `unescape`): `\\ooo` octal escapes; anything else after a backslash is malformed. */
+export function unescapeMount(s: string): string {
   return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
 }
 
-/** `mount`: exists, opts, source, filesystem (from /proc/mounts; the last mount of a point wins), usage (% from df -P). */
+/** goss's splitMountInfo: options split at commas outside double quotes (empty ones dropped, as strings.FieldsFunc does). */
+export function splitMountOptions(s: string): string[] {
+  const res: string[] = [];
+  let cur = '';
+  let quoted = false;
+  for (const c of s) {
+    if (c === '"') quoted = !quoted;
+    if (!quoted && c === ',') {
+      if (cur) res.push(cur);
+      cur = '';
+    } else cur += c;
+  }
+  if (cur) res.push(cur);
+  return res;
+}
+
+export interface MountInfo {
+  mountpoint: string;
+  /** Per-mount options (field 6). */
+  opts: string;
+  fstype: string;
+  source: string;
+  /** Superblock options (the last field). */
+  vfsOpts: string;
+}
+
+/**
+ * The first entry of /proc/self/mountinfo for `mountpoint`, parsed as goss
+ * parses it (moby/sys/mountinfo `parseInfoFile` with `SingleEntryFilter`:
+ * the first match wins, so of stacked mounts the lowest one).
+ */
+export function findMount(mountinfo: string, mountpoint: string): MountInfo | undefined {
+  for (const line of mountinfo.split('\n')) {
+    const f = line.split(' ');
+    if (f.length < 10) continue;
+    let sep = f.length - 4;
+    while (sep > 5 && f[sep] !== '-') sep--;
+    if (sep <= 5 || unescapeMount(f[4]!) !== mountpoint) continue;
+    return { mountpoint, opts: f[5]!, fstype: unescapeMount(f[sep + 1]!), source: unescapeMount(f[sep + 2]!), vfsOpts: f[sep + 3]! };
+  }
+  return undefined;
+}
+
+/**
+ * goss's usage: statfs of the mount point, `round((1 - f_bfree / f_blocks) * 100)`
+ * (free blocks, not the blocks available to users that df's percentage uses).
+ * `stat -f -c '%b %f'` prints f_blocks and f_bfree.
+ */
+export function mountUsage(statfs: string): number | undefined {
+  const m = /^(\d+) (\d+)\s*$/.exec(statfs.trim());
+  if (!m) return undefined;
+  const [blocks, bfree] = [Number(m[1]), Number(m[2])];
+  if (blocks === 0) return undefined;
+  return Math.round((1 - bfree / blocks) * 100);
+}
+
+/**
+ * `mount`: exists, opts, vfs-opts, source, filesystem, usage, as goss computes
+ * them from /proc/self/mountinfo: `opts` are the per-mount options
+ * (duplicates dropped), `vfs-opts` the superblock options, `usage` the
+ * statfs percentage (see mountUsage).
+ */
 export const mountDef: ResourceDef = {
   type: 'mount',
   gate: 'exists',
-  attrs: { exists: 'value', opts: 'value', source: 'value', filesystem: 'value', usage: 'value' },
+  attrs: { exists: 'value', opts: 'value', 'vfs-opts': 'value', source: 'value', filesystem: 'value', usage: 'value' },
   options: ['mountpoint', 'timeout'],
-  facts: ['mounts'],
+  facts: ['mountinfo'],
   probe(r, { id, val }) {
-    return wants(r, 'usage') ? sh`hm_run ${id} df df -P -- ${val(target(r, 'mountpoint'))}` : NOTHING;
+    return wants(r, 'usage') ? sh`hm_run ${id} fs stat -f -c '%b %f' -- ${val(target(r, 'mountpoint'))}` : NOTHING;
   },
   observe(r, data) {
-    const mounts = data.facts.get('mounts');
-    if (mounts === undefined) return every(r, { error: 'cannot read /proc/mounts on the target' });
+    const table = data.facts.get('mountinfo');
+    if (table === undefined) return every(r, { error: 'cannot read /proc/self/mountinfo on the target' });
     const mp = target(r, 'mountpoint');
-    const entries = mounts
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => l.split(' '))
-      .filter((f) => unescapeMount(f[1] ?? '') === mp);
-    const m = entries[entries.length - 1];
+    const m = findMount(table, mp);
     if (!m) return absentFor(r, { exists: { value: false } }, `${mp} is not a mount point`);
     let usage: Observation = { error: 'usage not probed' };
     if (wants(r, 'usage')) {
-      const line = out(data, 'df').trim().split('\n').pop() ?? '';
-      const pct = /(\d+)%/.exec(line);
-      usage = rc(data, 'df') === 0 && pct ? { value: Number(pct[1]) } : { error: `df -P ${mp} failed: ${err(data, 'df') || line}` };
+      const said = out(data, 'fs').trim();
+      const pct = rc(data, 'fs') === 0 ? mountUsage(said) : undefined;
+      if (pct !== undefined) usage = { value: pct };
+      else if (rc(data, 'fs') === 0 && /^0 /.test(said)) usage = { error: `statfs of ${mp} reports 0 blocks: goss's usage is undefined there (0/0)` };
+      else usage = { error: `stat -f ${mp} failed: ${err(data, 'fs') || said || `exit ${rc(data, 'fs')}`}` };
     }
     return {
       exists: { value: true },
-      source: { value: unescapeMount(m[0] ?? '') },
-      filesystem: { value: m[2] ?? '' },
-      opts: { value: (m[3] ?? '').split(',') },
+      source: { value: m.source },
+      filesystem: { value: m.fstype },
+      opts: { value: [...new Set(splitMountOptions(m.opts))] },
+      'vfs-opts': { value: splitMountOptions(m.vfsOpts) },
       usage,
     };
   },
