@@ -6,11 +6,11 @@
 // only when an instance uses them. The library (dist/index.js and its types)
 // is tsc's output and is not touched.
 import { build } from 'esbuild';
-import { rm } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 
 const outdir = 'dist/cli-bundle';
 await rm(outdir, { recursive: true, force: true });
-await build({
+const { metafile } = await build({
   entryPoints: { main: 'dist/cli/main.js' },
   outdir,
   bundle: true,
@@ -25,4 +25,8 @@ await build({
   minifyWhitespace: true,
   minifySyntax: true,
   logLevel: 'warning',
+  metafile: true,
 });
+// Which source modules each chunk holds: test/cli/startup.test.ts maps the
+// chunks a command loads back to modules with it.
+await writeFile(`${outdir}/meta.json`, JSON.stringify(metafile));

@@ -7,7 +7,7 @@ import type { GlobalOptions } from './context.js';
 
 // Each command's module is imported when that command runs, so `--version`,
 // `--help` and `list` load no pipeline, plugin, ssh2 or AWS SDK code
-// (test/cli-startup.test.ts holds this; bench/cli times it).
+// (test/cli/startup.test.ts holds this; bench/cli times it).
 const validate: typeof import('./info.js').validate = async (...a) => (await import('./info.js')).validate(...a);
 const list: typeof import('./info.js').list = async (...a) => (await import('./info.js')).list(...a);
 const diagnose: typeof import('./info.js').diagnose = async (...a) => (await import('./info.js')).diagnose(...a);

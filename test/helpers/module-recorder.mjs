@@ -1,0 +1,27 @@
+// Records every module a Node process loads, for test/cli/startup.test.ts:
+//   HALLMARK_MODULE_LOG=FILE node --import ./module-recorder.mjs bin/hallmark ...
+// appends one line per module to FILE: the URL of each ES module (and of each
+// CommonJS module that an ES module imports) as the loader loads it, and at
+// exit `cjs:PATH` for every module in require's cache (what CommonJS packages
+// such as ssh2 and the AWS SDK require from each other).
+import { appendFileSync } from 'node:fs';
+import { createRequire, register } from 'node:module';
+import process from 'node:process';
+
+const log = process.env.HALLMARK_MODULE_LOG;
+if (!log) throw new Error('module-recorder: set HALLMARK_MODULE_LOG to the file to write');
+
+// The hook runs on the loader's thread; it appends synchronously so that no
+// line is lost when the process exits.
+const hooks = `
+import { appendFileSync } from 'node:fs';
+export async function load(url, context, next) {
+  appendFileSync(${JSON.stringify(log)}, url + '\\n');
+  return next(url, context);
+}`;
+register(`data:text/javascript,${encodeURIComponent(hooks)}`);
+
+const require = createRequire(import.meta.url);
+process.on('exit', () => {
+  appendFileSync(log, Object.keys(require.cache).map((f) => `cjs:${f}\n`).join(''));
+});
