@@ -1,6 +1,6 @@
 import { stringify } from 'yaml';
-import { buildProblems, redactSecrets } from '../config/index.js';
-import { ConfigError, type ExitCode } from '../kernel/errors.js';
+import { buildProblems, redactSecrets, type InstanceEntry } from '../config/index.js';
+import { ConfigError, StateFileError, type ExitCode } from '../kernel/errors.js';
 import { readInstanceState } from '../kernel/journal.js';
 import { getPluginDef } from '../plugins.js';
 import { printError } from './print-error.js';
@@ -21,18 +21,31 @@ export async function validate(pattern: string | undefined, g: GlobalOptions): P
   return 0;
 }
 
+const columns = (e: InstanceEntry) => ({
+  instance: e.config.name,
+  driver: e.config.driver.name,
+  provisioner: e.config.provisioner.name,
+  verifier: e.config.verifier.name,
+  transport: e.config.transport.name,
+});
+
 /** `hallmark list`: Kitchen's columns plus last error. */
 export async function list(pattern: string | undefined, g: GlobalOptions): Promise<ExitCode> {
   const { project: p, entries } = await selected(g, pattern);
   const rows = [];
   for (const e of entries) {
-    const s = await readInstanceState(p.stateDir, e.config.name);
+    const read = await readInstanceState(p.stateDir, e.config.name).catch((err: unknown) => {
+      if (err instanceof StateFileError) return err;
+      throw err;
+    });
+    if (read instanceof StateFileError) {
+      process.stderr.write(`warning: ${read.message}\n  hint: ${read.hint}\n`);
+      rows.push({ ...columns(e), lastAction: '<Unknown>', created: undefined, lastError: `damaged state file: ${read.file}` });
+      continue;
+    }
+    const s = read;
     rows.push({
-      instance: e.config.name,
-      driver: e.config.driver.name,
-      provisioner: e.config.provisioner.name,
-      verifier: e.config.verifier.name,
-      transport: e.config.transport.name,
+      ...columns(e),
       // As Kitchen: a destroyed machine is listed as not created (its state file is gone there).
       lastAction: !s.lastAction || (s.lastAction === 'destroy' && !s.created) ? '<Not Created>' : s.lastAction,
       created: Boolean(s.created),
@@ -62,8 +75,14 @@ export async function diagnose(pattern: string | undefined, g: GlobalOptions): P
       await Promise.all(
         entries.map(async (e) => {
           const { file: _f, projectDir: _d, ...config } = e.config;
-          const state = await readInstanceState(p.stateDir, e.config.name);
-          return [e.config.name, { ...(redactSecrets(config) as object), state: { lastAction: state.lastAction, lastError: state.lastError, resources: state.driver, images: state.images }, problems: e.problems }];
+          const state = await readInstanceState(p.stateDir, e.config.name).then(
+            (s) => ({ lastAction: s.lastAction, lastError: s.lastError, resources: s.driver, images: s.images }),
+            (err: unknown) => {
+              if (err instanceof StateFileError) return { error: err.message };
+              throw err;
+            },
+          );
+          return [e.config.name, { ...(redactSecrets(config) as object), state, problems: e.problems }];
         }),
       ),
     ),

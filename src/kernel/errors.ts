@@ -134,6 +134,28 @@ export class PluginError extends HallmarkError {
   override readonly exitCode = 2;
 }
 
+/**
+ * A state file (`.hallmark/<instance>.json`) that cannot be read as what it
+ * must be. It may be the only record of a running machine, so hallmark stops
+ * for that instance (exit 4) and names the file; it never reads it as empty.
+ */
+export class StateFileError extends HallmarkError {
+  override readonly code = 'STATE_FILE';
+  constructor(
+    readonly file: string,
+    message: string,
+    options: ErrorOptions = {},
+  ) {
+    super(`${file}: ${message}`, {
+      hint:
+        options.hint ??
+        'this file holds the ids of the machine and images hallmark made for this instance: repair it, ' +
+          'or remove what it names by hand (or with "hallmark cleanup --orphans") and then delete the file',
+      cause: options.cause,
+    });
+  }
+}
+
 /** Another hallmark process holds the instance lock. */
 export class LockedError extends HallmarkError {
   override readonly code = 'LOCKED';

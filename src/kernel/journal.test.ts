@@ -4,7 +4,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { InstanceLock, Journal, atomicWrite, listStateFiles, readInstanceState } from './journal.js';
-import { LockedError } from './errors.js';
+import { z } from 'zod';
+import { LockedError, StateFileError, exitCodeOf } from './errors.js';
 
 const dirs: string[] = [];
 const children: ChildProcess[] = [];
@@ -18,6 +19,52 @@ afterEach(() => {
 });
 afterAll(async () => {
   for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
+
+describe('a damaged journal', () => {
+  const schema = z.object({ overlay: z.string(), pid: z.number().int().optional() });
+
+  it.each([
+    ['truncated JSON', '{"instance": "web", "driver": {"pid": 4', /is not valid JSON/],
+    ['not an object', '[1, 2]', /not a hallmark state file: expected a JSON object/],
+    ['driver not an object', '{"driver": "qemu"}', /"driver" is not an object/],
+    ['images not a list', '{"driver": {}, "images": {"id": "ami-1"}}', /"images" is not a list/],
+    ['an image without id', '{"driver": {}, "images": [{"region": "eu-west-1"}]}', /images\[0\] has no id/],
+  ])('%s: opening it is a StateFileError naming the file, exit 4', async (_what, text, message) => {
+    const dir = await tempDir();
+    const file = path.join(dir, 'web.json');
+    await writeFile(file, text);
+    const err = await Journal.open(dir, 'web').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StateFileError);
+    expect((err as StateFileError).message).toContain(file);
+    expect((err as StateFileError).message).toMatch(message);
+    expect((err as StateFileError).hint).toMatch(/repair it/);
+    expect(exitCodeOf(err)).toBe(4);
+    await expect(readInstanceState(dir, 'web')).rejects.toBeInstanceOf(StateFileError);
+    expect(await readFile(file, 'utf8')).toBe(text); // never rewritten
+  });
+
+  it('a driver record that fails its schema is an error, never "no machine"', async () => {
+    const dir = await tempDir();
+    await writeFile(path.join(dir, 'web.json'), JSON.stringify({ driverName: 'qemu', driver: { overlay: 7, pid: 'x' } }));
+    const j = await Journal.open(dir, 'web');
+    expect(() => j.driverRecord(schema, 'qemu')).toThrow(StateFileError);
+    expect(() => j.driverRecord(schema, 'qemu')).toThrow(/qemu driver's record of the machine is damaged \(overlay: .*; pid: /);
+  });
+
+  it("another driver's record is an error naming that driver; an empty record is no machine", async () => {
+    const dir = await tempDir();
+    const j = await Journal.open(dir, 'web');
+    expect(j.driverRecord(schema, 'qemu')).toBeUndefined();
+    await j.update((s) => {
+      s.driverName = 'qemu';
+    });
+    await j.recordDriver({ overlay: '/x/overlay.qcow2', pid: 42 });
+    expect(j.driverRecord(schema, 'qemu')).toEqual({ overlay: '/x/overlay.qcow2', pid: 42 });
+    expect(() => j.driverRecord(z.object({}), 'ec2')).toThrow(/records a machine made by the qemu driver, but this instance now uses ec2/);
+    await j.resetMachine();
+    expect(j.driverRecord(z.object({}), 'ec2')).toBeUndefined();
+  });
 });
 
 describe('Journal', () => {

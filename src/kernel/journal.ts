@@ -1,7 +1,8 @@
 import { mkdir, readFile, rename, writeFile, unlink, open, readdir } from 'node:fs/promises';
 import { constants as fsConstants } from 'node:fs';
 import path from 'node:path';
-import { LockedError } from './errors.js';
+import type { z } from 'zod';
+import { LockedError, StateFileError } from './errors.js';
 
 /** An image (or a copy of one) this build made; recorded the moment it exists. */
 export interface ImageRecord {
@@ -93,6 +94,27 @@ export class Journal {
     await this.writing;
   }
 
+  /**
+   * The driver's resource record, read with the driver's own schema; undefined
+   * when the journal holds no machine. A record that fails the schema, or one
+   * another driver wrote, is a StateFileError: reading it as "no machine"
+   * would let destroy say ok and forget a machine that still runs.
+   */
+  driverRecord<T>(schema: z.ZodType<T>, driverName: string): T | undefined {
+    const record = this.current.driver;
+    if (Object.keys(record).length === 0) return undefined;
+    const owner = this.current.driverName;
+    if (owner !== undefined && owner !== driverName) {
+      throw new StateFileError(this.file, `records a machine made by the ${owner} driver, but this instance now uses ${driverName}`, {
+        hint: `remove that machine with the configuration that made it ("hallmark destroy ${this.current.instance}" with driver ${owner}), or remove it by hand and delete the file`,
+      });
+    }
+    const parsed = schema.safeParse(record);
+    if (parsed.success) return parsed.data;
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(record)'}: ${i.message}`).join('; ');
+    throw new StateFileError(this.file, `the ${driverName} driver's record of the machine is damaged (${issues})`);
+  }
+
   /** Merges `patch` into the driver's resource record and persists it. */
   async recordDriver(patch: Record<string, unknown>): Promise<void> {
     await this.update((s) => {
@@ -141,13 +163,38 @@ export class Journal {
 }
 
 async function readState(file: string, instance: string): Promise<InstanceState> {
+  let text: string;
   try {
-    const raw = JSON.parse(await readFile(file, 'utf8')) as Partial<InstanceState>;
-    return { ...emptyState(instance), ...raw, instance };
+    text = await readFile(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return emptyState(instance);
-    throw err;
+    throw new StateFileError(file, `cannot be read: ${(err as Error).message}`, { cause: err });
   }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new StateFileError(file, `is not valid JSON (${(err as Error).message})`, { cause: err });
+  }
+  const problem = shapeProblem(raw);
+  if (problem) throw new StateFileError(file, `is not a hallmark state file: ${problem}`);
+  return { ...emptyState(instance), ...(raw as Partial<InstanceState>), instance };
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** What makes `raw` unusable as an InstanceState, checked on the fields hallmark acts on. */
+function shapeProblem(raw: unknown): string | undefined {
+  if (!isObject(raw)) return 'expected a JSON object';
+  if (raw.driver !== undefined && !isObject(raw.driver)) return '"driver" is not an object';
+  for (const key of ['images', 'parameters'] as const) {
+    const list = raw[key];
+    if (list === undefined) continue;
+    if (!Array.isArray(list)) return `"${key}" is not a list`;
+    const bad = list.findIndex((x) => !isObject(x) || typeof (x.id ?? x.name) !== 'string');
+    if (bad >= 0) return `${key}[${bad}] has no ${key === 'images' ? 'id' : 'name'}`;
+  }
+  return undefined;
 }
 
 export async function readInstanceState(stateDir: string, instance: string): Promise<InstanceState> {

@@ -30,13 +30,17 @@ export const loadPluginsStep: Step<InstanceRun> = {
     run.plugins.transport ??= await loadPlugin('transport', withAbsoluteKey(i.transport, i.projectDir));
     run.plugins.provisioner ??= await loadPlugin('provisioner', i.provisioner);
     run.plugins.verifier ??= await loadPlugin('verifier', i.verifier);
+    // A journal that still records another driver's machine keeps that
+    // driver's name, so the driver refuses the record (StateFileError)
+    // instead of reading it as no machine and forgetting it.
     await run.journal.update((s) => {
-      s.driverName = i.driver.name;
+      if (Object.keys(s.driver).length === 0) s.driverName = i.driver.name;
     });
   },
 };
 
-function withAbsoluteKey(block: InstanceRun['instance']['transport'], projectDir: string) {
+/** The transport block with its key paths (`ssh_key`, `ssh_gateway_key`) absolute, `~/` expanded. */
+export function withAbsoluteKey(block: InstanceRun['instance']['transport'], projectDir: string) {
   const b = { ...block };
   for (const k of ['ssh_key', 'ssh_gateway_key']) {
     const v = b[k];

@@ -26,10 +26,12 @@ export const ec2StateSchema = z.object({
 
 export type Ec2State = z.output<typeof ec2StateSchema>;
 
-/** Reads the driver record back; a record from another driver yields an empty state. */
+/**
+ * Reads the driver record back ({} when the journal holds no machine). A
+ * damaged record, or another driver's, is a StateFileError, never "no machine".
+ */
 export function readEc2State(journal: Journal): Ec2State {
-  const parsed = ec2StateSchema.safeParse(journal.state.driver);
-  return parsed.success ? parsed.data : {};
+  return journal.driverRecord(ec2StateSchema, 'ec2') ?? {};
 }
 
 export async function recordEc2State(journal: Journal, patch: Partial<Ec2State>): Promise<void> {

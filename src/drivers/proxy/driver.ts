@@ -76,7 +76,7 @@ export class ProxyDriver implements Driver {
    * Does nothing when `create` never ran (or destroy already did).
    */
   async destroy(ctx: DriverContext): Promise<void> {
-    if (!readProxyState(ctx.journal.state.driver)) return;
+    if (!readProxyState(ctx.journal)) return;
     const cmd = this.opts.reset_command;
     if (cmd) {
       ctx.log.info(`proxy: resetting the machine with: ${cmd}`);

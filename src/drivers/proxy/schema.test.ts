@@ -1,6 +1,11 @@
 import { describe, expect, test } from 'vitest';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { proxyDriverSchema } from './schema.js';
 import { hostPort, readProxyState } from './state.js';
+import { Journal } from '../../kernel/journal.js';
+import { StateFileError } from '../../kernel/errors.js';
 
 describe('proxy driver schema', () => {
   test("Kitchen's block with defaults: port 22, user root, no reset command", () => {
@@ -22,10 +27,21 @@ describe('proxy driver schema', () => {
     expect(proxyDriverSchema.safeParse({ name: 'proxy', host: 'h', host_key: `SHA256:${'A'.repeat(43)}` }).success).toBe(true);
   });
 
-  test('state: only a record with host/port/username counts as created', () => {
-    expect(readProxyState({})).toBeUndefined();
-    expect(readProxyState({ hostKeyFingerprint: 'SHA256:x' })).toBeUndefined();
-    expect(readProxyState({ host: 'h', port: 22, username: 'root' })).toEqual({ host: 'h', port: 22, username: 'root' });
+  test('state: only a record with a host counts as created; a damaged one is an error', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'hallmark-proxy-state-'));
+    const journal = async (driver: Record<string, unknown>) => {
+      const j = await Journal.open(dir, 'x');
+      await j.update((s) => {
+        s.driver = driver;
+      });
+      return j;
+    };
+    expect(readProxyState(await journal({}))).toBeUndefined();
+    expect(readProxyState(await journal({ hostKeyFingerprint: 'SHA256:x' }))).toBeUndefined();
+    expect(readProxyState(await journal({ host: 'h', port: 22, username: 'root' }))).toEqual({ host: 'h', port: 22, username: 'root' });
+    const damaged = await journal({ host: 'h', port: 'twenty-two', username: 'root' });
+    expect(() => readProxyState(damaged)).toThrow(StateFileError);
+    await rm(dir, { recursive: true, force: true });
     expect(hostPort('::1', 22)).toBe('[::1]:22');
   });
 });

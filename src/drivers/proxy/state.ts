@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { Journal } from '../../kernel/journal.js';
 
 /**
  * What the proxy driver records in the instance journal (`state.driver`).
@@ -18,9 +19,14 @@ export const proxyStateSchema = z.object({
 
 export type ProxyState = z.output<typeof proxyStateSchema>;
 
-export function readProxyState(driver: Record<string, unknown>): ProxyState | undefined {
-  const r = proxyStateSchema.safeParse(driver);
-  return r.success ? r.data : undefined;
+/**
+ * The driver's record; undefined while it names no host (as Kitchen: a host
+ * key pinned before create is not a machine). A damaged record is a StateFileError.
+ */
+export function readProxyState(journal: Journal): ProxyState | undefined {
+  const { driver, driverName } = journal.state;
+  if (driver.host === undefined && (driverName ?? 'proxy') === 'proxy') return undefined;
+  return journal.driverRecord(proxyStateSchema, 'proxy');
 }
 
 /** `host:port`, with brackets around IPv6 addresses. */

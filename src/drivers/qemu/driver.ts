@@ -25,7 +25,7 @@ export class QemuDriver implements Driver {
   constructor(private readonly opts: QemuDriverOptions) {}
 
   private state(ctx: DriverContext): QemuState | undefined {
-    return readQemuState(ctx.journal.state.driver);
+    return readQemuState(ctx.journal);
   }
 
   async prepare(ctx: DriverContext): Promise<void> {

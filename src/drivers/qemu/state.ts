@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import type { Journal } from '../../kernel/journal.js';
 
 /**
  * What the qemu driver records in the instance journal (`state.driver`). Every
@@ -35,10 +36,12 @@ export const qemuStateSchema = z.object({
 
 export type QemuState = z.output<typeof qemuStateSchema>;
 
-/** The driver's record, or undefined when the journal holds no qemu machine (never created, or destroyed). */
-export function readQemuState(driver: Record<string, unknown>): QemuState | undefined {
-  const r = qemuStateSchema.safeParse(driver);
-  return r.success ? r.data : undefined;
+/**
+ * The driver's record, or undefined when the journal holds no machine (never
+ * created, or destroyed). A damaged record is a StateFileError, never "no machine".
+ */
+export function readQemuState(journal: Journal): QemuState | undefined {
+  return journal.driverRecord(qemuStateSchema, 'qemu');
 }
 
 /** Where one instance's files live. The instance dir holds everything destroy removes. */
