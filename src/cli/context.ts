@@ -1,5 +1,6 @@
 import '../builtin-plugins.js';
 import { loadProject, selectInstances, type InstanceEntry, type Project } from '../config/index.js';
+import { printNotes } from './print-error.js';
 
 export interface GlobalOptions {
   config?: string;
@@ -7,12 +8,17 @@ export interface GlobalOptions {
   verbose?: boolean;
 }
 
+/** Loads the project and shows its notes on stderr (stdout stays for results and JSON). */
 export async function project(g: GlobalOptions): Promise<Project> {
-  return loadProject({ cwd: process.cwd(), configFile: g.config, env: process.env });
+  const p = await loadProject({ cwd: process.cwd(), configFile: g.config, env: process.env });
+  printNotes(p.notes ?? []);
+  return p;
 }
 
-export async function selected(g: GlobalOptions, pattern?: string): Promise<{ project: Project; entries: InstanceEntry[] }> {
+/** `allowNone`: no instances at all is an empty selection (for `list`), not an error. */
+export async function selected(g: GlobalOptions, pattern?: string, allowNone = false): Promise<{ project: Project; entries: InstanceEntry[] }> {
   const p = await project(g);
+  if (allowNone && p.instances.length === 0 && (pattern === undefined || pattern === 'all')) return { project: p, entries: [] };
   return { project: p, entries: selectInstances(p, pattern) };
 }
 

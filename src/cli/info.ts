@@ -31,7 +31,8 @@ const columns = (e: InstanceEntry) => ({
 
 /** `hallmark list`: Kitchen's columns plus last error. */
 export async function list(pattern: string | undefined, g: GlobalOptions): Promise<ExitCode> {
-  const { project: p, entries } = await selected(g, pattern);
+  // A file with no platforms lists nothing and succeeds (the load notes why).
+  const { project: p, entries } = await selected(g, pattern, true);
   const rows = [];
   for (const e of entries) {
     const read = await readInstanceState(p.stateDir, e.config.name).catch((err: unknown) => {

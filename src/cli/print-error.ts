@@ -1,5 +1,5 @@
 import pc from 'picocolors';
-import { HallmarkError, formatProblem, ConfigError } from '../kernel/errors.js';
+import { HallmarkError, formatProblem, ConfigError, type ConfigProblem } from '../kernel/errors.js';
 
 /** Prints an error for a person: config problems one per line, a hint, cleanup errors; a stack only for internal errors. */
 export function printError(err: unknown, prefix?: string): void {
@@ -7,6 +7,7 @@ export function printError(err: unknown, prefix?: string): void {
   if (err instanceof ConfigError) {
     process.stderr.write(pc.red(`${p}${err.problems.length} configuration problem(s):`) + '\n');
     for (const prob of err.problems) process.stderr.write(`  - ${formatProblem(prob)}\n`);
+    printNotes(err.notes);
     return;
   }
   if (err instanceof HallmarkError) {
@@ -16,4 +17,12 @@ export function printError(err: unknown, prefix?: string): void {
     return;
   }
   process.stderr.write(pc.red(`${p}internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`) + '\n');
+}
+
+/** Notes and warnings from loading the config, one line each, on stderr. */
+export function printNotes(notes: readonly (ConfigProblem & { level?: 'note' | 'warning' })[]): void {
+  for (const n of notes) {
+    const line = `${n.level ?? 'note'}: ${formatProblem(n)}`;
+    process.stderr.write((n.level === 'warning' ? pc.yellow(line) : pc.dim(line)) + '\n');
+  }
 }

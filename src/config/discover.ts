@@ -3,17 +3,28 @@ import path from 'node:path';
 import { ConfigError } from '../kernel/errors.js';
 
 /**
- * Which files make up a project's configuration. Read-only: looks, never
- * creates. Order when no file is given: hallmark.yml, .kitchen.yml,
- * kitchen.yml in `cwd`. The overlay is the same name with `.local` before
- * the extension (Kitchen's rule: `kitchen.yml` -> `kitchen.local.yml`),
- * deep-merged over the main file when it exists.
+ * Which files make up a project's configuration, with Test Kitchen's rules
+ * (lib/kitchen/loader/yaml.rb and the environment read in cli.rb).
+ * Read-only: looks, never creates.
+ *
+ * - main file: `-c FILE`, else `KITCHEN_YAML` (or `KITCHEN_YML`), else
+ *   hallmark.yml, kitchen.yml, .kitchen.yml in `cwd` (Kitchen refuses a
+ *   directory with both kitchen.yml and .kitchen.yml, and so does hallmark);
+ * - local overlay: `KITCHEN_LOCAL_YAML` (or `KITCHEN_LOCAL_YML`), else the
+ *   main file's name with `.local` before the extension, dotted or not
+ *   (`.kitchen.yml` -> `.kitchen.local.yml` or `kitchen.local.yml`; both is an
+ *   error); a named overlay that does not exist is empty, as in Kitchen;
+ * - global file: `KITCHEN_GLOBAL_YAML` (or `KITCHEN_GLOBAL_YML`), else
+ *   `$HOME/.kitchen/config.yml`, when it exists.
+ *
+ * Precedence (Kitchen's combined_hash): global < main < local.
  */
-export const CONFIG_FILE_NAMES = ['hallmark.yml', '.kitchen.yml', 'kitchen.yml'] as const;
+export const CONFIG_FILE_NAMES = ['hallmark.yml', 'kitchen.yml', '.kitchen.yml'] as const;
 
 export interface ConfigFiles {
   file: string;
   localFile?: string;
+  globalFile?: string;
 }
 
 export function localOverlayName(file: string): string {
@@ -30,30 +41,69 @@ async function exists(p: string): Promise<boolean> {
   }
 }
 
-export async function discoverConfigFiles(cwd: string, configFile?: string): Promise<ConfigFiles> {
-  let file: string | undefined;
-  if (configFile !== undefined) {
-    const abs = path.resolve(cwd, configFile);
+type Env = Record<string, string | undefined>;
+const fromEnv = (env: Env, ...names: string[]): { name: string; value: string } | undefined => {
+  for (const name of names) {
+    const value = env[name];
+    if (value) return { name, value };
+  }
+  return undefined;
+};
+
+async function mainFile(cwd: string, configFile: string | undefined, env: Env): Promise<string> {
+  const named = configFile !== undefined ? { name: '-c', value: configFile } : fromEnv(env, 'KITCHEN_YAML', 'KITCHEN_YML');
+  if (named) {
+    const abs = path.resolve(cwd, named.value);
     if (!(await exists(abs))) {
       throw new ConfigError([{ file: abs, path: '', message: 'configuration file not found' }], {
-        hint: `check the path given with -c (relative paths are relative to ${cwd})`,
+        hint: named.name === '-c' ? `check the path given with -c (relative paths are relative to ${cwd})` : `${named.name} names it (relative to ${cwd}); unset it or fix the path`,
       });
     }
-    file = abs;
-  } else {
-    for (const name of CONFIG_FILE_NAMES) {
-      const abs = path.join(cwd, name);
-      if (await exists(abs)) {
-        file = abs;
-        break;
-      }
-    }
-    if (file === undefined) {
-      throw new ConfigError([{ file: cwd, path: '', message: 'no configuration file found' }], {
-        hint: `looked for ${CONFIG_FILE_NAMES.join(', ')} in ${cwd}; create one or pass -c FILE`,
-      });
-    }
+    return abs;
+  }
+  const found: string[] = [];
+  for (const name of CONFIG_FILE_NAMES) if (await exists(path.join(cwd, name))) found.push(name);
+  if (found[0] === 'hallmark.yml') return path.join(cwd, found[0]);
+  if (found.length === 2) {
+    throw new ConfigError([{ file: path.join(cwd, '.kitchen.yml'), path: '', message: 'both kitchen.yml and .kitchen.yml found' }], {
+      hint: 'Test Kitchen refuses this too: keep one (the un-dotted kitchen.yml), or choose one with -c FILE or KITCHEN_YAML',
+    });
+  }
+  if (found.length === 0) {
+    throw new ConfigError([{ file: cwd, path: '', message: 'no configuration file found' }], {
+      hint: `looked for ${CONFIG_FILE_NAMES.join(', ')} in ${cwd}; create one, pass -c FILE or set KITCHEN_YAML`,
+    });
+  }
+  return path.join(cwd, found[0]!);
+}
+
+async function localFile(cwd: string, file: string, env: Env): Promise<string | undefined> {
+  const named = fromEnv(env, 'KITCHEN_LOCAL_YAML', 'KITCHEN_LOCAL_YML');
+  if (named) {
+    const abs = path.resolve(cwd, named.value);
+    return (await exists(abs)) ? abs : undefined;
   }
   const local = localOverlayName(file);
-  return (await exists(local)) ? { file, localFile: local } : { file };
+  const dir = path.dirname(local);
+  const undotted = path.basename(local).replace(/^\./, '');
+  const [plain, dotted] = [path.join(dir, undotted), path.join(dir, `.${undotted}`)];
+  const [hasPlain, hasDotted] = [await exists(plain), await exists(dotted)];
+  if (hasPlain && hasDotted) {
+    throw new ConfigError([{ file: dotted, path: '', message: `both ${undotted} and .${undotted} found` }], {
+      hint: `Test Kitchen refuses this too: keep ${path.basename(local)}, which matches ${path.basename(file)}`,
+    });
+  }
+  return hasDotted ? dotted : hasPlain ? plain : undefined;
+}
+
+async function globalFile(cwd: string, env: Env): Promise<string | undefined> {
+  const named = fromEnv(env, 'KITCHEN_GLOBAL_YAML', 'KITCHEN_GLOBAL_YML');
+  const abs = named ? path.resolve(cwd, named.value) : env.HOME ? path.join(env.HOME, '.kitchen', 'config.yml') : undefined;
+  return abs !== undefined && (await exists(abs)) ? abs : undefined;
+}
+
+export async function discoverConfigFiles(cwd: string, configFile: string | undefined, env: Env = {}): Promise<ConfigFiles> {
+  const file = await mainFile(cwd, configFile, env);
+  const [local, global] = [await localFile(cwd, file, env), await globalFile(cwd, env)];
+  return { file, ...(local && local !== file ? { localFile: local } : {}), ...(global && global !== file ? { globalFile: global } : {}) };
 }

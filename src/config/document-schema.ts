@@ -56,7 +56,8 @@ export const buildSchema = z.strictObject({
 export const documentSchema = z.strictObject({
   ...common,
   build: buildSchema.nullish(),
-  platforms: z.array(platformSchema).min(1),
+  /** Absent or empty: no instances (as in Kitchen); `list` shows none and exits 0. */
+  platforms: z.array(platformSchema).nullish(),
   suites: z.array(suiteSchema).nullish(),
 });
 

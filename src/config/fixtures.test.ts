@@ -49,11 +49,14 @@ describe('the realistic ec2 kitchen.yml', () => {
     expect(selectInstances(p, 'nginx').map((i) => i.config.name)).toEqual(['nginx-amazonlinux-2023', 'nginx-ubuntu-2204']);
   });
 
-  it('uses the region default when AWS_REGION is unset and needs the ssh key variable', async () => {
+  it('uses the region default when AWS_REGION is unset, and notes an unset ssh key variable (empty, as in Ruby)', async () => {
     const p = await loadProject({ cwd: EC2, env: { HALLMARK_SSH_KEY: 'k' } });
     expect(p.instances[0]!.config.driver.region).toBe('us-east-1');
-    const err = await loadProject({ cwd: EC2, env: {} }).catch((e: unknown) => e);
-    expect((err as ConfigError).problems).toEqual([expect.objectContaining({ line: 29, column: 12, message: 'environment variable HALLMARK_SSH_KEY is not set' })]);
+    expect(p.notes).toEqual([]);
+    const unset = await loadProject({ cwd: EC2, env: {} });
+    expect(unset.notes).toEqual([expect.objectContaining({ level: 'note', line: 29, column: 12 })]);
+    expect(unset.notes![0]!.message).toContain(`ENV['HALLMARK_SSH_KEY'] is not set`);
+    expect(unset.instances[0]!.config.transport.ssh_key ?? null).toBeNull();
   });
 
   it('gives each instance its own SSM parameter, so a build of all four is not refused', async () => {
@@ -88,11 +91,10 @@ describe('broken fixtures', () => {
     ]);
   });
 
-  it('erb-missing-env: both missing variables, with their lines', async () => {
-    expect((await brokenProblems('erb-missing-env')).map((p) => [p.line, p.message])).toEqual([
-      [8, 'environment variable HALLMARK_TEST_MISSING_KEY is not set'],
-      [13, 'environment variable HALLMARK_TEST_MISSING_AMI is not set'],
-    ]);
+  it('erb-missing-env: ENV.fetch without a default raises; ENV[] is a note', async () => {
+    const err = (await loadProject({ cwd: BROKEN, configFile: 'erb-missing-env.yml', env: {} }).catch((e: unknown) => e)) as ConfigError;
+    expect(err.problems.map((p) => [p.line, p.message])).toEqual([[13, 'ERB raises KeyError: key not found: "HALLMARK_TEST_MISSING_AMI"']]);
+    expect(err.notes.map((p) => [p.line, p.message.split(':')[0]])).toEqual([[8, `ENV['HALLMARK_TEST_MISSING_KEY'] is not set`]]);
   });
 
   it('yaml-syntax: the line of the bad indentation', async () => {

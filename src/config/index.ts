@@ -4,6 +4,7 @@
  */
 import '../builtin-plugins.js';
 import type { ConfigProblem } from '../kernel/errors.js';
+import type { ConfigNote } from './problems.js';
 import type { InstanceConfig } from './types.js';
 import { loadProjectFrom } from './load.js';
 
@@ -14,6 +15,7 @@ export { renderImageName } from './image-name.js';
 export { buildProblems } from './build-rules.js';
 export { instanceName } from './instances.js';
 export { CONFIG_FILE_NAMES } from './discover.js';
+export type { ConfigNote } from './problems.js';
 
 export interface LoadOptions {
   cwd: string;
@@ -30,8 +32,10 @@ export interface InstanceEntry {
 export interface Project {
   /** Absolute path of the main config file. */
   file: string;
-  /** The *.local.yml overlay when present. */
+  /** The *.local.yml overlay (or KITCHEN_LOCAL_YAML) when present. */
   localFile?: string;
+  /** KITCHEN_GLOBAL_YAML or ~/.kitchen/config.yml when present: merged under the project file. */
+  globalFile?: string;
   /** Directory of the config file. */
   projectDir: string;
   /** <projectDir>/.hallmark (not created by loading). */
@@ -39,6 +43,8 @@ export interface Project {
   instances: InstanceEntry[];
   /** The top-level `build:` section. */
   build?: { atomic: boolean };
+  /** Notes and warnings about the whole project (see ConfigNote); the CLI shows them on stderr. */
+  notes?: ConfigNote[];
 }
 
 /** Throws ConfigError for file-level problems; see load.ts for the stages. */

@@ -3,7 +3,8 @@ import type { InstanceConfig } from './types.js';
 import { suggestionHint } from './did-you-mean.js';
 import { child, isNothing, mergeAll, toPlain } from './merge.js';
 import { PLUGIN_KINDS, resolvePluginBlock } from './plugin-blocks.js';
-import { problemAt, ProblemSet, type ProblemFields } from './problems.js';
+import { platformFilter, type PlatformFilter } from './platform-filter.js';
+import { problemAt, ProblemSet, type ConfigNote, type ProblemFields } from './problems.js';
 import { checkImageName, checkInstanceRules, checkSectionRules } from './rules.js';
 import { SECTION_NAMES, SECTION_SCHEMAS } from './sections.js';
 import type { ValueNode } from './source.js';
@@ -33,28 +34,49 @@ interface Entry {
 
 const list = (v: unknown): string[] => (v === undefined || v === null ? [] : Array.isArray(v) ? v.map(String) : [String(v)]);
 
+/**
+ * A platform or suite name as Ruby prints it (`"#{name}"`): YAML `8.0` is a
+ * Float there and prints as "8.0", not "8" (so the instance is `default-80`).
+ */
+function nameOf(node: ValueNode | undefined): string {
+  const n = child(node, 'name');
+  if (n?.kind === 'scalar' && typeof n.value === 'number' && Number.isInteger(n.value) && n.raw !== undefined && /[.eE]/.test(n.raw) && !/^0x/i.test(n.raw)) {
+    return `${n.value}.0`;
+  }
+  return String(toPlain(n));
+}
+
 function entries(root: ValueNode, key: 'platforms' | 'suites'): Entry[] {
   const seq = child(root, key);
   if (!seq || seq.kind !== 'seq') return [];
   return seq.items.map((node, index) => {
     const o = toPlain(node) as Record<string, unknown>;
-    return { name: String(o.name), node, includes: list(o.includes), excludes: list(o.excludes), index };
+    return { name: nameOf(node), node, includes: list(o.includes), excludes: list(o.excludes), index };
   });
 }
 
 export interface BuiltInstances {
   instances: InstanceEntry[];
   problems: ConfigProblem[];
+  notes: ConfigNote[];
 }
 
 export function buildInstances(root: ValueNode, file: string, projectDir: string): BuiltInstances {
   const problems = new ProblemSet();
+  const notes: ConfigNote[] = [];
   const addAt = (node: ValueNode, sub: (string | number)[], p: ProblemFields) => problems.add(problemAt(node, sub, p));
+  const noteAt = (node: ValueNode, sub: (string | number)[], p: ProblemFields) => notes.push({ level: 'note', ...problemAt(node, sub, p) });
 
   const platforms = entries(root, 'platforms');
   let suites = entries(root, 'suites');
-  // Many kitchen.yml files in the wild have no suites: one suite named `default`.
-  if (suites.length === 0) suites = [{ name: 'default', includes: [], excludes: [], index: -1 }];
+  if (suites.length === 0) {
+    // Kitchen lists no instances for such a file; hallmark's documented default is one suite named `default`.
+    suites = [{ name: 'default', includes: [], excludes: [], index: -1 }];
+    if (platforms.length > 0) {
+      notes.push({ level: 'note', file, path: 'suites', message: 'not given: using one suite named "default" (hallmark\'s default; Test Kitchen would list no instances)', hint: 'add `suites: [{name: default}]` to make it explicit' });
+    }
+  }
+  if (platforms.length === 0) notes.push({ level: 'note', file, path: 'platforms', message: 'not given: there are no instances (as in Test Kitchen)' });
 
   for (const [what, list] of [['platform', platforms], ['suite', suites]] as const) {
     const names = new Set<string>();
@@ -64,16 +86,29 @@ export function buildInstances(root: ValueNode, file: string, projectDir: string
     }
   }
   const platformNames = platforms.map((p) => p.name);
+  // Kitchen's filter_instances: a suite's includes (when not empty) pick its platforms, else its excludes drop some.
+  const filters = new Map<Entry, { includes: PlatformFilter[]; excludes: PlatformFilter[] }>();
   for (const s of suites) {
+    const f = { includes: [] as PlatformFilter[], excludes: [] as PlatformFilter[] };
+    filters.set(s, f);
     for (const key of ['includes', 'excludes'] as const) {
-      s[key].forEach((name, i) => {
-        if (platformNames.includes(name) || !s.node) return;
-        const sub = Array.isArray(toPlain(child(s.node, key))) ? [key, i] : [key];
-        addAt(s.node, sub, {
-          message: `${key} names a platform that does not exist`,
-          expected: `one of ${platformNames.join(', ')}`,
-          found: JSON.stringify(name),
-          hint: suggestionHint(name, platformNames),
+      s[key].forEach((text, i) => {
+        const sub = s.node && Array.isArray(toPlain(child(s.node, key))) ? [key, i] : [key];
+        let filter: PlatformFilter;
+        try {
+          filter = platformFilter(text);
+        } catch (err) {
+          if (s.node) addAt(s.node, sub, { message: `${key} has an invalid regular expression`, found: text, expected: 'a regular expression between slashes, such as /^ubuntu-/', hint: (err as Error).message });
+          return;
+        }
+        f[key].push(filter);
+        if (!s.node || platformNames.some((p) => filter.matches(p))) return;
+        // Kitchen ignores it; a note, because it is often a typo.
+        noteAt(s.node, sub, {
+          message: `${key} ${filter.regex ? 'matches no platform' : 'names a platform that does not exist'}: ignored, as Test Kitchen does`,
+          found: JSON.stringify(text),
+          expected: platformNames.length > 0 ? `one of ${platformNames.join(', ')}` : 'a platform name',
+          ...(filter.regex ? {} : { hint: suggestionHint(text, platformNames) }),
         });
       });
     }
@@ -82,8 +117,10 @@ export function buildInstances(root: ValueNode, file: string, projectDir: string
   const instances: InstanceEntry[] = [];
   const byName = new Map<string, string>();
   for (const suite of suites) {
+    const f = filters.get(suite)!;
     for (const platform of platforms) {
-      if (suite.includes.length > 0 ? !suite.includes.includes(platform.name) : suite.excludes.includes(platform.name)) continue;
+      const wanted = f.includes.length > 0 ? f.includes.some((x) => x.matches(platform.name)) : !f.excludes.some((x) => x.matches(platform.name));
+      if (!wanted) continue;
       const name = instanceName(suite.name, platform.name);
       const other = byName.get(name);
       if (other !== undefined && platform.node) {
@@ -96,7 +133,7 @@ export function buildInstances(root: ValueNode, file: string, projectDir: string
       instances.push(buildOne(root, suite, platform, name, file, projectDir, problems));
     }
   }
-  return { instances, problems: problems.list };
+  return { instances, problems: problems.list, notes };
 }
 
 function buildOne(

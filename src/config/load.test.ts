@@ -203,8 +203,8 @@ suites:
     }
   });
 
-  it('reports an includes entry that names no platform, with did-you-mean', async () => {
-    const problems = await problemsOf(`${TEST_BLOCKS}
+  it('ignores an includes entry that names no platform, as Kitchen does, with a did-you-mean note', async () => {
+    const p = await load(`${TEST_BLOCKS}
 platforms:
   - name: debian-12
 suites:
@@ -212,7 +212,10 @@ suites:
     includes:
       - debain-12
 `);
-    expect(problems).toEqual([expect.objectContaining({ line: 17, column: 9, path: 'suites[0].includes[0]', hint: 'did you mean: debian-12' })]);
+    expect(p.instances).toEqual([]);
+    expect(p.notes).toEqual([
+      expect.objectContaining({ level: 'note', line: 17, column: 9, path: 'suites[0].includes[0]', hint: 'did you mean: debian-12' }),
+    ]);
   });
 
   it('reports two platforms that give the same instance name', async () => {
@@ -223,15 +226,19 @@ suites:
 });
 
 describe('files', () => {
-  it('finds hallmark.yml first, then .kitchen.yml, then kitchen.yml, and reports the project paths', async () => {
+  it('finds hallmark.yml first, then kitchen.yml or .kitchen.yml, and reports the project paths', async () => {
     const yml = (s: string) => `${TEST_BLOCKS}\nplatforms:\n  - name: ${s}\n`;
     const dir = await project({ 'kitchen.yml': yml('c'), '.kitchen.yml': yml('b'), 'hallmark.yml': yml('a') });
     const p = await loadProject({ cwd: dir, env: {} });
     expect(p).toMatchObject({ file: path.join(dir, 'hallmark.yml'), projectDir: dir, stateDir: path.join(dir, '.hallmark') });
     expect(p.localFile).toBeUndefined();
     expect(p.instances[0]!.config.platform).toBe('a');
-    const dir2 = await project({ 'kitchen.yml': yml('c'), '.kitchen.yml': yml('b') });
-    expect((await loadProject({ cwd: dir2, env: {} })).instances[0]!.config.platform).toBe('b');
+    const dotted = await project({ '.kitchen.yml': yml('b') });
+    expect((await loadProject({ cwd: dotted, env: {} })).instances[0]!.config.platform).toBe('b');
+    // Kitchen: "Both kitchen.yml and .kitchen.yml found. Please use the un-dotted variant"
+    const both = await project({ 'kitchen.yml': yml('c'), '.kitchen.yml': yml('b') });
+    const err = (await loadProject({ cwd: both, env: {} }).catch((e: unknown) => e)) as ConfigError;
+    expect(err.problems[0]!.message).toBe('both kitchen.yml and .kitchen.yml found');
   });
 
   it('deep-merges the .local.yml overlay over the main file', async () => {
@@ -262,7 +269,7 @@ describe('files', () => {
     const dir = await project({});
     const err = await loadProject({ cwd: dir, env: {} }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConfigError);
-    expect((err as ConfigError).hint).toContain('hallmark.yml, .kitchen.yml, kitchen.yml');
+    expect((err as ConfigError).hint).toContain('hallmark.yml, kitchen.yml, .kitchen.yml');
     const err2 = await loadProject({ cwd: dir, configFile: 'nope.yml', env: {} }).catch((e: unknown) => e);
     expect((err2 as ConfigError).problems[0]).toMatchObject({ file: path.join(dir, 'nope.yml'), message: 'configuration file not found' });
   });
@@ -285,10 +292,10 @@ describe('ERB in files', () => {
   });
 
   it('throws every ERB problem with its line', async () => {
-    const problems = await problemsOf(`platforms:\n  - name: <%= ENV['NO_SUCH_VAR_X'] %>\n  - name: <%= 40 + 2 %>\n`);
+    const problems = await problemsOf(`platforms:\n  - name: <%= ENV.fetch('NO_SUCH_VAR_X') %>\n  - name: <%= 40 + 2 %>\n`);
     expect(problems.map((p) => [p.line, p.message])).toEqual([
-      [2, 'environment variable NO_SUCH_VAR_X is not set'],
-      [3, 'unsupported ERB'],
+      [2, 'ERB raises KeyError: key not found: "NO_SUCH_VAR_X"'],
+      [3, 'unsupported ERB: hallmark evaluates only environment lookups'],
     ]);
   });
 
@@ -554,5 +561,119 @@ platforms:
 `);
     expect(inst(ok, 'default-a').config.driver).toEqual({ name: 'test-vm', memory: 2048, cpus: 4 });
     expect(inst(ok, 'default-b').problems).toEqual([expect.objectContaining({ line: 16, column: 7, path: 'platforms[1].driver.cpu', hint: 'did you mean: cpus' })]);
+  });
+});
+
+describe("Kitchen's files: KITCHEN_YAML, KITCHEN_LOCAL_YAML, KITCHEN_GLOBAL_YAML, ~/.kitchen/config.yml", () => {
+  const yml = (platform: string) => `${TEST_BLOCKS}\nplatforms:\n  - name: ${platform}\nsuites:\n  - name: default\n`;
+
+  it('reads KITCHEN_YAML (relative to cwd) and its own overlay; -c wins over it', async () => {
+    const dir = await project({ 'kitchen.yml': yml('main'), '.kitchen.ec2.yml': yml('ec2'), '.kitchen.ec2.local.yml': 'driver:\n  memory: 7\n' });
+    const p = await loadProject({ cwd: dir, env: { KITCHEN_YAML: '.kitchen.ec2.yml' } });
+    expect(p.file).toBe(path.join(dir, '.kitchen.ec2.yml'));
+    expect(p.localFile).toBe(path.join(dir, '.kitchen.ec2.local.yml'));
+    expect(p.instances.map((i) => [i.config.name, i.config.driver.memory])).toEqual([['default-ec2', 7]]);
+    const c = await loadProject({ cwd: dir, configFile: 'kitchen.yml', env: { KITCHEN_YAML: '.kitchen.ec2.yml' } });
+    expect(c.instances.map((i) => i.config.name)).toEqual(['default-main']);
+    const yml2 = await loadProject({ cwd: dir, env: { KITCHEN_YML: '.kitchen.ec2.yml' } });
+    expect(yml2.file).toBe(path.join(dir, '.kitchen.ec2.yml'));
+    const err = (await loadProject({ cwd: dir, env: { KITCHEN_YAML: 'nope.yml' } }).catch((e: unknown) => e)) as ConfigError;
+    expect(err.problems[0]).toMatchObject({ file: path.join(dir, 'nope.yml'), message: 'configuration file not found' });
+    expect(err.hint).toContain('KITCHEN_YAML');
+  });
+
+  it('takes the dotted or undotted overlay of .kitchen.yml, and refuses both, as Kitchen does', async () => {
+    const dir = await project({ '.kitchen.yml': yml('a'), 'kitchen.local.yml': 'driver:\n  memory: 5\n' });
+    expect((await loadProject({ cwd: dir, env: {} })).instances[0]!.config.driver.memory).toBe(5);
+    const both = await project({ 'kitchen.yml': yml('a'), 'kitchen.local.yml': 'x: 1\n', '.kitchen.local.yml': 'y: 1\n' });
+    const err = (await loadProject({ cwd: both, env: {} }).catch((e: unknown) => e)) as ConfigError;
+    expect(err.problems[0]!.message).toBe('both kitchen.local.yml and .kitchen.local.yml found');
+  });
+
+  it('KITCHEN_LOCAL_YAML replaces the overlay; one that does not exist is empty', async () => {
+    const dir = await project({ 'kitchen.yml': yml('a'), 'kitchen.local.yml': 'driver:\n  memory: 5\n', 'ci.yml': 'driver:\n  memory: 6\n' });
+    expect((await loadProject({ cwd: dir, env: { KITCHEN_LOCAL_YAML: 'ci.yml' } })).instances[0]!.config.driver.memory).toBe(6);
+    const none = await loadProject({ cwd: dir, env: { KITCHEN_LOCAL_YAML: 'absent.yml' } });
+    expect(none.localFile).toBeUndefined();
+    expect(none.instances[0]!.config.driver.memory).toBe(1024);
+  });
+
+  it('merges the global file under the project and the overlay over both (global < project < local)', async () => {
+    const home = await project({});
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(path.join(home, '.kitchen'));
+    await writeFile(path.join(home, '.kitchen', 'config.yml'), 'driver:\n  name: test-vm\n  memory: 1\n  cpus: 9\n  tags: { owner: me }\n');
+    const dir = await project({ 'kitchen.yml': yml('a'), 'kitchen.local.yml': 'driver:\n  cpus: 3\n' });
+    const p = await loadProject({ cwd: dir, env: { HOME: home } });
+    expect(p.globalFile).toBe(path.join(home, '.kitchen', 'config.yml'));
+    expect(p.instances[0]!.config.driver).toMatchObject({ memory: 1024, cpus: 3, tags: { owner: 'me', team: 'core', env: 'dev' } });
+    expect(p.notes).toEqual([expect.objectContaining({ level: 'note', file: p.globalFile, message: expect.stringContaining('merged under the project') })]);
+    // KITCHEN_GLOBAL_YAML names another global file instead
+    await writeFile(path.join(home, 'g.yml'), 'driver:\n  cpus: 8\n');
+    const g = await loadProject({ cwd: dir, env: { HOME: home, KITCHEN_GLOBAL_YAML: path.join(home, 'g.yml') } });
+    expect(g.globalFile).toBe(path.join(home, 'g.yml'));
+    expect(g.instances[0]!.config.driver).toMatchObject({ cpus: 3, tags: { team: 'core', env: 'dev' } });
+  });
+
+  it('normalises driver: NAME before merging files, so an overlay that names the driver keeps the options', async () => {
+    const dir = await project({ 'kitchen.yml': yml('a'), 'kitchen.local.yml': 'driver: test-vm\nprovisioner:\n' });
+    const p = await loadProject({ cwd: dir, env: {} });
+    expect(p.instances[0]!.config.driver).toMatchObject({ name: 'test-vm', memory: 1024 });
+    expect(p.instances[0]!.config.provisioner.name).toBe('test-shell');
+  });
+});
+
+describe('Kitchen filters and shapes', () => {
+  it('includes and excludes take /regex/ with i and x, matched anywhere in the platform name', async () => {
+    const p = await load(`${TEST_BLOCKS}
+platforms:
+  - name: ubuntu-22.04
+  - name: ubuntu-24.04
+  - name: debian-12
+  - name: CentOS-7
+suites:
+  - name: u
+    includes: /^ubuntu/
+  - name: not_deb
+    excludes: ["/DEB/i", "/ 24 \\\\. 04 # x/x"]
+  - name: c
+    includes: ["/\\\\Acentos/i", debian-12]
+`);
+    expect(p.instances.map((i) => i.config.name)).toEqual([
+      'u-ubuntu-2204',
+      'u-ubuntu-2404',
+      'not-deb-ubuntu-2204',
+      'not-deb-CentOS-7',
+      'c-debian-12',
+      'c-CentOS-7',
+    ]);
+    expect(p.notes).toEqual([]);
+  });
+
+  it('notes a regex filter that matches nothing, and refuses one that does not compile', async () => {
+    const p = await load(`${TEST_BLOCKS}\nplatforms:\n  - name: a\nsuites:\n  - name: s\n    excludes: [/^zzz/]\n`);
+    expect(p.instances.map((i) => i.config.name)).toEqual(['s-a']);
+    expect(p.notes![0]!.message).toContain('excludes matches no platform');
+    const problems = await problemsOf(`${TEST_BLOCKS}\nplatforms:\n  - name: a\nsuites:\n  - name: s\n    includes: ["/(/"]\n`);
+    expect(problems).toEqual([expect.objectContaining({ path: 'suites[0].includes[0]', message: 'includes has an invalid regular expression' })]);
+  });
+
+  it('no platforms: no instances and a note, not an error', async () => {
+    for (const platforms of ['', 'platforms:\n', 'platforms: []\n']) {
+      const p = await load(`${TEST_BLOCKS}\n${platforms}suites:\n  - name: s\n`);
+      expect(p.instances).toEqual([]);
+      expect(p.notes).toEqual([expect.objectContaining({ path: 'platforms', message: expect.stringContaining('no instances') })]);
+    }
+  });
+
+  it('no suites: one suite named default, with a one-line note', async () => {
+    const p = await load(`${TEST_BLOCKS}\nplatforms:\n  - name: a\n  - name: b\n`);
+    expect(p.instances.map((i) => i.config.name)).toEqual(['default-a', 'default-b']);
+    expect(p.notes).toEqual([expect.objectContaining({ level: 'note', path: 'suites', message: expect.stringContaining('one suite named "default"') })]);
+  });
+
+  it('names instances as Ruby prints the names: a YAML float 8.0 is "8.0", so the instance is default-80', async () => {
+    const p = await load(`${TEST_BLOCKS}\nplatforms:\n  - name: 8.0\n  - name: 7\n  - name: 22.04\nsuites:\n  - name: a_b,c/d.e\n`);
+    expect(p.instances.map((i) => i.config.name)).toEqual(['a-b-c-de-80', 'a-b-c-de-7', 'a-b-c-de-2204']);
   });
 });

@@ -4,7 +4,8 @@ import { ConfigError, type ConfigProblem } from '../kernel/errors.js';
 import { discoverConfigFiles } from './discover.js';
 import { documentSchema } from './document-schema.js';
 import { buildInstances } from './instances.js';
-import { mergeNodes } from './merge.js';
+import { mergeNodes, wrapInMap } from './merge.js';
+import type { ConfigNote } from './problems.js';
 import { parseConfigText, type ValueNode } from './source.js';
 import type { LoadOptions, Project } from './index.js';
 import { sortProblems, validateNode } from './zod-problems.js';
@@ -23,35 +24,62 @@ import { sortProblems, validateNode } from './zod-problems.js';
  */
 export async function loadProjectFrom(opts: LoadOptions): Promise<Project> {
   const env = opts.env ?? process.env;
-  const files = await discoverConfigFiles(opts.cwd, opts.configFile);
+  const files = await discoverConfigFiles(opts.cwd, opts.configFile, env);
   const problems: ConfigProblem[] = [];
+  const notes: ConfigNote[] = [];
   const roots: ValueNode[] = [];
-  for (const file of [files.file, files.localFile]) {
+  // Kitchen's precedence: the global file, then the project file, then the local overlay over both.
+  for (const file of [files.globalFile, files.file, files.localFile]) {
     if (file === undefined) continue;
     const text = await readFile(file, 'utf8');
     const parsed = parseConfigText(file, text, env);
     problems.push(...parsed.problems);
-    if (parsed.root) roots.push(parsed.root);
+    notes.push(...parsed.notes);
+    if (parsed.root) roots.push(normalizeForMerge(parsed.root));
   }
-  if (problems.length > 0) throw new ConfigError(problems, { hint: hintFor(problems) });
+  if (files.globalFile) {
+    notes.push({ level: 'note', file: files.globalFile, path: '', message: 'merged under the project configuration, as Test Kitchen does', hint: 'set KITCHEN_GLOBAL_YAML to another file to use that one instead' });
+  }
+  const fail = (list: ConfigProblem[]) => Object.assign(new ConfigError(list, { hint: hintFor(list) }), { notes });
+  if (problems.length > 0) throw fail(problems);
 
-  // Kitchen deep-merges the whole local file over the main one; lists (platforms, suites) are replaced.
+  // Kitchen deep-merges each file over the one before; lists (platforms, suites) are replaced.
   const root = roots.reduce<ValueNode | undefined>((acc, r) => mergeNodes(acc, r), undefined)!;
   accountsFromSource(root);
   const doc = validateNode(documentSchema, root, root.origin);
-  if (doc.problems.length > 0) throw new ConfigError(doc.problems, { hint: hintFor(doc.problems) });
+  if (doc.problems.length > 0) throw fail(doc.problems);
 
   const projectDir = path.dirname(files.file);
   const built = buildInstances(root, files.file, projectDir);
-  if (built.problems.length > 0) throw new ConfigError(sortProblems(built.problems), { hint: hintFor(built.problems) });
+  notes.push(...built.notes);
+  if (built.problems.length > 0) throw fail(sortProblems(built.problems));
   return {
     file: files.file,
     ...(files.localFile ? { localFile: files.localFile } : {}),
+    ...(files.globalFile ? { globalFile: files.globalFile } : {}),
     projectDir,
     stateDir: path.join(projectDir, '.hallmark'),
     instances: built.instances,
     build: { atomic: doc.data?.build?.atomic ?? true },
+    notes,
   };
+}
+
+/**
+ * Kitchen's loader normalises each file before merging (`normalize_hash`):
+ * a top-level `driver:`/`provisioner:` written as a string is `{name: ...}`
+ * (`busser:` as a string is `{version: ...}`), and written empty is `{}`, so
+ * `driver: vagrant` in an overlay changes the name and keeps the other keys.
+ */
+function normalizeForMerge(root: ValueNode): ValueNode {
+  if (root.kind !== 'map') return root;
+  for (const [key, field] of [['driver', 'name'], ['provisioner', 'name'], ['busser', 'version']] as const) {
+    const v = root.entries.get(key);
+    if (v?.kind !== 'scalar') continue;
+    if (v.value === null || v.value === undefined) root.entries.set(key, { kind: 'map', origin: v.origin, entries: new Map() });
+    else if (typeof v.value === 'string') root.entries.set(key, wrapInMap(field, v));
+  }
+  return root;
 }
 
 function hintFor(problems: ConfigProblem[]): string {

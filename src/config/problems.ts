@@ -32,3 +32,13 @@ export class ProblemSet {
     }
   }
 }
+
+/**
+ * Something the loader did that the user should know about but that does
+ * not stop anything: a `note` (Kitchen would do the same, or hallmark chose
+ * a documented default) or a `warning` (probably a mistake). Shown on stderr
+ * by every command that loads the project; carried in `Project.notes`.
+ */
+export interface ConfigNote extends ConfigProblem {
+  level: 'note' | 'warning';
+}

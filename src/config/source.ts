@@ -1,6 +1,7 @@
 import { isMap, isPair, isScalar, isSeq, parseDocument, type Document, type Node as YamlNode } from 'yaml';
 import type { ConfigProblem } from '../kernel/errors.js';
 import { expandErb } from './erb.js';
+import type { ConfigNote } from './problems.js';
 import { originalOffset, TextPositions, type LineCol, type Replacement } from './text-position.js';
 
 /**
@@ -80,12 +81,15 @@ export interface ParsedFile {
   source?: SourceFile;
   root?: ValueNode;
   problems: ConfigProblem[];
+  /** Notes from ERB (an unset variable that became ""), kept even when there are problems. */
+  notes: ConfigNote[];
 }
 
 /** ERB, then YAML with positions. Problems are file-level; `root` is absent when there were any. */
 export function parseConfigText(file: string, text: string, env: Record<string, string | undefined>): ParsedFile {
   const erb = expandErb(file, text, env);
-  if (erb.problems.length > 0) return { problems: erb.problems };
+  const notes = erb.notes;
+  if (erb.problems.length > 0) return { problems: erb.problems, notes };
   // `merge: true`: kitchen.yml files commonly share blocks with `<<: *anchor`, which Ruby's Psych supports.
   const doc = parseDocument(erb.text, { merge: true, prettyErrors: false, uniqueKeys: true });
   const source = new SourceFile(file, text, erb.replacements, doc);
@@ -99,15 +103,16 @@ export function parseConfigText(file: string, text: string, env: Record<string, 
       hint: 'check the indentation and quoting around this line',
     });
   }
-  if (problems.length > 0) return { problems };
+  if (problems.length > 0) return { problems, notes };
   const value: unknown = doc.toJS({ maxAliasCount: 1000 });
-  if (value === null || value === undefined) return { source, root: toNode(source, {}, []), problems };
+  if (value === null || value === undefined) return { source, root: toNode(source, {}, []), problems, notes };
   if (typeof value !== 'object' || Array.isArray(value)) {
     return {
       problems: [{ file, line: 1, column: 1, path: '', message: 'the file must be a YAML map', expected: 'a map with platforms, suites, driver, ...', found: describeValue(value) }],
+      notes,
     };
   }
-  return { source, root: toNode(source, value, []), problems };
+  return { source, root: toNode(source, value, []), problems, notes };
 }
 
 function toNode(source: SourceFile, value: unknown, path: PathSeg[]): ValueNode {

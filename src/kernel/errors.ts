@@ -57,6 +57,8 @@ export class ConfigError extends HallmarkError {
   override readonly code = 'CONFIG';
   override readonly exitCode = 2;
   readonly problems: ConfigProblem[];
+  /** Notes gathered before the problems were found (an unset variable that became ""): often their cause. */
+  notes: ConfigProblem[] = [];
 
   constructor(problems: ConfigProblem[], options: ErrorOptions = {}) {
     const n = problems.length;
