@@ -1,3 +1,4 @@
+import path from 'node:path';
 import pc from 'picocolors';
 import { runAction, type Action, type DestroyStrategy } from '../pipeline/actions.js';
 import { EventBus } from '../kernel/events.js';
@@ -61,6 +62,8 @@ export async function lifecycle(action: Action, pattern: string | undefined, o: 
         out(`${r.instance}: image ${r.outcome.image.id}${r.outcome.image.region ? ` (${r.outcome.image.region})` : ''}${copies ? ` copies ${copies}` : ''}`);
       }
     }
+    const html = result.reports.html;
+    if (html) out(`report: ${path.relative(process.cwd(), html) || html}`);
     for (const f of failed) printError(f.error!, f.instance);
     if (result.commitError) printError(result.commitError, 'commit');
     if (build) {
@@ -79,6 +82,7 @@ export async function lifecycle(action: Action, pattern: string | undefined, o: 
         action,
         buildId: result.buildId,
         outputs: result.outputs,
+        reports: result.reports,
         ...(build ? { published: result.published, commitError: result.commitError?.message } : {}),
         results: result.results.map((r) => ({ instance: r.instance, ok: r.ok, ...(build ? { published: r.published === true } : {}), error: r.error?.message, code: r.error?.code })),
       }),

@@ -135,7 +135,7 @@ suites:
       share_snapshots: false,
       format: 'qcow2',
     });
-    expect(c.publish).toEqual({ env_properties: 'env.properties', manifest: 'manifest.json', junit: 'junit.xml', ci_outputs: true });
+    expect(c.publish).toEqual({ env_properties: 'env.properties', manifest: 'manifest.json', junit: 'junit.xml', html: 'report.html', ci_outputs: true });
   });
 
   it('passes Kitchen keys through: lifecycle merged, run_list concatenated, attributes deep-merged', async () => {

@@ -94,6 +94,8 @@ export const publishSchema = z.strictObject({
   env_properties: output('env.properties'),
   manifest: output('manifest.json'),
   junit: output('junit.xml'),
+  /** The self-contained HTML report of every build, verify and test, written also when they fail. */
+  html: output('report.html'),
   ci_outputs: z.boolean().default(true),
   /** ec2 only (see the instance rules in instances.ts): the SSM parameter each region's image id is written to. */
   ssm_parameter: z

@@ -63,6 +63,11 @@ export interface PublishConfig {
   env_properties: string | false;
   manifest: string | false;
   junit: string | false;
+  /**
+   * The HTML report of a build, verify or test (default report.html), written
+   * whether it passed or not. Absent (configs made by hand): no report.
+   */
+  html?: string | false;
   /** Write IMAGE_ID etc. to $GITHUB_OUTPUT when set. */
   ci_outputs: boolean;
   /**

@@ -499,3 +499,55 @@ describe('runAction lifecycle, concurrency, fail-fast, locks', () => {
     expect(r.steps('a')).toEqual([]);
   });
 });
+
+describe('runAction reports (publish.html, $GITHUB_STEP_SUMMARY)', () => {
+  const checkRows = (html: string) => [...html.matchAll(/<tr class="check [^"]*" data-status="(\w+)" data-id="([^"]+)"/g)].map((m) => `${m[2]}:${m[1]}`);
+
+  it('a failed build still writes its report: the failed check, the commit that never happened, no image published', async () => {
+    const p = await makeProject([{ name: 'a', regions: ['r2'] }, { name: 'b', verifier: { pass: false } }]);
+    for (const e of p.instances) Object.assign(e.config.publish, { html: 'out/report.html', ci_outputs: true });
+    const summary = path.join(p.projectDir, 'step-summary.md');
+    await writeFile(summary, '# earlier step\n');
+    process.env.GITHUB_STEP_SUMMARY = summary;
+    try {
+      const r = await act(p, 'build');
+      expect(r.results.map((x) => x.ok)).toEqual([true, false]);
+      expect(r.reports).toEqual({ html: path.join(p.projectDir, 'out/report.html'), stepSummary: summary });
+    } finally {
+      delete process.env.GITHUB_STEP_SUMMARY;
+    }
+    const html = await readFile(path.join(p.projectDir, 'out/report.html'), 'utf8');
+    expect(html).toContain('id="result">FAILED');
+    expect(checkRows(html)).toEqual(['c1:fail', 'c1:pass']);
+    // a's images were rolled back: the report says they are not published
+    expect(html).toMatch(/data-instance="a"[^]*Not published: this instance passed, but the build did not commit/);
+    // the commit lane is on the timeline, b's verify failed on it
+    expect(html).toMatch(/data-lane="b"[^]*data-step="verify" data-kind="step" data-status="failed"/);
+    const md = await readFile(summary, 'utf8');
+    expect(md.startsWith('# earlier step\n### ❌ hallmark build ')).toBe(true);
+    expect(md).toMatch(/\| a \| ⚠️ passed, not published \| 1 \| 0 \| 0 \| 0 \| — \|/);
+    expect(md).toMatch(/\| b \| ❌ failed \| 0 \| 1 \| 0 \| 0 \| — \|/);
+    expect(md).toContain('HTML report: `');
+  });
+
+  it('a published build lists every image id per region; verify writes one too; publish.html: false writes none', async () => {
+    const p = await makeProject([{ name: 'a', regions: ['r2', 'r3'] }]);
+    p.instances[0]!.config.publish.html = 'report.html';
+    const r = await act(p, 'build');
+    expect(r.results[0]?.ok, r.results[0]?.error?.message).toBe(true);
+    const html = await readFile(r.reports.html!, 'utf8');
+    const ids = [...html.matchAll(/<td class="mono image-id">([^<]+)<\/td>/g)].map((m) => m[1]);
+    const o = r.results[0]!.outcome!;
+    expect(ids).toEqual([o.image!.id, ...o.copies.map((c) => c.id)]);
+    expect(o.copies.map((c) => c.region)).toEqual(['r2', 'r3']);
+    expect(html).toContain(`<dt>build id</dt><dd>${r.buildId}</dd>`);
+    expect(html).toMatch(/data-lane="commit \(whole build\)"[^]*data-step="share"/);
+
+    const v = await act(p, 'verify');
+    expect(v.reports.html).toBe(path.join(p.projectDir, 'report.html'));
+    expect(await readFile(v.reports.html!, 'utf8')).toContain('<title>hallmark verify</title>');
+    p.instances[0]!.config.publish.html = false;
+    expect((await act(p, 'verify')).reports).toEqual({});
+    expect((await act(p, 'destroy')).reports).toEqual({});
+  });
+});

@@ -20,6 +20,8 @@ import {
 } from './steps.js';
 import type { BuildOutcome } from './publish.js';
 import { commitActions, runCommit, COMMIT, type CommitAction, type CommitContext, type ProvenInstance } from './commit.js';
+import { TimelineRecorder } from './report/timeline.js';
+import { planReports, writeReports, type WrittenReports } from './report/write.js';
 
 export const ACTIONS = ['create', 'converge', 'setup', 'verify', 'destroy', 'test', 'build'] as const;
 export type Action = (typeof ACTIONS)[number];
@@ -63,7 +65,12 @@ export interface ActionResult {
   published: string[];
   /** build: why the commit did not hold (an instance failed, a commit action failed, cancel), when it did not. */
   commitError?: HallmarkError;
+  /** build, verify, test: the HTML report (publish.html) and CI summary written, whether the run passed or not. */
+  reports: WrittenReports;
 }
+
+/** The name report warnings carry in place of an instance name. */
+const REPORT = 'report';
 
 const destroyStep: Step<InstanceRun> = {
   name: 'destroy',
@@ -114,6 +121,39 @@ export async function runAction(opts: RunActionOptions): Promise<ActionResult> {
     if (conflict) throw new UsageError(`${conflict.message}; nothing was started`, { hint: conflict.hint });
   }
   const buildId = opts.buildId ?? newBuildId();
+  const plan = planReports(opts.action, opts.entries, opts.project.projectDir);
+  const timeline = plan.html || plan.stepSummary ? new TimelineRecorder(opts.events) : undefined;
+  let result: Omit<ActionResult, 'reports'>;
+  try {
+    result = await runInstances(opts, buildId);
+  } finally {
+    timeline?.stop();
+  }
+  if (!timeline) return { ...result, reports: {} };
+  // A report that cannot be written is a warning: the build's own result stands.
+  const reports = await writeReports(plan, {
+    action: opts.action,
+    buildId: opts.action === 'build' ? buildId : undefined,
+    projectDir: opts.project.projectDir,
+    lanes: timeline.lanes(),
+    outputs: result.outputs,
+    commitError: result.commitError?.message,
+    instances: result.results.map((r, i) => ({
+      name: r.instance,
+      ok: r.ok,
+      error: r.error?.message,
+      outcome: r.outcome,
+      config: opts.entries[i]?.config,
+      ...(opts.action === 'build' ? { published: r.published === true } : {}),
+    })),
+  }).catch((err: unknown) => {
+    opts.events.logger(REPORT).warn(`could not write the report: ${(err as Error).message}`);
+    return {};
+  });
+  return { ...result, reports };
+}
+
+async function runInstances(opts: RunActionOptions, buildId: string): Promise<Omit<ActionResult, 'reports'>> {
   const concurrency = Math.max(1, opts.concurrency ?? 1);
   const stop = new AbortController();
   const signal = AbortSignal.any([opts.signal, stop.signal]);
@@ -159,7 +199,7 @@ interface Proven extends ProvenInstance {
  * default), or one per passing instance (keepPassing / build.atomic: false).
  * Whatever does not commit is rolled back: its images and copies removed.
  */
-async function commitBuild(opts: RunActionOptions, buildId: string, results: InstanceResult[], proven: Proven[]): Promise<ActionResult> {
+async function commitBuild(opts: RunActionOptions, buildId: string, results: InstanceResult[], proven: Proven[]): Promise<Omit<ActionResult, 'reports'>> {
   const atomic = !opts.keepPassing && opts.project.build?.atomic !== false;
   const actions = opts.commitActions ?? commitActions();
   const failed = results.filter((r) => !r.ok).map((r) => r.instance);

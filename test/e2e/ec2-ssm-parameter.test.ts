@@ -10,6 +10,7 @@ import path from 'node:path';
 import { GetParameterCommand, GetParameterHistoryCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
+import { renderReport } from '../helpers/report-browser.js';
 import { startMoto, type Moto } from '../helpers/moto.js';
 import { startSshd, type Sshd } from '../helpers/sshd.js';
 import {
@@ -135,6 +136,27 @@ describe('hallmark build with publish.ssm_parameter (ec2 driver against moto)', 
     }
     const b2 = await manifestBuild(project.dir);
     expect(b2.ssmParameter.regions).toEqual(Object.fromEntries(REGIONS.map((r) => [r, { version: 2, value: second[r], previousVersion: 1 }])));
+
+    // The HTML report of the second build, as a browser shows it: what moto holds, what the manifest says.
+    expect(r2.stdout).toContain('report: report.html');
+    const page = await renderReport(path.join(project.dir, 'report.html'), 'ec2-build-published');
+    expect(page.problems).toEqual([]);
+    expect(page.result).toBe('PASSED');
+    expect(page.facts['build id']).toBe(b2.buildId);
+    expect(page.facts.hallmark).toMatch(/^\d+\.\d+\.\d+/);
+    expect(page.summary).toEqual([[INSTANCE, 'ok', String(b2.verification.summary.passed), '0', '0', String(b2.verification.summary.skipped)]]);
+    expect(page.images.map((i) => [i.role, i.region, i.id])).toEqual(REGIONS.map((r, k) => [k === 0 ? 'source' : 'copy', r, second[r]]));
+    expect(page.sharing[INSTANCE]).toBe('account 111122223333, account 444455556666');
+    expect(page.parameters).toEqual(REGIONS.map((r) => ({ instance: INSTANCE, name: PARAM, region: r, value: second[r], version: '2' })));
+    const facts = page.instanceFacts[INSTANCE]!;
+    expect(facts['verification digest (verify)']).toBe(b2.verification.digest);
+    expect(facts['config digest']).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(facts['base image']).toContain('hallmark-e2e-base-*');
+    expect(page.checks.length).toBe(b2.verification.summary.total);
+    // every step of the instance and the build's commit on the timeline, in order
+    const steps = page.spans.filter((s) => s.startsWith(`${INSTANCE} `)).map((s) => s.split(' ').slice(1).join(' '));
+    expect(steps).toEqual(['load ok', 'prepare ok', 'create ok', 'converge ok', 'setup ok', 'verify ok', 'capture ok', 'boot-test skipped', 'distribute ok']);
+    expect(page.spans.filter((s) => s.startsWith('commit ')).map((s) => s.split(' ').at(-2))).toEqual(['share', 'ssm-parameter', 'tag-published', 'outputs']);
   }, 300_000);
 
   it('a failing check: exit 3, the parameter untouched in every region, no image and no outputs', async () => {
@@ -151,6 +173,18 @@ describe('hallmark build with publish.ssm_parameter (ec2 driver against moto)', 
       expect(await builtImages(moto, region), region).toEqual([]);
     }
     for (const f of ['env.properties', 'manifest.json', 'junit.xml']) expect(existsSync(path.join(project.dir, f)), f).toBe(false);
+
+    // The report is written all the same: the failed check first, no image, nothing published.
+    const page = await renderReport(path.join(project.dir, 'report.html'), 'ec2-build-failed-check');
+    expect(page.problems).toEqual([]);
+    expect(page.result).toBe('FAILED');
+    expect(page.checks[0]).toMatchObject({ status: 'fail', id: expect.stringContaining('never-written'), visible: true });
+    expect(page.checks.slice(1).every((c) => c.status !== 'fail')).toBe(true);
+    expect(page.summary[0]!.slice(0, 2)).toEqual([INSTANCE, 'failed']);
+    expect(page.images).toEqual([]);
+    expect(page.parameters).toEqual([]);
+    expect(page.facts.outputs).toBe('none (nothing was published)');
+    expect(page.spans).toContain(`${INSTANCE} verify failed`);
   }, 180_000);
 
   it('PutParameter denied in one region: exit 4, the regions already written put back, every image of the build removed, no outputs', async () => {

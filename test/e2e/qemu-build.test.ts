@@ -14,6 +14,7 @@ import { generateEd25519 } from '../../src/drivers/qemu/keys.js';
 import { freeLoopbackPort, waitForSshBanner } from '../../src/drivers/qemu/net.js';
 import { readPidFile } from '../../src/drivers/qemu/process.js';
 import { sha256File } from '../../src/drivers/qemu/qemu-img.js';
+import { renderReport } from '../helpers/report-browser.js';
 import { alive, killPid, makeProject, type Project } from './qemu-cli.js';
 
 let p: Project;
@@ -64,6 +65,18 @@ describe('hallmark build of the quickstart (qemu, real nginx install)', () => {
     const lint = await execa('python3', ['-c', 'import sys, xml.dom.minidom as m; m.parse(sys.argv[1])', path.join(p.dir, 'junit.xml')], { reject: false });
     expect(lint.exitCode, String(lint.stderr)).toBe(0);
     expect((junit.match(/<testcase/g) ?? []).length).toBe(b.verification.summary.total);
+
+    // The HTML report in a browser: the qcow2 with its checksum and size, every check passed, no console error.
+    const page = await renderReport(path.join(p.dir, 'report.html'), 'qemu-build-quickstart');
+    expect(page.problems).toEqual([]);
+    expect(page.result).toBe('PASSED');
+    expect(page.facts['build id']).toBe(b.buildId);
+    expect(page.images).toEqual([
+      { instance: 'default-debian-12', role: 'source', region: '', id: imageId, file: imageFile, sha256: art.sha256, size: art.sizeBytes >= 1024 ** 3 ? `${(art.sizeBytes / 1024 ** 3).toFixed(1)} GiB` : `${(art.sizeBytes / 1024 ** 2).toFixed(1)} MiB` },
+    ]);
+    expect(page.instanceFacts['default-debian-12']).toMatchObject({ driver: 'qemu', 'base image': 'debian-12', 'verification digest (verify)': b.verification.digest });
+    expect(page.checks).toHaveLength(b.verification.summary.total);
+    expect(page.checks.every((c) => c.status !== 'fail' && c.status !== 'error')).toBe(true);
 
     const images = JSON.parse((await p.run(['images', '--json'])).stdout) as { id: string; sha256: string }[];
     expect(images.map((i) => i.id)).toEqual([imageId]);

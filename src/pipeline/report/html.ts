@@ -49,7 +49,8 @@ function summaryTable(r: BuildReport): string {
 
 /** Every lane on one time scale (the whole run), so parallel instances line up. */
 function timeline(r: BuildReport, now: number): string {
-  const lanes = r.instances.flatMap((i) => i.lanes);
+  // The build's commit runs after every instance: its lane comes last.
+  const lanes = [...r.instances.flatMap((i) => i.lanes), ...(r.commit ? [{ ...r.commit, instance: 'commit (whole build)' }] : [])];
   if (lanes.length === 0) return '<p class="msg">No steps were recorded.</p>';
   const endOf = (s: { end?: number }) => s.end ?? now;
   const t0 = Math.min(...lanes.map((l) => l.start), ...lanes.flatMap((l) => l.spans.map((s) => s.start)));
@@ -71,7 +72,7 @@ function timeline(r: BuildReport, now: number): string {
   return `<div class="timeline"><div class="axis"><div></div><div class="ticks">${ticks}</div></div>${lanes.map(lane).join('')}</div>`;
 }
 
-function imagesSection(i: InstanceReport): string {
+function imagesSection(i: InstanceReport, action: string): string {
   if (i.images.length === 0) return '<p class="msg">No image was made.</p>';
   const hasFiles = i.images.some((im) => im.sha256 || im.path);
   const head = `<tr><th>Role</th><th>Region / target</th><th>Image id</th><th>Name</th>${hasFiles ? '<th>File</th><th>sha256</th><th>Size</th>' : ''}</tr>`;
@@ -81,7 +82,8 @@ function imagesSection(i: InstanceReport): string {
         hasFiles ? `<td class="mono">${esc(im.path ?? '')}</td><td class="mono">${esc(im.sha256 ?? '')}</td><td class="num">${im.sizeBytes !== undefined ? esc(bytes(im.sizeBytes)) : ''}</td>` : ''
       }</tr>`,
   );
-  const state = i.published ? '' : `<p class="error">Not published: ${i.ok ? 'this action publishes nothing' : 'the build failed, so these images were removed'}.</p>`;
+  const why = action !== 'build' ? 'this action publishes nothing' : i.ok ? 'this instance passed, but the build did not commit, so its images were removed' : 'the build failed, so these images were removed';
+  const state = i.published ? '' : `<p class="error">Not published: ${why}.</p>`;
   const tags = Object.entries(i.tags);
   const share = i.sharing;
   const shared = [...share.accounts.map((a) => `account ${a}`), ...share.organizations.map((o) => `organization ${o}`), ...share.ous.map((o) => `OU ${o}`)];
@@ -117,7 +119,7 @@ function checksOf(v: ReportVerification, instance: string): string {
 <p class="msg">${s.passed} passed, ${s.failed} failed, ${s.errors} errors, ${s.skipped} skipped · digest <code>${esc(v.digest)}</code></p>${body || '<p class="error">No checks ran.</p>'}</section>`;
 }
 
-function instanceSection(i: InstanceReport): string {
+function instanceSection(i: InstanceReport, action: string): string {
   return `<section class="instance" id="instance-${esc(i.name)}" data-instance="${esc(i.name)}"><h3>${esc(i.name)} <span class="status st-${i.ok ? 'pass' : 'fail'}">${i.ok ? 'ok' : 'failed'}</span></h3>
 ${i.error ? `<p class="error">${esc(i.error)}</p>` : ''}
 ${facts([
@@ -129,7 +131,7 @@ ${facts([
   ['config digest', i.configDigest],
   ...i.verifications.map((v): [string, string] => [`verification digest (${v.label})`, v.digest]),
 ])}
-${imagesSection(i)}</section>`;
+${imagesSection(i, action)}</section>`;
 }
 
 export function renderHtml(r: BuildReport): string {
@@ -137,7 +139,12 @@ export function renderHtml(r: BuildReport): string {
   const all = r.instances.flatMap((i) => i.verifications.flatMap((v) => v.results));
   const n = (s: CheckStatus) => all.filter((c) => c.status === s).length;
   const box = (s: CheckStatus, label: string) => `<label><input type="checkbox" value="${s}" checked> ${label} (${n(s)})</label>`;
-  const verifications = r.instances.flatMap((i) => i.verifications.map((v) => checksOf(v, i.name)));
+  // Verifications with failures first (across instances), then in run order.
+  const bad = (v: ReportVerification) => v.summary.failed + v.summary.errors > 0;
+  const verifications = r.instances
+    .flatMap((i) => i.verifications.map((v) => ({ v, instance: i.name })))
+    .sort((a, b) => Number(bad(b.v)) - Number(bad(a.v)))
+    .map(({ v, instance }) => checksOf(v, instance));
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${esc(r.title)}</title><style>${CSS}</style></head>
@@ -149,10 +156,10 @@ ${facts([
   ['hallmark', r.hallmarkVersion],
   ['generated', r.generatedAt],
   ['outputs', r.outputs.join(', ') || (r.action === 'build' ? 'none (nothing was published)' : undefined)],
-])}</header>
+])}${r.commitError ? `<p class="error" id="commit-error">${esc(r.commitError)}</p>` : ''}</header>
 <h2>Instances</h2>${summaryTable(r)}
 <h2>Timeline</h2>${timeline(r, now)}
-<h2>Images</h2>${r.instances.map(instanceSection).join('')}
+<h2>Images</h2>${r.instances.map((i) => instanceSection(i, r.action)).join('')}
 <h2>Checks</h2>
 <div id="filters">${box('fail', 'failed')}${box('error', 'errors')}${box('skip', 'skipped')}${box('pass', 'passed')}
 <input type="search" id="q" placeholder="filter checks by text" aria-label="filter checks"> <span class="msg"><span id="shown">${all.length}</span> of ${all.length} shown</span></div>

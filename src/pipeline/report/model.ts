@@ -10,6 +10,7 @@ import type { InstanceConfig } from '../../config/types.js';
 import type { ParameterRecord } from '../../kernel/journal.js';
 import { resultsDigest } from '../../verifiers/digest.js';
 import { summarize, type CheckResult, type VerifyReport } from '../../verifiers/verifier.js';
+import { COMMIT } from '../commit.js';
 import type { BuildOutcome } from '../publish.js';
 import { TAG_BUILD_ID, TAG_INSTANCE, TAG_VERIFICATION } from '../steps.js';
 import type { Lane } from './timeline.js';
@@ -74,6 +75,10 @@ export interface BuildReport {
   instances: InstanceReport[];
   /** Output files the build wrote (manifest, env.properties, ...), relative to the project. */
   outputs: string[];
+  /** The build-level lane (the commit), when there was one. */
+  commit?: Lane;
+  /** Why the commit did not hold, when the instances' own errors do not say it. */
+  commitError?: string;
 }
 
 export interface InstanceInput {
@@ -82,6 +87,8 @@ export interface InstanceInput {
   error?: string;
   outcome?: BuildOutcome;
   config?: InstanceConfig;
+  /** build: the commit published this instance's images (default: it passed and made images). */
+  published?: boolean;
 }
 
 export interface BuildReportInput {
@@ -91,7 +98,7 @@ export interface BuildReportInput {
   instances: InstanceInput[];
   lanes: Lane[];
   outputs?: string[];
-  /** Extra verification reports with no instance config (verify --target). */
+  commitError?: string;
   now?: Date;
 }
 
@@ -184,7 +191,7 @@ export function buildReport(input: BuildReportInput): BuildReport {
       ok: i.ok,
       ...(i.error ? { error: i.error } : {}),
       ...(o?.imageName ? { imageName: o.imageName } : {}),
-      published: input.action === 'build' && i.ok && images.length > 0,
+      published: input.action === 'build' && images.length > 0 && (i.published ?? i.ok),
       images,
       tags: images.length && config ? { ...config.image.tags, [TAG_BUILD_ID]: o!.buildId, [TAG_INSTANCE]: i.name, ...(verifications[0] ? { [TAG_VERIFICATION]: verifications[0].digest } : {}) } : {},
       sharing: config
@@ -195,7 +202,8 @@ export function buildReport(input: BuildReportInput): BuildReport {
       lanes: own,
     };
   });
-  const ok = instances.length > 0 && instances.every((i) => i.ok);
+  const commit = lanes.get(COMMIT);
+  const ok = instances.length > 0 && instances.every((i) => i.ok) && !input.commitError;
   return {
     schema: 'hallmark.report/v1',
     title: `hallmark ${input.action}${input.buildId ? ` ${input.buildId}` : ''}`,
@@ -206,5 +214,7 @@ export function buildReport(input: BuildReportInput): BuildReport {
     ok,
     instances,
     outputs: (input.outputs ?? []).map((f) => (path.isAbsolute(f) ? path.relative(input.projectDir, f) || f : f)),
+    ...(commit ? { commit } : {}),
+    ...(input.commitError ? { commitError: input.commitError } : {}),
   };
 }
