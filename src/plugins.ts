@@ -25,6 +25,9 @@ interface KindMap {
 /** Optional `publish:` outputs that only some drivers can write. */
 export type PublishOutput = 'ssm_parameter';
 
+/** The image lifecycle keys (issue 15) that only some drivers give a meaning to. */
+export type ImageLifecycleKey = 'image.deprecate_after' | 'image.keep' | 'distribute.launch_templates';
+
 export interface PluginDef<K extends PluginKind> {
   kind: K;
   name: string;
@@ -36,6 +39,12 @@ export interface PluginDef<K extends PluginKind> {
    * instance whose driver does not write it as a problem of that instance.
    */
   publishes?: readonly PublishOutput[];
+  /**
+   * Drivers: the image lifecycle keys they act on. The loader reports any
+   * other one set for an instance of this driver as a problem of that
+   * instance, rather than let a build ignore it.
+   */
+  imageLifecycle?: readonly ImageLifecycleKey[];
   /**
    * Drivers whose images carry a name that must follow a rule and be unique
    * per region (AMIs): what a rendered image name must be when it is not,

@@ -1,6 +1,9 @@
 import { renderImageName, type ImageNameVars } from './image-name.js';
 import type { InstanceConfig } from './types.js';
 
+/** The tag that names an image's family, on every image and copy (and store image) a build makes. */
+export const TAG_FAMILY = 'hallmark:family';
+
 /** The parts of an image name template that differ from build to build: build ids start with the time too. */
 const TIME_PARTS = /\{\{\s*(timestamp|build_id)\s*\}\}/g;
 

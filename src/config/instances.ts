@@ -5,7 +5,7 @@ import { child, isNothing, mergeAll, toPlain } from './merge.js';
 import { PLUGIN_KINDS, resolvePluginBlock } from './plugin-blocks.js';
 import { platformFilter, type PlatformFilter } from './platform-filter.js';
 import { problemAt, ProblemSet, type ConfigNote, type ProblemFields } from './problems.js';
-import { checkImageName, checkInstanceRules, checkSectionRules } from './rules.js';
+import { checkImageName, checkInstanceRules, checkLifecycleRules, checkSectionRules } from './rules.js';
 import { SECTION_NAMES, SECTION_SCHEMAS } from './sections.js';
 import type { ValueNode } from './source.js';
 import type { InstanceEntry } from './index.js';
@@ -167,6 +167,14 @@ function buildOne(
     if (merged && r.data) fileProblems.add(...checkSectionRules(section, r.data, merged));
   }
   problems.push(...checkInstanceRules(name, blocks.driver, sections.publish as InstanceConfig['publish'] | undefined, sectionNodes.publish));
+  problems.push(
+    ...checkLifecycleRules(
+      name,
+      blocks.driver,
+      { image: sections.image as InstanceConfig['image'] | undefined, distribute: sections.distribute as InstanceConfig['distribute'] | undefined },
+      { image: sectionNodes.image, distribute: sectionNodes.distribute },
+    ),
+  );
 
   const plain = (n: ValueNode | undefined, key: string) => toPlain(child(n, key)) ?? undefined;
   const lifecycle = toPlain(mergeAll(levels.map((l) => child(l, 'lifecycle')))) as Record<string, unknown> | null | undefined;

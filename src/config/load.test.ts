@@ -524,6 +524,35 @@ platforms:
   });
 });
 
+describe('image lifecycle keys and the driver', () => {
+  it('deprecate_after and launch_templates are problems of qemu instances (no meaning there), keep is not; ec2 instances take all three', async () => {
+    const p = await load(`
+driver: qemu
+image:
+  keep: 2
+  deprecate_after: 30d
+distribute:
+  launch_templates:
+    - name: web-fleet
+platforms:
+  - name: debian-12
+  - name: al2023
+    driver: { name: ec2, region: us-east-1, image_id: ami-0123456789abcdef0 }
+`);
+    expect(inst(p, 'default-al2023').problems).toEqual([]);
+    const q = inst(p, 'default-debian-12').problems;
+    expect(q.map((x) => [x.path, x.line])).toEqual([
+      ['image.deprecate_after', 5],
+      ['distribute.launch_templates', 7],
+    ]);
+    expect(q[0]).toMatchObject({
+      message: 'instance default-debian-12 uses the qemu driver, which has no image.deprecate_after (its images are files in the local image store: no deprecation time, no launch templates)',
+      expected: 'image.deprecate_after only on instances with the ec2 driver',
+      found: 'driver "qemu"',
+    });
+  });
+});
+
 describe('YAML anchors', () => {
   it('resolves aliases and << merge keys as Psych does, and still places problems', async () => {
     const p = await load(`${TEST_BLOCKS}

@@ -1,5 +1,5 @@
 import type { ConfigProblem } from '../kernel/errors.js';
-import { getPluginDef, pluginNames, type PublishOutput } from '../plugins.js';
+import { getPluginDef, pluginNames, type ImageLifecycleKey, type PublishOutput } from '../plugins.js';
 import type { DistributeConfig, ImageConfig, PluginBlock, PublishConfig } from './types.js';
 import { imageNameProblem } from './image-name.js';
 import { child } from './merge.js';
@@ -82,6 +82,47 @@ export function checkInstanceRules(instance: string, driver: PluginBlock, publis
           expected: able.length > 0 ? `publish.${output} only on instances with the ${able.join(' or ')} driver` : `no publish.${output}`,
           found: `driver "${driver.name}"`,
           hint: `remove publish.${output} here, or set it under the platforms or suites that use ${able.length > 0 ? `the ${able.join(' or ')} driver` : 'a driver that writes it'}`,
+        },
+        true,
+      ),
+    );
+  }
+  return out;
+}
+
+/**
+ * Image lifecycle keys (image.deprecate_after, image.keep,
+ * distribute.launch_templates) set for an instance whose driver gives them no
+ * meaning (deprecation and launch templates are EC2's; a proxy makes no
+ * images): a problem of that instance, placed where the key is set.
+ */
+export function checkLifecycleRules(
+  instance: string,
+  driver: PluginBlock,
+  sections: { image?: ImageConfig; distribute?: DistributeConfig },
+  nodes: { image?: ValueNode; distribute?: ValueNode },
+): ConfigProblem[] {
+  const def = getPluginDef('driver', driver.name);
+  if (!def) return [];
+  const set: [ImageLifecycleKey, ValueNode | undefined, string][] = [];
+  if (sections.image?.deprecate_after !== undefined) set.push(['image.deprecate_after', nodes.image, 'deprecate_after']);
+  if (sections.image?.keep !== undefined) set.push(['image.keep', nodes.image, 'keep']);
+  if ((sections.distribute?.launch_templates ?? []).length > 0) set.push(['distribute.launch_templates', nodes.distribute, 'launch_templates']);
+  const out: ConfigProblem[] = [];
+  for (const [key, node, sub] of set) {
+    if (!node || def.imageLifecycle?.includes(key)) continue;
+    const able = pluginNames('driver').filter((n) => getPluginDef('driver', n)?.imageLifecycle?.includes(key));
+    const why =
+      driver.name === 'qemu' ? ' (its images are files in the local image store: no deprecation time, no launch templates)' : def.imageLifecycle === undefined ? ' (it makes no images)' : '';
+    out.push(
+      problemAt(
+        node,
+        [sub],
+        {
+          message: `instance ${instance} uses the ${driver.name} driver, which has no ${key}${why}`,
+          expected: able.length > 0 ? `${key} only on instances with the ${able.join(' or ')} driver` : `no ${key}`,
+          found: `driver "${driver.name}"`,
+          hint: `remove ${key} here, or set it under the platforms or suites that use ${able.length > 0 ? `the ${able.join(' or ')} driver` : 'a driver that has it'}`,
         },
         true,
       ),

@@ -1,6 +1,6 @@
-import type { InstanceConfig } from '../config/types.js';
+import type { InstanceConfig, LaunchTemplateTarget } from '../config/types.js';
 import type { Logger } from '../kernel/events.js';
-import type { ImageRecord, Journal, ParameterRecord } from '../kernel/journal.js';
+import type { ImageRecord, Journal, ParameterRecord, TemplateVersionRecord } from '../kernel/journal.js';
 import type { ConnectionTarget } from '../transports/transport.js';
 
 export interface DriverContext {
@@ -50,6 +50,40 @@ export interface ShareRequest {
   /** Also grant createVolumePermission on the snapshots (accounts only). */
   shareSnapshots: boolean;
   concurrency: number;
+}
+
+/** image.keep: what to prune, and what never to. */
+export interface PruneRequest {
+  /** The image family (tag `hallmark:family`). */
+  family: string;
+  /** How many of the newest images to keep (per region, where the driver has regions). */
+  keep: number;
+  /** Regions to prune in (ec2); local drivers ignore it. */
+  regions: string[];
+  /** Images that stay whatever their age: the ones this commit just published. */
+  spare: string[];
+  /** SSM parameters hallmark writes (publish.ssm_parameter, rendered): an image one of them holds stays. */
+  parameterNames: string[];
+  dryRun: boolean;
+}
+
+/** One image prune looked at. */
+export interface PrunedImage {
+  id: string;
+  name?: string;
+  created?: string;
+  /** Snapshots (ec2) removed with it. */
+  snapshots: string[];
+}
+
+/** What prune did (or, with dryRun, would do), per region ("local" for a local store). */
+export interface PruneResult {
+  region: string;
+  /** The newest `keep` images, newest first. */
+  kept: PrunedImage[];
+  removed: PrunedImage[];
+  /** Older images that stay because something uses them. */
+  inUse: (PrunedImage & { reason: string })[];
 }
 
 /**
@@ -110,6 +144,32 @@ export interface Driver {
    * from the journal alone (after a crash).
    */
   unpublish?(ctx: DriverContext, records: ParameterRecord[]): Promise<void>;
+  /**
+   * image.deprecate_after (commit): makes every image deprecated from `at`.
+   * Idempotent; waits for every call, then throws the first failure.
+   */
+  deprecateImages?(ctx: DriverContext, images: ImageRecord[], at: Date): Promise<void>;
+  /** Undoes deprecateImages (rollback); an image already gone counts as done. Idempotent. */
+  undeprecateImages?(ctx: DriverContext, images: ImageRecord[]): Promise<void>;
+  /**
+   * distribute.launch_templates (commit): a new version of each template,
+   * naming the image of the template's region, made the default when asked.
+   * Journals each version (Journal.recordTemplateVersion) before the call
+   * that makes it, so that revertLaunchTemplates can undo it after a crash.
+   */
+  updateLaunchTemplates?(ctx: DriverContext, images: ImageRecord[], targets: LaunchTemplateTarget[]): Promise<TemplateVersionRecord[]>;
+  /**
+   * Undoes the journaled versions: puts the previous default back where the
+   * build's version is still the default, deletes the version, forgets the
+   * record. Works from the journal alone. Idempotent.
+   */
+  revertLaunchTemplates?(ctx: DriverContext, records: TemplateVersionRecord[]): Promise<void>;
+  /**
+   * image.keep / `hallmark images prune`: removes the family's images beyond
+   * the newest `keep` (with their snapshots), never one in use (see the
+   * driver for what counts) nor one in `spare`. Idempotent.
+   */
+  pruneImages?(ctx: DriverContext, req: PruneRequest): Promise<PruneResult[]>;
   /** Human description of where the image and copies are, for manifests. */
   describeImages?(ctx: DriverContext, images: ImageRecord[]): Promise<Record<string, unknown>>;
 }

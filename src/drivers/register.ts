@@ -9,6 +9,8 @@ registerPlugin({
   name: 'qemu',
   description: 'local QEMU virtual machines (KVM or software emulation)',
   schema: qemuDriverSchema,
+  // keep-N prunes the local image store; deprecation and launch templates are EC2 things.
+  imageLifecycle: ['image.keep'],
   load: async (o) => new (await import('./qemu/driver.js')).QemuDriver(o as QemuDriverOptions),
 });
 
@@ -18,6 +20,7 @@ registerPlugin({
   description: 'Amazon EC2 instances and AMIs (copy to regions, share with accounts)',
   schema: ec2Schema,
   publishes: ['ssm_parameter'],
+  imageLifecycle: ['image.deprecate_after', 'image.keep', 'distribute.launch_templates'],
   imageNameProblem: amiNameProblem,
   load: async (o) => new (await import('./ec2/ec2-driver.js')).Ec2Driver(o as Ec2Options),
 });

@@ -34,6 +34,25 @@ export interface ParameterRecord {
 }
 
 /**
+ * A launch template version a build's commit made (distribute.launch_templates),
+ * in one region. Recorded before the call that makes it (version unknown
+ * then) and again once it exists, so that a rollback, even after a crash
+ * (`hallmark cleanup`), can put the default back and delete it.
+ */
+export interface TemplateVersionRecord {
+  region: string;
+  /** The template as configured: `name` or `id`. */
+  template: { name?: string; id?: string };
+  templateId?: string;
+  imageId: string;
+  /** The version this build made; absent until the create call answered. */
+  version?: number;
+  /** The default version before this build; the rollback restores it. */
+  previousDefault?: number;
+  setDefault: boolean;
+}
+
+/**
  * What hallmark knows about one instance, persisted in `.hallmark/<name>.json`.
  * Drivers keep their resource ids under `driver`, validated by their own schema
  * when read back (see Journal.driverState).
@@ -53,6 +72,8 @@ export interface InstanceState {
   images: ImageRecord[];
   /** Parameter writes of an unfinished build; cleared with `images` once the build passed. */
   parameters?: ParameterRecord[];
+  /** Launch template versions of an unfinished build's commit; cleared with `images` once the build passed. */
+  templateVersions?: TemplateVersionRecord[];
   timings: Record<string, number>;
   updatedAt?: string;
 }
@@ -153,6 +174,23 @@ export class Journal {
     });
   }
 
+  async recordTemplateVersion(r: TemplateVersionRecord): Promise<void> {
+    await this.update((s) => {
+      const list = s.templateVersions ?? [];
+      const i = list.findIndex((x) => sameTemplateVersion(x, r));
+      if (i >= 0) list[i] = { ...list[i], ...r };
+      else list.push({ ...r });
+      s.templateVersions = list;
+    });
+  }
+
+  async forgetTemplateVersion(r: TemplateVersionRecord): Promise<void> {
+    await this.update((s) => {
+      s.templateVersions = (s.templateVersions ?? []).filter((x) => !sameTemplateVersion(x, r));
+      if (s.templateVersions.length === 0) delete s.templateVersions;
+    });
+  }
+
   /** Forgets the machine: called after a successful destroy. */
   async resetMachine(): Promise<void> {
     await this.update((s) => {
@@ -160,6 +198,11 @@ export class Journal {
       s.created = s.converged = s.setUp = s.verified = false;
     });
   }
+}
+
+/** One build makes at most one version per template, region and image. */
+function sameTemplateVersion(a: TemplateVersionRecord, b: TemplateVersionRecord): boolean {
+  return a.region === b.region && a.imageId === b.imageId && a.template.name === b.template.name && a.template.id === b.template.id;
 }
 
 async function readState(file: string, instance: string): Promise<InstanceState> {

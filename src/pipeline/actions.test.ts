@@ -295,7 +295,7 @@ describe('runAction build', () => {
     const calls = world.calls.slice(from);
     expect(calls.slice(2).sort()).toEqual(['share a', 'share b']);
     expect(calls.slice(0, 2).sort()).toEqual(['distribute a', 'distribute b']);
-    expect(r.steps('build')).toEqual(['share', 'ssm-parameter', 'tag-published', 'outputs']);
+    expect(r.steps('build')).toEqual(['share', 'ssm-parameter', 'launch-templates', 'deprecate', 'tag-published', 'outputs']);
     for (const x of r.results) {
       for (const img of [x.outcome!.image!, ...x.outcome!.copies]) {
         expect(world.shared.has(img.id)).toBe(true);
@@ -332,7 +332,7 @@ describe('runAction build', () => {
       [true, false],
     ]);
     expect(r.commitError?.message).toContain('launch template refused');
-    expect(order).toEqual(['do launch-template', 'undo launch-template', 'undo outputs', 'undo tag-published', 'undo ssm-parameter', 'undo share', 'finish committed=false']);
+    expect(order).toEqual(['do launch-template', 'undo launch-template', 'undo outputs', 'undo tag-published', 'undo deprecate', 'undo launch-templates', 'undo ssm-parameter', 'undo share', 'finish committed=false']);
     expect(world.images.size).toBe(images);
     expect(await readFile(path.join(p.projectDir, 'env.properties'), 'utf8')).toBe('IMAGE_ID=ami-older\n');
     expect(await outputsIn(p.projectDir)).toEqual(['env.properties']);

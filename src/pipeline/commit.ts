@@ -7,6 +7,7 @@ import { writeFileAtomic, type ImageRecord } from '../kernel/journal.js';
 import { driverContext, need, type InstanceRun } from './context.js';
 import { writeOutputs, type BuildOutcome } from './publish.js';
 import { runSteps, type CleanupOutcome, type Step } from './runner.js';
+import { deprecateAction, keepAction, launchTemplatesAction } from './image-lifecycle.js';
 import { unpublishParameters } from './steps.js';
 
 /**
@@ -200,7 +201,7 @@ function outputFiles(projectDir: string, publish: InstanceRun['instance']['publi
 
 /** The commit actions, in order. Other commit actions take their place in this list (see CommitAction). */
 export function commitActions(): CommitAction[] {
-  return [shareAction, parametersAction, publishedTagAction, outputsAction()];
+  return [shareAction, parametersAction, launchTemplatesAction, deprecateAction, publishedTagAction, outputsAction(), keepAction];
 }
 
 /**
@@ -229,6 +230,7 @@ export async function runCommit(ctx: CommitContext, actions: CommitAction[], sig
       await p.run.journal.update((s) => {
         s.images = [];
         delete s.parameters;
+        delete s.templateVersions;
       });
     }
   }

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { appendFile, readFile } from 'node:fs/promises';
 import type { InstanceConfig } from '../config/types.js';
+import type { PruneResult } from '../drivers/driver.js';
 import type { ImageRecord, ParameterRecord } from '../kernel/journal.js';
 import { writeFileAtomic } from '../kernel/journal.js';
 import type { VerifyReport } from '../verifiers/verifier.js';
@@ -17,6 +18,12 @@ export interface BuildOutcome {
   copies: ImageRecord[];
   /** publish.ssm_parameter: what was written, per region. */
   parameters?: ParameterRecord[];
+  /** distribute.launch_templates: the versions the commit made. */
+  launchTemplates?: { region: string; template: string; version?: number; imageId: string; default: boolean }[];
+  /** image.deprecate_after: when the images become deprecated (ISO time). */
+  deprecateAt?: string;
+  /** image.keep: what the pruning after the commit removed and kept, per region. */
+  pruned?: PruneResult[];
   /** The driver's description of the published images (Driver.describeImages: files, checksums, sizes), when it has one. */
   artifacts?: Record<string, unknown>;
   report?: VerifyReport;
@@ -70,6 +77,8 @@ export function manifest(outcomes: BuildOutcome[], extra: Record<string, unknown
       image: o.image,
       copies: o.copies,
       ...(o.parameters?.length ? { ssmParameter: ssmParameterEntry(o.parameters) } : {}),
+      ...(o.launchTemplates?.length ? { launchTemplates: o.launchTemplates } : {}),
+      ...(o.deprecateAt ? { deprecateAt: o.deprecateAt } : {}),
       ...(o.artifacts ? { artifacts: o.artifacts } : {}),
       verification: o.report ? { digest: resultsDigest(o.report), summary: summarize(o.report.results) } : undefined,
       ...(o.bootTest

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { mkdir, writeFile } from 'node:fs/promises';
+import { imageFamily, TAG_FAMILY } from '../config/image-family.js';
 import { renderImageName } from '../config/image-name.js';
 import { renderParameterName } from '../config/parameter-name.js';
 import { loadPlugin } from '../plugins.js';
@@ -237,6 +238,8 @@ export const captureStep: Step<InstanceRun> = {
       ...i.image.tags,
       [TAG_BUILD_ID]: run.buildId,
       [TAG_INSTANCE]: i.name,
+      // What image.keep counts (and `hallmark images prune` finds), whether or not keep is set now.
+      [TAG_FAMILY]: imageFamily(i),
     };
     if (run.report) tags[TAG_VERIFICATION] = resultsDigest(run.report);
     run.image = await need(driver.capture, 'capture').call(driver, driverContext(run, signal), {
@@ -265,13 +268,15 @@ export const captureStep: Step<InstanceRun> = {
 
 /**
  * Removes every image and copy this build recorded, copies first. Collects
- * errors; never stops half way. Parameters this build pointed at them are put
- * back first, so that no reader is left with a deleted image; when that
- * fails the images stay too (still journaled, for `hallmark cleanup`).
+ * errors; never stops half way. Parameters and launch template versions this
+ * build pointed at them are put back first, so that no reader is left with a
+ * deleted image; when that fails the images stay too (still journaled, for
+ * `hallmark cleanup`).
  */
 export async function deleteBuildImages(run: InstanceRun, signal: AbortSignal): Promise<void> {
   const driver = driverOf(run);
   await unpublishParameters(run, signal);
+  await revertTemplateVersions(run, signal);
   const images = [...run.journal.state.images].sort((a, b) => (a.role === 'copy' ? -1 : 0) - (b.role === 'copy' ? -1 : 0));
   const errors: unknown[] = [];
   for (const image of images) {
@@ -353,6 +358,15 @@ export async function unpublishParameters(run: InstanceRun, signal: AbortSignal)
   run.parameters = undefined;
 }
 
+/** Puts back every launch template version the journal holds (Driver.revertLaunchTemplates). Idempotent. */
+export async function revertTemplateVersions(run: InstanceRun, signal: AbortSignal): Promise<void> {
+  const records = run.journal.state.templateVersions ?? [];
+  if (records.length === 0) return;
+  const driver = driverOf(run);
+  if (!driver.revertLaunchTemplates) throw new HallmarkError(`driver "${driver.name}" cannot remove launch template versions of ${records.map((r) => r.template.name ?? r.template.id).join(', ')}`);
+  await driver.revertLaunchTemplates(driverContext(run, signal), [...records]);
+}
+
 /** `distribute`: copies to regions / exports to targets; nothing is shared before the commit. */
 export const distributeStep: Step<InstanceRun> = {
   name: 'distribute',
@@ -372,6 +386,7 @@ export const distributeStep: Step<InstanceRun> = {
         ...run.instance.image.tags,
         [TAG_BUILD_ID]: run.buildId,
         [TAG_INSTANCE]: run.instance.name,
+        [TAG_FAMILY]: imageFamily(run.instance),
         ...(run.report ? { [TAG_VERIFICATION]: resultsDigest(run.report) } : {}),
       },
       // A directory target is relative to the project (as every path in the config), not to where hallmark runs.

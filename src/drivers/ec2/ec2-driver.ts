@@ -1,14 +1,18 @@
 import { DeleteSecurityGroupCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { randomBytes } from 'node:crypto';
 import { throwIfAborted } from '../../kernel/abort.js';
-import type { ImageRecord, ParameterRecord } from '../../kernel/journal.js';
+import type { LaunchTemplateTarget } from '../../config/types.js';
+import type { ImageRecord, ParameterRecord, TemplateVersionRecord } from '../../kernel/journal.js';
 import { retry } from '../../kernel/retry.js';
 import type { ConnectionTarget } from '../../transports/transport.js';
-import type { CaptureRequest, DistributeRequest, Driver, DriverContext, ShareRequest } from '../driver.js';
+import type { CaptureRequest, DistributeRequest, Driver, DriverContext, PruneRequest, PruneResult, ShareRequest } from '../driver.js';
 import { awsCode, Ec2Error, isNotFound, wrapAws } from './aws-errors.js';
 import { clientSettings, Ec2Clients, type ClientSettings } from './clients.js';
 import { copyImages, shareImages, unshareImages } from './distribute.js';
 import { captureImage, deleteImageAndSnapshots, tagResources, untagResources } from './image-ops.js';
+import { deprecateImages, undeprecateImages } from './deprecate.js';
+import { createTemplateVersion, deleteTemplateVersion, describeTemplate } from './launch-template.js';
+import { pruneFamily } from './prune.js';
 import { createTemporaryKeyPair, deleteKeyPair, removeKeyFiles } from './key-pair.js';
 import { chooseAddress, clientToken, machineTags, runInstance, runInstancesInput, toTags } from './launch.js';
 import { createTemporaryGroup, resolvePlacement, sshCidrs } from './network.js';
@@ -87,6 +91,27 @@ export class Ec2Driver implements Driver {
       ouArns: d?.ou_arns ?? [],
       signal: ctx.signal,
     });
+    await this.prepareLaunchTemplates(ctx, req.regions);
+  }
+
+  /**
+   * distribute.launch_templates: each template exists in its region, and the
+   * build makes an image there (the source region or a distribute region).
+   */
+  private async prepareLaunchTemplates(ctx: DriverContext, regions: string[]): Promise<void> {
+    const targets = ctx.instance.distribute?.launch_templates ?? [];
+    if (targets.length === 0) return;
+    const source = await this.clients.resolveRegion(this.options.region);
+    for (const t of targets) {
+      const region = t.region ?? source;
+      if (region !== source && !regions.includes(region)) {
+        throw new Ec2Error(`launch template ${t.name ?? t.id} is in ${region}, where this build makes no image`, {
+          region,
+          hint: `add ${region} to distribute.regions, or set the template's region to ${[source, ...regions].join(' or ')}`,
+        });
+      }
+      await describeTemplate(this.clients.get(region), region, t, ctx.signal);
+    }
   }
 
   /**
@@ -297,6 +322,97 @@ export class Ec2Driver implements Driver {
     await deleteImageAndSnapshots(this.clients.get(region), { ...image, region }, ctx.signal);
     ctx.log.info(`deleted ${image.id} in ${region}`);
     await ctx.journal.forgetImage(image.id, image.region);
+  }
+
+  /** image.deprecate_after: every image and copy, each in its region (deprecate.ts). */
+  async deprecateImages(ctx: DriverContext, images: ImageRecord[], at: Date): Promise<void> {
+    const concurrency = ctx.instance.distribute?.concurrency ?? 4;
+    await deprecateImages({ clients: this.clients, images: await this.withRegion(ctx, images), at, concurrency, log: ctx.log, signal: ctx.signal });
+  }
+
+  async undeprecateImages(ctx: DriverContext, images: ImageRecord[]): Promise<void> {
+    await undeprecateImages({ clients: this.clients, images: await this.withRegion(ctx, images), log: ctx.log, signal: ctx.signal });
+  }
+
+  /**
+   * distribute.launch_templates: one version per template naming the image
+   * of its region (default: the source image's), one template after the
+   * other; each is journaled before it is made (launch-template.ts).
+   */
+  async updateLaunchTemplates(ctx: DriverContext, images: ImageRecord[], targets: LaunchTemplateTarget[]): Promise<TemplateVersionRecord[]> {
+    const all = await this.withRegion(ctx, images);
+    const source = all.find((i) => i.role === 'source') ?? all[0];
+    const made: TemplateVersionRecord[] = [];
+    for (const t of targets) {
+      throwIfAborted(ctx.signal);
+      const region = t.region ?? source?.region;
+      const image = all.find((i) => i.region === region);
+      if (!region || !image) {
+        throw new Ec2Error(`launch template ${t.name ?? t.id}: this build made no image in ${region ?? 'its region'}`, {
+          region,
+          hint: 'set the template\'s region to the source region or one of distribute.regions',
+        });
+      }
+      made.push(
+        await createTemplateVersion(this.clients.get(region), {
+          region,
+          target: t,
+          imageId: image.id,
+          buildId: ctx.buildId,
+          log: ctx.log,
+          signal: ctx.signal,
+          record: (r) => ctx.journal.recordTemplateVersion(r),
+        }),
+      );
+    }
+    return made;
+  }
+
+  /** Undoes journaled launch template versions, each forgotten once undone; every record is tried. */
+  async revertLaunchTemplates(ctx: DriverContext, records: TemplateVersionRecord[]): Promise<void> {
+    const errors: unknown[] = [];
+    for (const r of records) {
+      try {
+        await deleteTemplateVersion(this.clients.get(r.region), r, ctx.log, ctx.signal);
+        await ctx.journal.forgetTemplateVersion(r);
+      } catch (err) {
+        errors.push(err);
+      }
+    }
+    if (errors.length === 1) throw errors[0];
+    if (errors.length > 1) throw new AggregateError(errors, `could not undo ${errors.length} launch template version(s)`);
+  }
+
+  /**
+   * image.keep: the family's images beyond the newest `keep` in each region
+   * go with their snapshots, except those an instance, a launch template's
+   * default version or one of `parameterNames` uses (prune.ts).
+   */
+  async pruneImages(ctx: DriverContext, req: PruneRequest): Promise<PruneResult[]> {
+    const regions = req.regions.length > 0 ? req.regions : [await this.region(ctx)];
+    const names = [...new Set(req.parameterNames)];
+    return pruneFamily({
+      clients: this.clients,
+      regions,
+      family: req.family,
+      keep: req.keep,
+      spare: req.spare,
+      dryRun: req.dryRun,
+      parameterValues:
+        names.length === 0
+          ? undefined
+          : async (region) => {
+              const { m, clients } = await this.ssm();
+              const values = new Map<string, string>();
+              for (const name of names) {
+                const p = await m.currentParameter(clients.get(region), region, name, ctx.signal);
+                if (p?.Value && !values.has(p.Value)) values.set(p.Value, name);
+              }
+              return values;
+            },
+      log: ctx.log,
+      signal: ctx.signal,
+    });
   }
 
   /** publish.ssm_parameter: each image's id to the parameter in its region (see ssm-parameter.ts). */

@@ -7,26 +7,11 @@ import {
 } from '@aws-sdk/client-ec2';
 import type { LaunchTemplateTarget } from '../../config/types.js';
 import type { Logger } from '../../kernel/events.js';
+import type { TemplateVersionRecord } from '../../kernel/journal.js';
 import { awsCode, Ec2Error, isNotFound, wrapAws } from './aws-errors.js';
 import { clientToken } from './launch.js';
 
-/**
- * A launch template version a commit made, recorded before the call that
- * makes it (version unknown then) and again once it exists, so that a
- * rollback, even after a crash, can put the default back and delete it.
- */
-export interface TemplateVersionRecord {
-  region: string;
-  /** The template as configured: `name` or `id`. */
-  template: { name?: string; id?: string };
-  templateId?: string;
-  imageId: string;
-  /** The version this build made; absent until CreateLaunchTemplateVersion answered. */
-  version?: number;
-  /** The default version before this build; the rollback restores it. */
-  previousDefault?: number;
-  setDefault: boolean;
-}
+export type { TemplateVersionRecord };
 
 const label = (t: { name?: string; id?: string }) => t.name ?? t.id ?? '?';
 const templateParams = (t: { name?: string; id?: string }) => (t.id ? { LaunchTemplateId: t.id } : { LaunchTemplateName: t.name });

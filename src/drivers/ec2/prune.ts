@@ -1,29 +1,17 @@
 import { DescribeImagesCommand, DescribeInstancesCommand, DescribeLaunchTemplateVersionsCommand, type EC2Client, type Image } from '@aws-sdk/client-ec2';
+import { TAG_FAMILY } from '../../config/image-family.js';
+import type { PrunedImage, PruneResult } from '../driver.js';
 import { throwIfAborted } from '../../kernel/abort.js';
 import type { Logger } from '../../kernel/events.js';
 import { wrapAws } from './aws-errors.js';
 import type { Ec2Clients } from './clients.js';
 import { deleteImageAndSnapshots, snapshotsOf } from './image-ops.js';
 
-/** The tag that names an image's family (image.family), on every image and copy a build makes. */
-export const TAG_FAMILY = 'hallmark:family';
-
-export interface PrunedImage {
-  id: string;
-  name?: string;
-  created?: string;
-  snapshots: string[];
-}
+export { TAG_FAMILY };
 
 /** What keep-N does (or, with dryRun, would do) in one region. */
-export interface RegionPrune {
-  region: string;
-  /** The newest `keep` images, newest first. */
-  kept: PrunedImage[];
-  removed: PrunedImage[];
-  /** Older images that stay because something still uses them. */
-  inUse: (PrunedImage & { reason: string })[];
-}
+export type RegionPrune = PruneResult;
+export type { PrunedImage };
 
 export interface PruneArgs {
   clients: Ec2Clients;
@@ -32,6 +20,8 @@ export interface PruneArgs {
   keep: number;
   /** Per region, the image ids SSM parameters written by hallmark hold (publish.ssm_parameter). */
   parameterValues?: (region: string) => Promise<Map<string, string>>;
+  /** Image ids that stay whatever their age (the ones a commit just published). */
+  spare?: string[];
   dryRun?: boolean;
   log: Logger;
   signal: AbortSignal;
@@ -85,6 +75,7 @@ async function pruneRegion(a: PruneArgs, region: string): Promise<RegionPrune> {
   if (older.length === 0) return result;
 
   const uses = await imagesInUse(client, region, older.map((i) => i.ImageId!), a.signal);
+  for (const id of a.spare ?? []) if (!uses.has(id)) uses.set(id, 'this build just published it');
   for (const [id, param] of (await a.parameterValues?.(region)) ?? new Map<string, string>()) {
     if (!uses.has(id)) uses.set(id, `SSM parameter ${param} holds it`);
   }

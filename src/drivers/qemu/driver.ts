@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises';
 import { HallmarkError } from '../../kernel/errors.js';
 import type { ImageRecord } from '../../kernel/journal.js';
 import type { ConnectionTarget } from '../../transports/transport.js';
-import type { CaptureRequest, DistributeRequest, Driver, DriverContext } from '../driver.js';
+import type { CaptureRequest, DistributeRequest, Driver, DriverContext, PruneRequest, PruneResult } from '../driver.js';
 import { captureMachine } from './capture.js';
 import { ImageStoreError } from './errors.js';
 import { deleteExport, exportImage } from './export.js';
@@ -11,6 +11,7 @@ import { launchMachine } from './launch.js';
 import { findQemuByOverlay, isOurQemu, stopQemu } from './process.js';
 import type { QemuDriverOptions } from './schema.js';
 import { readQemuState, type QemuState } from './state.js';
+import { pruneStore } from './prune.js';
 import { defaultStoreDir, getImage, imagePath, removeImage, setImageTags } from './store.js';
 
 /**
@@ -118,6 +119,11 @@ export class QemuDriver implements Driver {
   /** Tags the store entries (the commit's `hallmark:state=published`); exports keep the metadata they were written with. */
   async tagImages(_ctx: DriverContext, images: ImageRecord[], tags: Record<string, string | null>): Promise<void> {
     for (const i of images) if (i.role === 'source') await setImageTags(i.id, tags);
+  }
+
+  /** image.keep / `hallmark images prune`: the local image store (prune.ts); regions mean nothing here. */
+  async pruneImages(ctx: DriverContext, req: PruneRequest): Promise<PruneResult[]> {
+    return [await pruneStore({ family: req.family, keep: req.keep, spare: req.spare, dryRun: req.dryRun, log: ctx.log })];
   }
 
   async describeImages(_ctx: DriverContext, images: ImageRecord[]): Promise<Record<string, unknown>> {
