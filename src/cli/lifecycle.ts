@@ -1,9 +1,9 @@
 import path from 'node:path';
 import pc from 'picocolors';
-import { runAction, type Action, type DestroyStrategy } from '../pipeline/actions.js';
+import type { Action, DestroyStrategy } from '../pipeline/actions.js';
+import { runProjectAction } from '../pipeline/facade.js';
 import { EventBus } from '../kernel/events.js';
 import type { ExitCode } from '../kernel/errors.js';
-import { attachLogFiles } from '../kernel/log-file.js';
 import { printError } from './print-error.js';
 import { attachRenderer, chooseMode } from './render.js';
 import { installSignalHandlers } from './signals.js';
@@ -23,11 +23,10 @@ export async function lifecycle(action: Action, pattern: string | undefined, o: 
   const events = new EventBus();
   const mode = chooseMode(o);
   const stopRender = attachRenderer(events, mode, { verbose: o.verbose });
-  const closeLogs = attachLogFiles(events, project.stateDir);
   const signals = installSignalHandlers(() => project.stateDir);
   let result;
   try {
-    result = await runAction({
+    result = await runProjectAction({
       project,
       entries,
       action,
@@ -40,7 +39,6 @@ export async function lifecycle(action: Action, pattern: string | undefined, o: 
     });
   } finally {
     stopRender();
-    await closeLogs();
     signals.dispose();
   }
   const failed = result.results.filter((r) => !r.ok);
