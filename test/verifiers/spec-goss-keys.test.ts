@@ -6,23 +6,49 @@
  * what the verifier found. Servers the checks talk to (DNS, HTTP, proxy,
  * TLS with client certificates, UDP) are loopback servers this test starts.
  */
+import { execFileSync } from 'node:child_process';
 import { readFileSync, statfsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { ConfigError } from '../../src/kernel/errors.js';
 import { LocalConnection } from '../../src/transports/local/connection.js';
+import { parseSpecText } from '../../src/verifiers/spec/load.js';
 import { runSpecChecks, type SpecRun } from '../../src/verifiers/spec/run.js';
 
 let dir: string;
+const servers: { close(cb: () => void): unknown }[] = [];
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'hallmark-spec-keys-'));
 });
 
 afterAll(async () => {
+  for (const s of servers) await new Promise<void>((r) => s.close(() => r()));
   await rm(dir, { recursive: true, force: true });
 });
+
+async function listen<T extends http.Server | https.Server>(server: T): Promise<number> {
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return (server.address() as AddressInfo).port;
+}
+
+async function loadError(yaml: string): Promise<string> {
+  try {
+    await parseSpecText(yaml, path.join(dir, 'bad.yml'));
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as Error).message;
+  }
+  throw new Error(`loaded without error: ${yaml}`);
+}
 
 async function run(yaml: string): Promise<SpecRun> {
   const file = path.join(dir, `g${Math.random().toString(36).slice(2)}.yml`);
@@ -79,5 +105,123 @@ describe('mount: opts, vfs-opts and usage as goss computes them', () => {
       ['vfs-opts', 'pass'],
       ['usage', 'error'],
     ]);
+  });
+});
+
+describe('http: headers as goss computes them, proxy, cert-file/key-file', () => {
+  let port: number;
+  const seen: http.IncomingHttpHeaders[] = [];
+  beforeAll(async () => {
+    const server = http.createServer((req, res) => {
+      seen.push(req.headers);
+      res.sendDate = false;
+      if (req.url === '/gzip') {
+        const gz = /gzip/.test(String(req.headers['accept-encoding'] ?? ''));
+        const body = gz ? gzipSync('hello gzip\n') : Buffer.from('hello gzip\n');
+        res.writeHead(200, { 'content-type': 'text/plain', 'content-length': body.length, ...(gz ? { 'content-encoding': 'gzip' } : {}) });
+        res.end(body);
+        return;
+      }
+      // Raw field names as written, a value with blanks around it, a repeated field, a chunked body.
+      res.writeHead(200, [
+        ['x-lower', '  v  '],
+        ['X-Dup', 'b'],
+        ['X-Dup', 'a'],
+        ['content-type', 'text/plain'],
+      ]);
+      if (req.method === 'HEAD') return void res.end();
+      res.write('chunk one\n');
+      res.end('chunk two\n');
+    });
+    port = await listen(server);
+  });
+
+  test('headers: canonical names, trimmed values, one line per value, sorted; no status line, no Transfer-Encoding', async () => {
+    const url = `http://127.0.0.1:${port}/h`;
+    const res = await run(
+      stringify({
+        http: {
+          [url]: { status: 200, headers: 'Connection: close\nContent-Type: text/plain\nX-Dup: a\nX-Dup: b\nX-Lower: v', body: 'chunk one\nchunk two\n' },
+          'status-line': { url, status: 200, headers: ['/^HTTP\\//'] },
+          'transfer-encoding': { url, status: 200, headers: ['Transfer-Encoding'] },
+          'raw-name': { url, status: 200, headers: ['x-lower'] },
+        },
+      }),
+    );
+    expect(statuses(res)).toEqual([
+      `${url} status: pass`,
+      `${url} headers: pass`,
+      `${url} body: pass`,
+      'status-line status: pass',
+      expect.stringMatching(/^status-line headers: fail/),
+      'transfer-encoding status: pass',
+      expect.stringMatching(/^transfer-encoding headers: fail/),
+      'raw-name status: pass',
+      expect.stringMatching(/^raw-name headers: fail/),
+    ]);
+  });
+
+  test('gzip: Go asks for it and decompresses, dropping Content-Encoding and Content-Length; not when the gossfile sets Accept-Encoding', async () => {
+    const url = `http://127.0.0.1:${port}/gzip`;
+    const res = await run(
+      stringify({
+        http: {
+          [url]: { status: 200, body: 'hello gzip\n', headers: 'Connection: close\nContent-Type: text/plain' },
+          identity: { url, status: 200, 'request-headers': ['Accept-Encoding: identity'], body: 'hello gzip\n', headers: ['Content-Length: 11'] },
+        },
+      }),
+    );
+    expect(statuses(res)).toEqual([`${url} status: pass`, `${url} body: pass`, `${url} headers: pass`, 'identity status: pass', 'identity body: pass', 'identity headers: pass']);
+  });
+
+  test('method HEAD answers at once with an empty body (curl is not left waiting for one)', async () => {
+    const res = await run(stringify({ http: { head: { url: `http://127.0.0.1:${port}/h`, method: 'HEAD', status: 200, body: '', headers: ['X-Dup: a'], timeout: 20000 } } }));
+    expect(statuses(res)).toEqual(['head status: pass', 'head body: pass', 'head headers: pass']);
+    expect(seen.at(-1)!.connection).toBe('close');
+  });
+
+  test('proxy: the request goes through it (the host is never resolved here); a proxy URL Go cannot use is refused at load', async () => {
+    const via: string[] = [];
+    const proxy = http.createServer((req, res) => {
+      via.push(req.url!);
+      res.end('via proxy\n');
+    });
+    const pport = await listen(proxy);
+    const res = await run(stringify({ http: { 'http://hallmark-proxied.invalid/p': { status: 200, body: 'via proxy\n', proxy: `http://127.0.0.1:${pport}` } } }));
+    expect(statuses(res)).toEqual(['http://hallmark-proxied.invalid/p status: pass', 'http://hallmark-proxied.invalid/p body: pass']);
+    expect(via).toEqual(['http://hallmark-proxied.invalid/p']);
+    expect(await loadError(stringify({ http: { x: { url: 'http://a/', status: 200, proxy: '127.0.0.1:3128' } } }))).toMatch(/proxy must be a URL/);
+    expect(await loadError(stringify({ http: { x: { url: 'http://a/', status: 200, proxy: 'ftp://p:21' } } }))).toMatch(/proxy must be a URL/);
+    // curl would ignore this proxy and connect directly: refused rather than bypassed.
+    expect(await loadError(stringify({ http: { x: { url: 'http://a/', status: 200, proxy: 'http://u:a%0Ab@127.0.0.1:3128' } } }))).toMatch(/curl would ignore the proxy/);
+  });
+
+  test('cert-file and key-file: a client certificate a TLS server requires; one without the other is refused', async () => {
+    const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+    ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=hallmark test CA');
+    for (const [name, cn, ext] of [
+      ['server', '127.0.0.1', 'subjectAltName=IP:127.0.0.1'],
+      ['client', 'hallmark client', 'extendedKeyUsage=clientAuth'],
+    ] as const) {
+      ssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`);
+      await writeFile(path.join(dir, `${name}.ext`), `${ext}\n`);
+      ssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.pem`, '-days', '2', '-extfile', `${name}.ext`);
+    }
+    const f = (n: string) => path.join(dir, n);
+    const tls = https.createServer({ key: await readFile(f('server.key')), cert: await readFile(f('server.pem')), ca: await readFile(f('ca.pem')), requestCert: true, rejectUnauthorized: true }, (req, res) => {
+      res.end(`hello ${(req.socket as import('node:tls').TLSSocket).getPeerCertificate().subject.CN}\n`);
+    });
+    const tport = await listen(tls);
+    const url = `https://127.0.0.1:${tport}/`;
+    const res = await run(
+      stringify({
+        http: {
+          [url]: { status: 200, body: 'hello hallmark client\n', 'ca-file': f('ca.pem'), 'cert-file': f('client.pem'), 'key-file': f('client.key') },
+          'no-client-cert': { url, status: 200, 'ca-file': f('ca.pem') },
+        },
+      }),
+    );
+    expect(statuses(res)).toEqual([`${url} status: pass`, `${url} body: pass`, expect.stringMatching(/^no-client-cert status: fail/)]);
+    expect(await loadError(stringify({ http: { x: { url, status: 200, 'cert-file': f('client.pem') } } }))).toMatch(/cert-file and key-file go together/);
   });
 });

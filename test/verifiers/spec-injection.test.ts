@@ -32,6 +32,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -72,6 +73,10 @@ let bin: string;
 let calls: string;
 let server: http.Server;
 let port: number;
+/** A TLS server that answers only a client with a certificate of the test CA (for cert-file/key-file). */
+let tlsServer: https.Server;
+let tlsPort: number;
+let certs: string;
 /** Requests the server got, by their X-Inj-Id header. */
 const requests = new Map<string, { method: string; url: string; headers: http.IncomingHttpHeaders; body: Buffer }>();
 
@@ -103,10 +108,30 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   port = (server.address() as AddressInfo).port;
+  certs = path.join(work, 'certs');
+  await mkdir(certs);
+  const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: certs, stdio: 'pipe' });
+  ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=inj CA');
+  for (const [name, ext] of [
+    ['server', 'subjectAltName=IP:127.0.0.1'],
+    ['client', 'extendedKeyUsage=clientAuth'],
+  ] as const) {
+    ssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`);
+    await writeFile(path.join(certs, `${name}.ext`), `${ext}\n`);
+    ssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.pem`, '-days', '2', '-extfile', `${name}.ext`);
+  }
+  const pem = (n: string) => readFile(path.join(certs, n));
+  tlsServer = https.createServer({ key: await pem('server.key'), cert: await pem('server.pem'), ca: await pem('ca.pem'), requestCert: true, rejectUnauthorized: true }, (req, res) => {
+    requests.set(String(req.headers['x-inj-id']), { method: req.method!, url: req.url!, headers: req.headers, body: Buffer.alloc(0) });
+    res.end('ok\n');
+  });
+  await new Promise<void>((r) => tlsServer.listen(0, '127.0.0.1', r));
+  tlsPort = (tlsServer.address() as AddressInfo).port;
 });
 
 afterAll(async () => {
   await new Promise<void>((r) => server.close(() => r()));
+  await new Promise<void>((r) => tlsServer.close(() => r()));
   await rm(work, { recursive: true, force: true });
 });
 
@@ -203,6 +228,10 @@ function resourcesFor(v: string, i: number, init: 'systemd' | 'openrc' | 'sysv' 
     { type: 'addr', key: `tcp://${v}:80`, body: { reachable: false } },
     { type: 'dns', key: `${k}d`, body: { resolve: v, resolvable: false } },
     { type: 'process', key: `${k}c`, body: { comm: v, running: false } },
+    // A client certificate and key whose file names are the value: the TLS server answers only if curl read both.
+    ...(fileName ? [{ type: 'http', key: `${k}t`, body: { url: `https://127.0.0.1:${tlsPort}/`, status: 200, 'request-headers': [`X-Inj-Id: ${k}t`], 'ca-file': `${certs}/ca.pem`, 'cert-file': `${work}/certs/${i}/c${v}`, 'key-file': `${work}/certs/${i}/k${v}` } }] : []),
+    // Through a proxy (the recording server) whose URL carries the value as its password, percent-encoded as a URL must.
+    { type: 'http', key: `${k}x`, body: { url: 'http://hallmark-inj.invalid/px', status: 200, 'request-headers': [`X-Inj-Id: ${k}x`], proxy: `http://u:${encodeURIComponent(v)}@127.0.0.1:${port}` } },
     {
       type: 'http',
       key: `${k}h`,
@@ -243,6 +272,10 @@ async function setUpTargets(entries: Entry[]): Promise<void> {
     if (e.type === 'file') {
       await mkdir(path.dirname(e.key), { recursive: true });
       await writeFile(e.key, e.v);
+    } else if (e.type === 'http' && e.body['cert-file']) {
+      await mkdir(path.dirname(e.body['cert-file'] as string), { recursive: true });
+      await writeFile(e.body['cert-file'] as string, await readFile(path.join(certs, 'client.pem')));
+      await writeFile(e.body['key-file'] as string, await readFile(path.join(certs, 'client.key')));
     } else if (e.type === 'service') {
       const n = initName(e.v);
       await writeFile(path.join(root, 'etc/init.d', n), RECORDER, { mode: 0o755 });
@@ -308,6 +341,17 @@ async function expectRoundTrips(run: SpecRun, entries: Entry[], init: string): P
         }
         break;
       case 'http': {
+        if (e.body['cert-file']) {
+          expect(statusOf(run, 'http', e.key, 'status'), why).toBe('pass');
+          expect(requests.get(e.key), why).toBeDefined();
+          break;
+        }
+        if (e.body.proxy) {
+          const via = requests.get(e.key);
+          expect(via?.url, why).toBe('http://hallmark-inj.invalid/px');
+          expect(Buffer.from(via!.headers['proxy-authorization']!.replace(/^Basic /, ''), 'base64').toString('utf8'), why).toBe(`u:${v}`);
+          break;
+        }
         const req = requests.get(e.key.slice(0, -1));
         expect(req, why).toBeDefined();
         expect(req!.body.toString('utf8'), why).toBe(v);
@@ -373,7 +417,10 @@ describe.each(SHELLS)('every value reaches the target as data, under $name', ({ 
     expect(got.some((c) => c[0] === 'stat' && c.at(-1) === long)).toBe(true);
     expect(got.some((c) => c[0] === 'systemctl' && c.at(-1) === payloads('CANARY')[0])).toBe(true);
     expect(requests.size).toBeGreaterThan(0);
-    for (const r of requests.values()) expect(vals).toContain(r.body.toString('utf8'));
+    for (const [id, r] of requests) if (id.endsWith('h')) expect(vals).toContain(r.body.toString('utf8'));
+    // Every payload went through the proxy with itself as the password (the 92 kB one is over Node's header
+    // limit; a control character is refused at load, since curl would then ignore the proxy).
+    for (const [i, v] of payloads('CANARY').entries()) if (!/[\0-\x1f]/.test(v)) expect(Buffer.from(requests.get(`k${901 + i}x`)!.headers['proxy-authorization']!.slice(6), 'base64').toString()).toBe(`u:${v}`);
   });
 });
 
