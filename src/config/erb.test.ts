@@ -46,10 +46,10 @@ describe('expandErb: notes and positions', () => {
     expect(r.notes[0]!.hint).toContain(`ENV['NOPE'] || 'value'`);
   });
 
-  it('does not note a variable whose absence a default or a test handles', () => {
-    const r = expandErb(F, `a: <%= ENV['X'] || 'd' %>\nb: <%= !ENV['X'] %>\nc: <%= ENV.fetch('X', 'd') %>\nd: <%= ENV['X'] ? 1 : 2 %>\n`, {});
+  it('does not note a variable whose absence a default, a test or an explicit .to_s/.to_i/|| nil handles', () => {
+    const r = expandErb(F, `a: <%= ENV['X'] || 'd' %>\nb: <%= !ENV['X'] %>\nc: <%= ENV.fetch('X', 'd') %>\nd: <%= ENV['X'] ? 1 : 2 %>\ne: "<%= ENV['X'].to_s %>"\nf: <%= ENV['X'].to_i %>\ng: "<%= ENV['X'] || nil %>"\n`, {});
     expect(r.notes).toEqual([]);
-    expect(r.text).toBe('a: d\nb: true\nc: d\nd: 2\n');
+    expect(r.text).toBe('a: d\nb: true\nc: d\nd: 2\ne: ""\nf: 0\ng: ""\n');
   });
 
   it('reports ENV.fetch with no default as Ruby raises it, with its line and a fix', () => {

@@ -282,7 +282,7 @@ export type RubyExpr = Node;
 
 export interface EvalContext {
   env: Record<string, string | undefined>;
-  /** Unset variables whose nil became text (an empty string) or 0. */
+  /** Unset variables whose nil became text without an explicit `.to_s` (in the output or in "#{}"). */
   unsetUsed: Set<string>;
 }
 
@@ -307,15 +307,13 @@ function keyOf(node: Node, ctx: EvalContext): string {
   return k.v;
 }
 
+/** A method call. An explicit `.to_s`/`.to_i` on an unset variable is the writer's choice of "" or 0: no note. */
 function call(recv: RubyValue, name: string, ctx: EvalContext): RubyValue {
-  if (name === 'to_s') return { t: 'str', v: rubyToS(recv, ctx) };
+  if (name === 'to_s') return { t: 'str', v: recv.t === 'nil' ? '' : rubyToS(recv, ctx) };
   if (name === 'nil?') return { t: 'bool', v: recv.t === 'nil' };
   if (name === 'to_i') {
     if (recv.t === 'int') return recv;
-    if (recv.t === 'nil') {
-      if (recv.env !== undefined) ctx.unsetUsed.add(recv.env);
-      return { t: 'int', v: 0 };
-    }
+    if (recv.t === 'nil') return { t: 'int', v: 0 };
     if (recv.t === 'str') {
       // String#to_i: leading whitespace, an optional sign, digits (underscores between them); otherwise 0.
       const m = /^\s*([+-]?\d+(?:_\d+)*)/.exec(recv.v);
