@@ -7,8 +7,24 @@
 // is tsc's output and is not touched.
 import { build } from 'esbuild';
 import { rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 
 const outdir = 'dist/cli-bundle';
+
+// zod's `z.locales` namespace holds ~50 error-message locales (300 KB, half of
+// zod's chunk) that every command loading the config would parse; hallmark
+// speaks English only and never reads z.locales (zod's own default, en, is
+// imported by zod directly, not through this index).
+const zodEnglishOnly = {
+  name: 'zod-english-only',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]zod[\\/]v4[\\/]locales[\\/]index\.js$/ }, (args) => ({
+      contents: 'export { default as en } from "./en.js";',
+      resolveDir: path.dirname(args.path),
+    }));
+  },
+};
+
 await rm(outdir, { recursive: true, force: true });
 const { metafile } = await build({
   entryPoints: { main: 'dist/cli/main.js' },
@@ -26,6 +42,7 @@ const { metafile } = await build({
   minifySyntax: true,
   logLevel: 'warning',
   metafile: true,
+  plugins: [zodEnglishOnly],
 });
 // Which source modules each chunk holds: test/cli/startup.test.ts maps the
 // chunks a command loads back to modules with it.

@@ -83,6 +83,6 @@ export async function loadPlugin<K extends PluginKind>(kind: K, options: { name:
       hint: `available ${kind}s: ${pluginNames(kind).join(', ') || 'none'}`,
     });
   }
-  const parsed = def.schema.parse(options) as Record<string, unknown>;
+  const parsed = def.schema.parse(options, { jitless: true }) as Record<string, unknown>; // parsed once: see config/zod-problems.ts
   return def.load(parsed);
 }
