@@ -4,6 +4,7 @@ import type { Transport } from './transports/transport.js';
 import type { Provisioner } from './provisioners/provisioner.js';
 import type { Verifier } from './verifiers/verifier.js';
 import { PluginError } from './kernel/errors.js';
+import { isKitchenPluginNotRun, notRunMessage } from './config/kitchen-plugins.js';
 
 /**
  * The plugin registry. Each plugin owns the zod schema of its config block
@@ -71,13 +72,18 @@ export function getPluginDef<K extends PluginKind>(kind: K, name: string): Plugi
   return (registry[kind] as Map<string, PluginDef<K>>).get(name);
 }
 
-export function pluginNames(kind: PluginKind): string[] {
-  return [...registry[kind].keys()].sort();
+/** Registered names, sorted; `{ registered: true }`: in the order they were registered (the default one first). */
+export function pluginNames(kind: PluginKind, opts: { registered?: boolean } = {}): string[] {
+  const names = [...registry[kind].keys()];
+  return opts.registered ? names : names.sort();
 }
 
 /** Validates `options` with the plugin's schema and loads it. */
 export async function loadPlugin<K extends PluginKind>(kind: K, options: { name: string } & Record<string, unknown>): Promise<KindMap[K]> {
   const def = getPluginDef(kind, options.name);
+  if (!def && isKitchenPluginNotRun(kind, options.name)) {
+    throw new PluginError(notRunMessage(kind, options.name, pluginNames(kind, { registered: true })));
+  }
   if (!def) {
     throw new PluginError(`unknown ${kind} "${options.name}"`, {
       hint: `available ${kind}s: ${pluginNames(kind).join(', ') || 'none'}`,

@@ -1,23 +1,40 @@
 import { stringify } from 'yaml';
-import { buildProblems, redactSecrets, type InstanceEntry } from '../config/index.js';
+import { buildProblems, redactSecrets, uniqueProblems, type InstanceEntry } from '../config/index.js';
 import { ConfigError, StateFileError, type ExitCode } from '../kernel/errors.js';
 import { readInstanceState } from '../kernel/journal.js';
 import { getPluginDef } from '../plugins.js';
-import { printError } from './print-error.js';
-import { out, project, selected, table, type GlobalOptions } from './context.js';
+import { printError, printNotes } from './print-error.js';
+import { instanceNotes, out, project, selected, table, type GlobalOptions } from './context.js';
 
-/** `hallmark validate`: every problem, file-level and per instance; exit 2 when any. */
-export async function validate(pattern: string | undefined, g: GlobalOptions): Promise<ExitCode> {
-  const { entries } = await selected(g, pattern);
+/**
+ * `hallmark validate`: every problem of every layer (file, instances, build),
+ * each once, though a shared block is merged into many instances; then the
+ * warnings and notes. Exit 2 on any problem, and with --strict on any warning.
+ */
+export async function validate(pattern: string | undefined, g: GlobalOptions & { strict?: boolean }): Promise<ExitCode> {
+  const { project: p, entries } = await selected(g, pattern, false, { quiet: true });
   // The selected instances are what `hallmark build <regex>` would build together.
   const build = buildProblems(entries.filter((e) => e.problems.length === 0).map((e) => e.config));
-  const problems = [...entries.flatMap((e) => e.problems), ...build];
-  if (g.json) out(JSON.stringify({ valid: problems.length === 0, instances: entries.map((e) => ({ instance: e.config.name, problems: e.problems })), build }));
-  if (problems.length) {
-    if (!g.json) printError(new ConfigError(problems));
-    return 2;
+  const notes = [...(p.notes ?? []), ...instanceNotes(entries)];
+  const warnings = notes.filter((n) => n.level === 'warning');
+  const problems = uniqueProblems([...entries.flatMap((e) => e.problems), ...build, ...(g.strict ? warnings : [])]);
+  if (g.json) {
+    out(
+      JSON.stringify({
+        valid: problems.length === 0,
+        problems,
+        notes,
+        instances: entries.map((e) => ({ instance: e.config.name, problems: e.problems, notes: e.notes ?? [] })),
+        build,
+      }),
+    );
+    return problems.length ? 2 : 0;
   }
-  if (!g.json) out(`${entries.length} instance(s) valid: ${entries.map((e) => e.config.name).join(', ')}`);
+  if (problems.length) printError(new ConfigError(problems));
+  printNotes(g.strict ? notes.filter((n) => n.level === 'note') : notes);
+  if (problems.length) return 2;
+  const counted = warnings.length ? ` (${warnings.length} warning${warnings.length === 1 ? '' : 's'}; \`validate --strict\` refuses them)` : '';
+  out(`${entries.length} instance(s) valid: ${entries.map((e) => e.config.name).join(', ')}${counted}`);
   return 0;
 }
 

@@ -43,7 +43,10 @@ export function program(exit: (code: number) => void): Command {
     async (...a: A) =>
       exit(await fn(...a));
 
-  p.command('validate [regex]').description('check the configuration; report every problem with file, line and key').action(act((r: string | undefined, _o, cmd: Command) => validate(r, g(cmd))));
+  p.command('validate [regex]')
+    .description('check the configuration; report every problem with file, line and key, then warnings and notes')
+    .option('--strict', 'warnings (keys no plugin knows) are errors too')
+    .action(act((r: string | undefined, o: { strict?: boolean }, cmd: Command) => validate(r, { ...g(cmd), strict: o.strict })));
   p.command('list [regex]').alias('ls').description('list instances with their plugins and last action').action(act((r: string | undefined, _o, cmd: Command) => list(r, g(cmd))));
   p.command('diagnose [regex]').description('show the fully merged configuration per instance (secrets redacted)').action(act((r: string | undefined, _o, cmd: Command) => diagnose(r, g(cmd))));
 

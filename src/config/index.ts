@@ -14,6 +14,7 @@ export { redactSecrets } from './redact.js';
 export { renderImageName } from './image-name.js';
 export { buildProblems } from './build-rules.js';
 export { instanceName } from './instances.js';
+export { uniqueProblems } from './problems.js';
 export { CONFIG_FILE_NAMES } from './discover.js';
 export type { ConfigNote } from './problems.js';
 
@@ -27,6 +28,8 @@ export interface InstanceEntry {
   config: InstanceConfig;
   /** Problems that concern this instance only (its plugin blocks). */
   problems: ConfigProblem[];
+  /** Warnings and notes about this instance's plugin blocks; they stop nothing (see plugin-options.ts). */
+  notes?: ConfigNote[];
 }
 
 export interface Project {

@@ -49,9 +49,11 @@ function nameOf(node: ValueNode | undefined): string {
 function entries(root: ValueNode, key: 'platforms' | 'suites'): Entry[] {
   const seq = child(root, key);
   if (!seq || seq.kind !== 'seq') return [];
-  return seq.items.map((node, index) => {
-    const o = toPlain(node) as Record<string, unknown>;
-    return { name: nameOf(node), node, includes: list(o.includes), excludes: list(o.excludes), index };
+  // An entry with no name is a file-level problem already; the others are still built (to report their problems too).
+  return seq.items.flatMap((node, index) => {
+    const o = toPlain(node) as Record<string, unknown> | null;
+    if (o === null || typeof o !== 'object' || (typeof o.name !== 'string' && typeof o.name !== 'number')) return [];
+    return [{ name: nameOf(node), node, includes: list(o.includes), excludes: list(o.excludes), index }];
   });
 }
 
@@ -147,10 +149,12 @@ function buildOne(
 ): InstanceEntry {
   const levels = [root, platform.node, suite.node];
   const problems: ConfigProblem[] = [];
+  const notes: ConfigNote[] = [];
   const blocks = Object.fromEntries(
     PLUGIN_KINDS.map((kind) => {
       const r = resolvePluginBlock(kind, root, levels);
       problems.push(...r.problems);
+      notes.push(...r.notes);
       return [kind, r.block];
     }),
   ) as Pick<InstanceConfig, 'driver' | 'transport' | 'provisioner' | 'verifier'>;
@@ -201,5 +205,5 @@ function buildOne(
   };
   // A template the schema refused has no image section to render.
   if (config.image) problems.push(...checkImageName(config, sectionNodes.image, platform.node));
-  return { config, problems };
+  return { config, problems, notes };
 }

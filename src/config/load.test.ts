@@ -250,10 +250,12 @@ describe('files', () => {
     expect(p.localFile).toBe(path.join(dir, 'kitchen.local.yml'));
     const e = p.instances[0]!;
     expect(e.config.driver).toMatchObject({ name: 'test-vm', memory: 4096, tags: { team: 'core', env: 'dev' } });
-    // the problem points into the overlay, where the key was written
-    expect(e.problems).toEqual([
-      expect.objectContaining({ file: path.join(dir, 'kitchen.local.yml'), line: 3, column: 3, path: 'driver.regoin', hint: 'did you mean: region' }),
+    // the warning points into the overlay, where the key was written
+    expect(e.problems).toEqual([]);
+    expect(e.notes).toEqual([
+      expect.objectContaining({ level: 'warning', file: path.join(dir, 'kitchen.local.yml'), line: 3, column: 3, path: 'driver.regoin', hint: 'did you mean: region' }),
     ]);
+    expect(e.config.driver).not.toHaveProperty('regoin');
   });
 
   it('uses -c FILE relative to cwd, with its own overlay', async () => {
@@ -368,6 +370,15 @@ platforms:
     expect(problems).toEqual([expect.objectContaining({ line: 3, path: 'platforms[1].name', message: 'missing required key "name"' })]);
   });
 
+  it('reports the problems of every layer in one run, each once', async () => {
+    // a document-level problem (image), and an instance problem of a block shared by two platforms
+    const problems = await problemsOf(`driver:\n  memory: 1\nimage:\n  boot_tset: true\nplatforms:\n  - name: a\n  - name: b\n`);
+    expect(problems.map((p) => [p.line, p.path, p.message])).toEqual([
+      [2, 'driver.memory', 'too small'],
+      [4, 'image.boot_tset', 'unknown key "boot_tset"'],
+    ]);
+  });
+
   it('checks rules that span merged levels', async () => {
     const problems = await problemsOf(`${TEST_BLOCKS}
 distribute:
@@ -402,19 +413,23 @@ suites:
 `);
     expect(inst(p, 'default-good').problems).toEqual([]);
     expect(inst(p, 'default-bad-options').problems.map((x) => [x.line, x.column, x.path, x.message, x.expected, x.found, x.hint])).toEqual([
-      [16, 7, 'platforms[1].driver.memroy', 'unknown key "memroy"', undefined, undefined, 'did you mean: memory'],
       [17, 13, 'platforms[1].driver.cpus', 'wrong type', 'a number', 'string "many"', undefined],
+    ]);
+    // a key the plugin does not read is a warning, as Kitchen ignores it
+    expect(inst(p, 'default-bad-options').notes!.map((x) => [x.level, x.line, x.column, x.path, x.message, x.hint])).toEqual([
+      ['warning', 16, 7, 'platforms[1].driver.memroy', 'unknown key "memroy": no test-vm driver option; ignored', 'did you mean: memory'],
     ]);
     const unknown = inst(p, 'default-no-such-driver').problems;
     expect(unknown).toEqual([expect.objectContaining({ line: 20, column: 13, path: 'platforms[2].driver.name', message: 'unknown driver "test-vn"', hint: 'did you mean: test-vm' })]);
     expect(unknown[0]!.expected).toContain('test-cloud');
-    // the suite switches to a driver that does not know the top level's options: they are reported where they are written
-    const cloud = inst(p, 'cloud-good').problems;
-    expect(cloud.map((x) => [x.path, x.line])).toEqual([
-      ['driver.memory', 4],
-      ['driver.tags', 5],
-      ['suites[1].driver.region', 25],
+    // the suite switches to a driver that does not know the top level's options: they are warned about where they are written
+    const cloud = inst(p, 'cloud-good');
+    expect(cloud.problems.map((x) => [x.path, x.line, x.message])).toEqual([['suites[1].driver.region', 25, 'missing required key "region"']]);
+    expect(cloud.notes!.map((x) => [x.level, x.path, x.line])).toEqual([
+      ['warning', 'driver.memory', 4],
+      ['warning', 'driver.tags', 5],
     ]);
+    expect(cloud.config.driver).toEqual({ name: 'test-cloud' });
   });
 });
 
@@ -589,7 +604,7 @@ platforms:
       cpu: 1
 `);
     expect(inst(ok, 'default-a').config.driver).toEqual({ name: 'test-vm', memory: 2048, cpus: 4 });
-    expect(inst(ok, 'default-b').problems).toEqual([expect.objectContaining({ line: 16, column: 7, path: 'platforms[1].driver.cpu', hint: 'did you mean: cpus' })]);
+    expect(inst(ok, 'default-b').notes).toEqual([expect.objectContaining({ level: 'warning', line: 16, column: 7, path: 'platforms[1].driver.cpu', hint: 'did you mean: cpus' })]);
   });
 });
 

@@ -5,7 +5,7 @@ import { discoverConfigFiles } from './discover.js';
 import { documentSchema } from './document-schema.js';
 import { buildInstances } from './instances.js';
 import { mergeNodes, wrapInMap } from './merge.js';
-import type { ConfigNote } from './problems.js';
+import { uniqueProblems, type ConfigNote } from './problems.js';
 import { parseConfigText, type ValueNode } from './source.js';
 import type { LoadOptions, Project } from './index.js';
 import { sortProblems, validateNode } from './zod-problems.js';
@@ -47,12 +47,16 @@ export async function loadProjectFrom(opts: LoadOptions): Promise<Project> {
   const root = roots.reduce<ValueNode | undefined>((acc, r) => mergeNodes(acc, r), undefined)!;
   accountsFromSource(root);
   const doc = validateNode(documentSchema, root, root.origin);
-  if (doc.problems.length > 0) throw fail(doc.problems);
-
   const projectDir = path.dirname(files.file);
+  if (doc.problems.length > 0) {
+    // Every layer's problems in one run: the instances' too, as far as a document with problems can be read.
+    const more = instanceProblemsOfBroken(root, files.file, projectDir);
+    throw fail(uniqueProblems(sortProblems([...doc.problems, ...more])));
+  }
+
   const built = buildInstances(root, files.file, projectDir);
   notes.push(...built.notes);
-  if (built.problems.length > 0) throw fail(sortProblems(built.problems));
+  if (built.problems.length > 0) throw fail(uniqueProblems(sortProblems([...built.problems, ...built.instances.flatMap((i) => i.problems)])));
   return {
     file: files.file,
     ...(files.localFile ? { localFile: files.localFile } : {}),
@@ -80,6 +84,19 @@ function normalizeForMerge(root: ValueNode): ValueNode {
     else if (typeof v.value === 'string') root.entries.set(key, wrapInMap(field, v));
   }
   return root;
+}
+
+/**
+ * The file-level and instance problems of a document that failed its schema,
+ * as far as its platforms and suites can be read; nothing when they cannot.
+ */
+function instanceProblemsOfBroken(root: ValueNode, file: string, projectDir: string): ConfigProblem[] {
+  try {
+    const built = buildInstances(root, file, projectDir);
+    return [...built.problems, ...built.instances.flatMap((i) => i.problems)];
+  } catch {
+    return [];
+  }
 }
 
 function hintFor(problems: ConfigProblem[]): string {

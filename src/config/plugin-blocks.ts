@@ -1,7 +1,10 @@
 import type { ConfigProblem } from '../kernel/errors.js';
 import type { PluginBlock } from './types.js';
+import type { ConfigNote } from './problems.js';
 import { getPluginDef, pluginNames, type PluginKind } from '../plugins.js';
 import { suggestionHint } from './did-you-mean.js';
+import { isKitchenPluginNotRun, notRunMessage, pluginAlias } from './kitchen-plugins.js';
+import { screenPluginOptions } from './plugin-options.js';
 import { child, formatPath, isNothing, mergeAll, mergeNodes, originAt, toPlain, wrapInMap } from './merge.js';
 import type { ValueNode } from './source.js';
 import { validateNode } from './zod-problems.js';
@@ -35,6 +38,8 @@ export function levelBlock(level: ValueNode | undefined, kind: PluginKind): Valu
 export interface ResolvedBlock {
   block: PluginBlock;
   problems: ConfigProblem[];
+  /** Warnings and notes about the block's keys (see plugin-options.ts). */
+  notes: ConfigNote[];
 }
 
 /**
@@ -47,26 +52,42 @@ export function resolvePluginBlock(kind: PluginKind, root: ValueNode, levels: (V
     origin: { source: root.origin.source, path: [kind, 'name'] },
     value: DEFAULT_PLUGINS[kind],
   });
-  const merged = mergeAll([defaults, ...levels.map((l) => levelBlock(l, kind))])!;
-  const block = toPlain(merged) as PluginBlock;
-  const name = block.name;
+  let merged = mergeAll([defaults, ...levels.map((l) => levelBlock(l, kind))])!;
+  const written = toPlain(child(merged, 'name'));
+  const alias = typeof written === 'string' ? pluginAlias(kind, written) : undefined;
+  if (alias !== undefined) merged = withName(merged, alias);
+  const name = alias ?? written;
   const def = typeof name === 'string' ? getPluginDef(kind, name) : undefined;
   if (!def) {
+    const block = toPlain(merged) as PluginBlock;
     const at = originAt(merged, ['name']);
     const loc = at.source.locate(at.path);
+    const where = { file: at.source.file, ...(loc ?? {}), path: formatPath(at.path) };
+    const runs = pluginNames(kind, { registered: true });
+    if (typeof name === 'string' && isKitchenPluginNotRun(kind, name)) {
+      return { block, notes: [], problems: [{ ...where, message: notRunMessage(kind, name, runs), hint: `choose one of ${runs.join(', ')} for this ${kind}` }] };
+    }
     const available = pluginNames(kind);
     const guess = typeof name === 'string' ? suggestionHint(name, available) : undefined;
     const problem: ConfigProblem = {
-      file: at.source.file,
-      ...(loc ?? {}),
-      path: formatPath(at.path),
+      ...where,
       message: typeof name === 'string' ? `unknown ${kind} "${name}"` : `the ${kind} name must be a string`,
       expected: available.length > 0 ? `one of ${available.join(', ')}` : `a registered ${kind}`,
       found: JSON.stringify(name),
       ...(guess ? { hint: guess } : available.length === 0 ? { hint: `no ${kind} plugins are registered` } : {}),
     };
-    return { block, problems: [problem] };
+    return { block, notes: [], problems: [problem] };
   }
-  const r = validateNode(def.schema, merged, merged.origin);
-  return { block, problems: r.problems };
+  const screened = screenPluginOptions(kind, def.name, merged, def.schema);
+  const r = validateNode(def.schema, screened.node, screened.node.origin);
+  return { block: toPlain(screened.node) as PluginBlock, notes: screened.notes, problems: [...screened.problems, ...r.problems] };
+}
+
+/** `node` with its `name` replaced by `name` (written where the original was). */
+function withName(node: ValueNode, name: string): ValueNode {
+  if (node.kind !== 'map') return node;
+  const old = node.entries.get('name')!;
+  const entries = new Map(node.entries);
+  entries.set('name', { kind: 'scalar', origin: old.origin, value: name });
+  return { ...node, entries };
 }

@@ -24,6 +24,10 @@ export class ProblemSet {
   private readonly seen = new Set<string>();
 
   add(...problems: ConfigProblem[]): void {
+    this.addAll(problems);
+  }
+
+  addAll(problems: readonly ConfigProblem[]): void {
     for (const p of problems) {
       const key = `${p.file}:${p.line}:${p.column}:${p.path}:${p.message}`;
       if (this.seen.has(key)) continue;
@@ -41,4 +45,11 @@ export class ProblemSet {
  */
 export interface ConfigNote extends ConfigProblem {
   level: 'note' | 'warning';
+}
+
+/** `problems` without repeats (the same value merged into several instances), in first-seen order. */
+export function uniqueProblems<P extends ConfigProblem>(problems: readonly P[]): P[] {
+  const set = new ProblemSet();
+  set.addAll(problems);
+  return set.list as P[];
 }

@@ -126,6 +126,8 @@ function toNode(source: SourceFile, value: unknown, path: PathSeg[]): ValueNode 
   if (typeof value === 'number') {
     const n = source.doc.getIn(path, true);
     const raw = isScalar(n) && typeof n.source === 'string' ? n.source : undefined;
+    // Ruby's Psych (YAML 1.1) reads digits with a leading 0 and an 8 or 9 (`owner-id: 099720109477`) as a string.
+    if (raw !== undefined && /^0[0-9]*[89][0-9]*$/.test(raw)) return { kind: 'scalar', origin, value: raw };
     return { kind: 'scalar', origin, value, raw };
   }
   return { kind: 'scalar', origin, value };

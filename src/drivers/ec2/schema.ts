@@ -8,6 +8,16 @@ import { z } from 'zod';
 
 const tagFilter = z.strictObject({ tag: z.string().min(1), value: z.string() });
 
+/**
+ * Types as kitchen-ec2 reads them: `Array(config[:security_group_ids])`
+ * makes one string a list of one; `Array(value).map(&:to_s)` makes image
+ * search values strings (a number in YAML is its digits).
+ */
+const stringOrList = z.union([z.string().min(1).transform((s) => [s]), z.array(z.string())]);
+const searchValue = z.union([z.string(), z.number().transform(String)]);
+/** Tag values: `v.to_s`, so a number or boolean is its text and an empty value is "". */
+const tagValue = z.union([z.string(), z.number(), z.boolean(), z.null().transform(() => '')]).transform(String);
+
 const ebs = z.strictObject({
   volume_size: z.number().int().positive().optional(),
   volume_type: z.string().optional(),
@@ -40,11 +50,11 @@ export const ec2Schema = z
     region: z.string().regex(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/, 'an AWS region such as us-east-1').optional(),
     image_id: z.string().regex(/^ami-[0-9a-f]+$/, 'an AMI id such as ami-0123456789abcdef0').optional(),
     /** DescribeImages filters, e.g. { owner-id: '137112412989', name: 'al2023-ami-*', architecture: x86_64 }. */
-    image_search: z.record(z.string(), z.union([z.string(), z.array(z.string())])).optional(),
+    image_search: z.record(z.string(), z.union([searchValue, z.array(searchValue)])).optional(),
     instance_type: z.string().default('t3.micro'),
     subnet_id: z.string().optional(),
     subnet_filter: z.union([tagFilter, z.array(tagFilter)]).optional(),
-    security_group_ids: z.array(z.string()).optional(),
+    security_group_ids: stringOrList.optional(),
     security_group_filter: z.union([tagFilter, z.array(tagFilter)]).optional(),
     /** Source of SSH for the temporary security group; see controller-address.ts for the default. */
     security_group_cidr_ip: z.union([z.string(), z.array(z.string())]).optional(),
@@ -54,7 +64,7 @@ export const ec2Schema = z
     iam_profile_name: z.string().optional(),
     /** Inline user data, or a path (relative to the project) of a file holding it. */
     user_data: z.string().optional(),
-    tags: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String)).default({}),
+    tags: z.record(z.string(), tagValue).default({}),
     block_device_mappings: z.array(blockDeviceMapping).optional(),
     ebs_optimized: z.boolean().optional(),
     instance_initiated_shutdown_behavior: z.enum(['stop', 'terminate']).optional(),

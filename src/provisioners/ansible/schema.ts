@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ANSIBLE_ON_MACHINE_OPTIONS } from '../../config/kitchen-plugins.js';
 import { retryShape } from '../shell/schema.js';
 
 /**
@@ -7,49 +8,10 @@ import { retryShape } from '../shell/schema.js';
  * Ansible, Ruby or Chef there, package repos, proxies for those installs.
  * hallmark runs `ansible-playbook` from the controller over SSH (push mode),
  * so these are accepted, so that a kitchen.yml written for kitchen-ansible
- * loads as it is, and otherwise ignored (logged at debug level).
+ * loads as it is, and otherwise ignored (the loader notes each one set;
+ * the list lives with the other Kitchen option tables).
  */
-export const IGNORED_KITCHEN_ANSIBLE_OPTIONS = [
-  'ansible_version',
-  'ansible_platform',
-  'ansible_connection',
-  'ansible_apt_repo',
-  'ansible_yum_repo',
-  'ansible_sles_repo',
-  'python_sles_repo',
-  'enable_yum_epel',
-  'require_ansible_repo',
-  'require_ansible_omnibus',
-  'ansible_omnibus_url',
-  'ansible_omnibus_remote_path',
-  'require_ansible_source',
-  'ansible_source_rev',
-  'require_pip',
-  'require_pip3',
-  'require_windows_support',
-  'require_chef_for_busser',
-  'require_ruby_for_busser',
-  'chef_bootstrap_url',
-  'update_package_repos',
-  'http_proxy',
-  'https_proxy',
-  'no_proxy',
-  'additional_copy_path',
-  'ansible_host_key_checking',
-  'ssh_known_hosts',
-  'ansible_inventory',
-  'ansible_inventory_file',
-  'root_path',
-  'sudo',
-  'sudo_command',
-  'custom_pre_install_command',
-  'custom_post_install_command',
-  'custom_pre_play_command',
-  'custom_post_play_command',
-  'shell_command',
-  'kerberos_conn',
-  'require_ansible_galaxy',
-] as const;
+export const IGNORED_KITCHEN_ANSIBLE_OPTIONS = ANSIBLE_ON_MACHINE_OPTIONS;
 
 const stringList = z.union([z.string().min(1).transform((s) => [s]), z.array(z.string().min(1))]);
 const verbosity = z.union([z.number().int().min(1).max(4), z.enum(['info', 'warn', 'debug', 'trace'])]);

@@ -12,8 +12,9 @@ import type { ConnectionTarget } from '../transport.js';
  * (applyTransportOverrides). hallmark additions: `ssh_gateway_key` (Kitchen
  * uses ssh_key for the gateway too, which stays the default).
  *
- * Not supported, and so reported as unknown keys: ssh_http_proxy*,
- * forward_agent, max_ssh_sessions, verbose.
+ * Kitchen's other ssh options (ssh_http_proxy*, ssh_proxy_command,
+ * forward_agent, max_ssh_sessions, verbose, ...) are accepted by the loader
+ * with the note "accepted; no effect in hallmark" (config/kitchen-plugins.ts).
  */
 const seconds = z.number().nonnegative();
 
