@@ -225,3 +225,40 @@ describe('http: headers as goss computes them, proxy, cert-file/key-file', () =>
     expect(await loadError(stringify({ http: { x: { url, status: 200, 'cert-file': f('client.pem') } } }))).toMatch(/cert-file and key-file go together/);
   });
 });
+
+describe('addr: udp, no scheme, local-address (goss dials with Go: connect, bind)', () => {
+  test('udp is reachable whenever it resolves (connecting a udp socket sends nothing); tcp is the default scheme; local-address binds first', async () => {
+    const server = http.createServer((_q, s) => s.end());
+    const port = await listen(server);
+    const res = await run(
+      stringify({
+        addr: {
+          'udp://127.0.0.1:9': { reachable: true },
+          'udp://hallmark-no-such-host.invalid:53': { reachable: false },
+          [`127.0.0.1:${port}`]: { reachable: true },
+          'bound-loopback': { address: `tcp://127.0.0.1:${port}`, 'local-address': '127.0.0.2', reachable: true },
+          'bound-udp': { address: 'udp://127.0.0.1:9', 'local-address': '127.0.0.1', reachable: true },
+          'bound-other-family': { address: `tcp://127.0.0.1:${port}`, 'local-address': '::1', reachable: false },
+          'bound-not-here': { address: `tcp://127.0.0.1:${port}`, 'local-address': '192.0.2.1', reachable: false },
+          'bound-closed': { address: 'tcp://127.0.0.1:1', 'local-address': '127.0.0.1', reachable: false },
+        },
+      }),
+    );
+    expect(statuses(res)).toEqual([
+      'udp://127.0.0.1:9 reachable: pass',
+      'udp://hallmark-no-such-host.invalid:53 reachable: pass',
+      `127.0.0.1:${port} reachable: pass`,
+      'bound-loopback reachable: pass',
+      'bound-udp reachable: pass',
+      'bound-other-family reachable: pass',
+      'bound-not-here reachable: pass',
+      'bound-closed reachable: pass',
+    ]);
+    expect(res.results.find((r) => r.resource === 'bound-not-here')!.found).toMatch(/bind 192\.0\.2\.1/);
+  });
+
+  test('a local-address that is not an IP (goss would ignore it) and a scheme goss does not dial are refused at load', async () => {
+    expect(await loadError(stringify({ addr: { 'tcp://127.0.0.1:22': { reachable: true, 'local-address': 'localhost' } } }))).toMatch(/local-address must be an IP address/);
+    expect(await loadError(stringify({ addr: { 'sctp://127.0.0.1:22': { reachable: true } } }))).toMatch(/is not tcp or udp/);
+  });
+});

@@ -226,6 +226,8 @@ function resourcesFor(v: string, i: number, init: 'systemd' | 'openrc' | 'sysv' 
     { type: 'mount', key: `${k}m`, body: { mountpoint: v, usage: { lt: 100 } } },
     { type: 'interface', key: `${k}i`, body: { name: v, exists: true, mtu: 1234, addrs: ['10.0.0.1/8'] } },
     { type: 'addr', key: `tcp://${v}:80`, body: { reachable: false } },
+    { type: 'addr', key: `udp://${v}:53`, body: { reachable: false } },
+    { type: 'addr', key: `${k}a`, body: { address: `tcp://${v}:81`, 'local-address': '127.0.0.1', reachable: false } },
     { type: 'dns', key: `${k}d`, body: { resolve: v, resolvable: false } },
     { type: 'process', key: `${k}c`, body: { comm: v, running: false } },
     // A client certificate and key whose file names are the value: the TLS server answers only if curl read both.
@@ -327,7 +329,9 @@ async function expectRoundTrips(run: SpecRun, entries: Entry[], init: string): P
         expect(called('ip', ['-o', 'addr', 'show', 'dev', v]), why).toBe(true);
         break;
       case 'addr':
-        expect(called('timeout', ['--', '1', 'bash', '-c', 'exec 3<>"/dev/tcp/$1/$2"', 'bash', v.replace(/^\[(.*)\]$/, '$1'), '80']), why).toBe(true);
+        if (e.key.startsWith('udp://')) expect(called('timeout', ['--', '1', 'bash', '-c', 'exec 3<>"/dev/udp/$1/$2"', 'bash', v.replace(/^\[(.*)\]$/, '$1'), '53']), why).toBe(true);
+        else if (e.body['local-address']) expect(called('timeout', ['--', 'tcp', v.replace(/^\[(.*)\]$/, '$1'), '81', '127.0.0.1']), why).toBe(true);
+        else expect(called('timeout', ['--', '1', 'bash', '-c', 'exec 3<>"/dev/tcp/$1/$2"', 'bash', v.replace(/^\[(.*)\]$/, '$1'), '80']), why).toBe(true);
         break;
       case 'service':
         expect(statusOf(run, 'service', e.key, 'enabled'), why).toBe('pass');

@@ -1,4 +1,5 @@
-import { joinSh, NOTHING, sh } from '../shell.js';
+import { isIPv4, isIPv6 } from 'node:net';
+import { joinSh, NOTHING, sh, word } from '../shell.js';
 import type { Observation, ResourceDef } from '../types.js';
 import { absentFor, err, every, firstLine, out, rc, target, wants } from './common.js';
 
@@ -108,7 +109,7 @@ export const interfaceDef: ResourceDef = {
   },
 };
 
-const ADDR_KEY = /^(tcp|udp):\/\/(.+):(\d{1,5})$/;
+const ADDR_KEY = /^(?:([A-Za-z0-9]+):\/\/)?(.+):(\d{1,5})$/;
 
 /** Why `host` (of an addr) cannot be a host name or IP address. */
 function hostProblem(host: string): string | undefined {
@@ -117,32 +118,74 @@ function hostProblem(host: string): string | undefined {
   return undefined;
 }
 
-/** `addr`: reachable, for tcp://host:port (bash /dev/tcp or nc on the target); `timeout` ms, default 500. */
+/** An IPv4 or IPv6 address, as Go's net.ParseIP takes it (no zone, no brackets). */
+function isIP(s: string): boolean {
+  return isIPv4(s) || (isIPv6(s) && !s.includes('%'));
+}
+
+/**
+ * Dials as goss's Go dialer does (system/addr.go): resolve, keep the
+ * addresses of the local address's family when one is given, then per
+ * address socket, bind (local address, any port) and connect; for udp,
+ * connect only fixes the peer and sends nothing. Values are @ARGV; the
+ * program text is ours.
+ */
+const DIAL_PL = [
+  'use Socket qw(getaddrinfo inet_pton AF_INET AF_INET6 SOCK_STREAM SOCK_DGRAM pack_sockaddr_in pack_sockaddr_in6);',
+  'my ($proto, $host, $port, $local) = @ARGV; my $type = $proto eq "udp" ? SOCK_DGRAM : SOCK_STREAM;',
+  'my ($lfam, $lip); if ($local ne "") { if ($lip = inet_pton(AF_INET, $local)) { $lfam = AF_INET } elsif ($lip = inet_pton(AF_INET6, $local)) { $lfam = AF_INET6 } }',
+  'my ($err, @ai) = getaddrinfo($host, $port, {socktype => $type}); if ($err) { print STDERR "lookup $host: $err\n"; exit 1 }',
+  'my $why = "no suitable address"; for my $a (@ai) { next if defined $lfam && $a->{family} != $lfam; socket(my $s, $a->{family}, $type, 0) or do { $why = "socket: $!"; next };',
+  'if (defined $lfam) { bind($s, $lfam == AF_INET ? pack_sockaddr_in(0, $lip) : pack_sockaddr_in6(0, $lip)) or do { $why = "bind $local: $!"; next } }',
+  'connect($s, $a->{addr}) and exit 0; $why = "connect: $!" } print STDERR "$why\n"; exit 1;',
+].join(' ');
+
+/**
+ * `addr`: reachable, as goss dials (`timeout` ms, default 500): tcp (the
+ * default when the address has no scheme) connects; udp only resolves and
+ * connects a socket, which sends nothing, so it is reachable whenever the
+ * host resolves and a route exists (goss: Go's net.Dial). `local-address`
+ * (an IP) binds the socket first. On the target: bash's /dev/tcp and
+ * /dev/udp (socket and connect, as Go), nc -z for tcp; with a local address
+ * perl (Socket, in every perl, perl-base on Debian).
+ */
 export const addrDef: ResourceDef = {
   type: 'addr',
   attrs: { reachable: 'value' },
-  options: ['address', 'timeout'],
+  options: ['address', 'local-address', 'timeout'],
   validate(r) {
     const m = ADDR_KEY.exec(target(r, 'address'));
-    if (!m) return `address must look like tcp://host:port, found ${JSON.stringify(target(r, 'address'))}`;
-    if (m[1] === 'udp') return 'udp addresses are not supported (reachability of udp cannot be told without a reply)';
+    if (!m) return `address must look like tcp://host:port or udp://host:port, found ${JSON.stringify(target(r, 'address'))}`;
+    if (m[1] !== undefined && m[1] !== 'tcp' && m[1] !== 'udp') return `address scheme ${JSON.stringify(m[1])} is not tcp or udp (goss dials only those; any other always fails)`;
     if (Number(m[3]) > 65535) return `port ${m[3]} is out of range (1-65535)`;
+    const local = r.options['local-address'];
+    // goss passes it to net.ParseIP and silently binds to any address when that fails.
+    if (local !== undefined && (typeof local !== 'string' || !isIP(local))) return `local-address must be an IP address (goss ignores anything else), found ${JSON.stringify(local)}`;
     return hostProblem(m[2]!.replace(/^\[(.*)\]$/, '$1'));
   },
   probe(r, { id, val }) {
-    const [, , host, port] = ADDR_KEY.exec(target(r, 'address'))!;
+    const [, scheme, host, port] = ADDR_KEY.exec(target(r, 'address'))!;
+    const proto = scheme ?? 'tcp';
     const h = val(host!.replace(/^\[(.*)\]$/, '$1'));
     const p = Number(port);
     const secs = Math.max(1, Math.ceil((typeof r.options.timeout === 'number' ? r.options.timeout : 500) / 1000));
+    const local = r.options['local-address'] as string | undefined;
+    const perl = sh`if hm_has timeout; then hm_run ${id} c timeout -- ${secs} perl -e ${val(DIAL_PL)} -- ${word(proto)} ${h} ${p} ${val(local ?? '')}; else hm_run ${id} c perl -e ${val(DIAL_PL)} -- ${word(proto)} ${h} ${p} ${val(local ?? '')}; fi`;
+    if (local !== undefined) return sh`if hm_has perl; then ${perl}; fi`;
     // The host and port are bash's $1 and $2, the script text is ours.
-    return joinSh([
-      sh`if hm_has bash; then if hm_has timeout; then hm_run ${id} c timeout -- ${secs} bash -c 'exec 3<>"/dev/tcp/$1/$2"' bash ${h} ${p}; else hm_run ${id} c bash -c 'exec 3<>"/dev/tcp/$1/$2"' bash ${h} ${p}; fi`,
-      sh`elif hm_has nc; then hm_run ${id} c nc -z -w ${secs} -- ${h} ${p}; fi`,
-    ]);
+    const bash =
+      proto === 'udp'
+        ? sh`if hm_has timeout; then hm_run ${id} c timeout -- ${secs} bash -c 'exec 3<>"/dev/udp/$1/$2"' bash ${h} ${p}; else hm_run ${id} c bash -c 'exec 3<>"/dev/udp/$1/$2"' bash ${h} ${p}; fi`
+        : sh`if hm_has timeout; then hm_run ${id} c timeout -- ${secs} bash -c 'exec 3<>"/dev/tcp/$1/$2"' bash ${h} ${p}; else hm_run ${id} c bash -c 'exec 3<>"/dev/tcp/$1/$2"' bash ${h} ${p}; fi`;
+    const other = proto === 'udp' ? sh`elif hm_has perl; then ${perl}; fi` : sh`elif hm_has nc; then hm_run ${id} c nc -z -w ${secs} -- ${h} ${p}; fi`;
+    return joinSh([sh`if hm_has bash; then ${bash}`, other]);
   },
   observe(r, data) {
     const code = rc(data, 'c');
-    if (code === undefined) return every(r, { error: 'neither bash nor nc is installed on the target' });
+    if (code === undefined) {
+      const need = r.options['local-address'] !== undefined ? 'perl (needed to bind a local-address)' : /^udp:/.test(target(r, 'address')) ? 'neither bash nor perl' : 'neither bash nor nc';
+      return every(r, { error: `${need} is not installed on the target` });
+    }
     const why = firstLine(err(data, 'c'));
     // An nc without -z (busybox's small one) prints its usage: that is not an answer.
     if (code !== 0 && /invalid option|unrecognized option|usage:/i.test(err(data, 'c'))) return every(r, { error: `nc cannot test a connection here: ${why}` });
