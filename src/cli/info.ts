@@ -46,10 +46,24 @@ const columns = (e: InstanceEntry) => ({
   transport: e.config.transport.name,
 });
 
+/**
+ * `hallmark list --matrix`: the selected instances as a GitHub Actions job
+ * matrix, one line of JSON for `$GITHUB_OUTPUT` (`matrix=...`), so that a
+ * workflow builds each instance in a job of its own: `{"include":[{instance,
+ * suite, platform}, ...]}`.
+ */
+export function matrix(entries: InstanceEntry[]): string {
+  return JSON.stringify({ include: entries.map((e) => ({ instance: e.config.name, suite: e.config.suite, platform: e.config.platform })) });
+}
+
 /** `hallmark list`: Kitchen's columns plus last error. */
-export async function list(pattern: string | undefined, g: GlobalOptions): Promise<ExitCode> {
+export async function list(pattern: string | undefined, g: GlobalOptions & { matrix?: boolean }): Promise<ExitCode> {
   // A file with no platforms lists nothing and succeeds (the load notes why).
   const { project: p, entries } = await selected(g, pattern, true);
+  if (g.matrix) {
+    out(matrix(entries));
+    return 0;
+  }
   const rows = [];
   for (const e of entries) {
     const read = await readInstanceState(p.stateDir, e.config.name).catch((err: unknown) => {

@@ -47,7 +47,11 @@ export function program(exit: (code: number) => void): Command {
     .description('check the configuration; report every problem with file, line and key, then warnings and notes')
     .option('--strict', 'warnings (keys no plugin knows) are errors too')
     .action(act((r: string | undefined, o: { strict?: boolean }, cmd: Command) => validate(r, { ...g(cmd), strict: o.strict })));
-  p.command('list [regex]').alias('ls').description('list instances with their plugins and last action').action(act((r: string | undefined, _o, cmd: Command) => list(r, g(cmd))));
+  p.command('list [regex]')
+    .alias('ls')
+    .description('list instances with their plugins and last action')
+    .option('--matrix', 'print the instances as a CI job matrix: {"include":[{"instance","suite","platform"}]}')
+    .action(act((r: string | undefined, _o, cmd: Command) => list(r, g(cmd))));
   p.command('diagnose [regex]').description('show the fully merged configuration per instance (secrets redacted)').action(act((r: string | undefined, _o, cmd: Command) => diagnose(r, g(cmd))));
 
   const verbs: [string, string][] = [
