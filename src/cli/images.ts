@@ -1,9 +1,9 @@
 import { EventBus } from '../kernel/events.js';
-import { UsageError, type ExitCode } from '../kernel/errors.js';
+import { ConfigError, UsageError, type ExitCode } from '../kernel/errors.js';
 import { Journal } from '../kernel/journal.js';
 import { attachRenderer, chooseMode } from './render.js';
 import { installSignalHandlers } from './signals.js';
-import { out, table, type GlobalOptions } from './context.js';
+import { out, selected, table, type GlobalOptions } from './context.js';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -62,6 +62,42 @@ export async function imagesRm(ids: string[], _o: GlobalOptions): Promise<ExitCo
     } else out(`removed ${img.id} (${img.name})`);
   }
   return missing ? 4 : 0;
+}
+
+/**
+ * `hallmark images prune [REGEX] [--family F] --keep N [--dry-run]`: keep-N
+ * on demand for the project's instances (ec2 regions, the local store for
+ * qemu), or with no project, for the local store's family F.
+ */
+export async function imagesPrune(pattern: string | undefined, o: GlobalOptions & { family?: string; keep: string; dryRun?: boolean }): Promise<ExitCode> {
+  const keep = Number(o.keep);
+  const m = await import('../pipeline/prune.js');
+  const { pruneSummary } = await import('../pipeline/image-lifecycle.js');
+  const events = new EventBus();
+  const stop = attachRenderer(events, chooseMode(o), { verbose: o.verbose });
+  const signals = installSignalHandlers(() => undefined);
+  const common = { family: o.family, keep, dryRun: o.dryRun ?? false, events, signal: signals.signal };
+  let done;
+  try {
+    const here = await selected(o, pattern).catch((err: unknown) => {
+      // No config file: the local store alone (--family says which images).
+      if (err instanceof ConfigError && !o.config && err.problems.some((p) => /no configuration file found/.test(p.message))) return undefined;
+      throw err;
+    });
+    done = here ? await m.pruneProjectImages(here.project, here.entries, common) : await m.pruneLocalStore({ ...common, log: events.logger('images') });
+  } finally {
+    stop();
+    signals.dispose();
+  }
+  // JSON lines: the progress events, then the result as the last line.
+  if (o.json) out(JSON.stringify(done));
+  else {
+    for (const f of done) {
+      out(`${f.driver} ${pruneSummary(f.family, keep, f.results, common.dryRun)}`);
+      for (const r of f.results) for (const i of r.inUse) out(`  ${r.region}: ${i.id} stays: ${i.reason}`);
+    }
+  }
+  return 0;
 }
 
 /** `hallmark distribute IMAGE_ID --from R --to R1,R2 --accounts A,B`: copy/tag/share an existing AMI. */

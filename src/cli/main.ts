@@ -18,6 +18,7 @@ const baseBuild: typeof import('./images.js').baseBuild = async (...a) => (await
 const baseList: typeof import('./images.js').baseList = async (...a) => (await import('./images.js')).baseList(...a);
 const distributeCommand: typeof import('./images.js').distributeCommand = async (...a) => (await import('./images.js')).distributeCommand(...a);
 const imagesList: typeof import('./images.js').imagesList = async (...a) => (await import('./images.js')).imagesList(...a);
+const imagesPrune: typeof import('./images.js').imagesPrune = async (...a) => (await import('./images.js')).imagesPrune(...a);
 const imagesRm: typeof import('./images.js').imagesRm = async (...a) => (await import('./images.js')).imagesRm(...a);
 const verifyTargetCommand: typeof import('./verify-target.js').verifyTargetCommand = async (...a) => (await import('./verify-target.js')).verifyTargetCommand(...a);
 const lifecycle: typeof import('./lifecycle.js').lifecycle = async (...a) => (await import('./lifecycle.js')).lifecycle(...a);
@@ -126,6 +127,13 @@ export function program(exit: (code: number) => void): Command {
   base.command('list').description('list cached base images').action(act((_o, cmd: Command) => baseList(g(cmd))));
 
   const images = p.command('images').description('images in the local image store (qemu)').action(act((_o, cmd: Command) => imagesList(g(cmd))));
+  images
+    .command('prune [regex]')
+    .description('remove images of a family beyond the newest N (ec2: every region of the instances; qemu: the local store), never one in use')
+    .requiredOption('--keep <n>', 'how many of the newest images to keep')
+    .option('--family <name>', 'the image family (tag hallmark:family); default: each instance\'s (image.family, else image.name without its time parts)')
+    .option('--dry-run', 'say what would be removed, remove nothing')
+    .action(act((r: string | undefined, _o, cmd: Command) => imagesPrune(r, g(cmd) as never)));
   images.command('rm <id...>').description('remove images from the store').action(act((ids: string[], _o, cmd: Command) => imagesRm(ids, g(cmd))));
   // --json on every command (verify's takes an optional file for --target results).
   const addJson = (c: Command) => {

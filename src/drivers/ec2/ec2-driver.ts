@@ -389,7 +389,8 @@ export class Ec2Driver implements Driver {
    * default version or one of `parameterNames` uses (prune.ts).
    */
   async pruneImages(ctx: DriverContext, req: PruneRequest): Promise<PruneResult[]> {
-    const regions = req.regions.length > 0 ? req.regions : [await this.region(ctx)];
+    // The machine's region (where images are captured) and every region asked for.
+    const regions = [...new Set([await this.region(ctx), ...req.regions])];
     const names = [...new Set(req.parameterNames)];
     return pruneFamily({
       clients: this.clients,
