@@ -1,10 +1,9 @@
 import { EventBus } from '../kernel/events.js';
-import { HallmarkError, UsageError, type ExitCode } from '../kernel/errors.js';
+import { HallmarkError, UsageError } from '../kernel/errors.js';
 import type { Connection } from '../transports/transport.js';
-import { cleanupInstances, connectToMachine } from '../pipeline/machines.js';
+import { connectToMachine } from '../pipeline/machines.js';
 import { attachRenderer, chooseMode } from './render.js';
-import { printError } from './print-error.js';
-import { out, selected, type GlobalOptions } from './context.js';
+import { selected, type GlobalOptions } from './context.js';
 
 async function connectTo(g: GlobalOptions, name: string, signal: AbortSignal): Promise<{ conn: Connection }> {
   const { project, entries } = await selected(g, name);
@@ -40,22 +39,3 @@ export async function login(name: string, g: GlobalOptions): Promise<number> {
   }
 }
 
-/**
- * `hallmark cleanup [REGEX]`: removes what crashed or killed runs left
- * behind, from the state files alone: machines still recorded, and images a
- * failed build recorded but never published.
- */
-export async function cleanup(pattern: string | undefined, g: GlobalOptions): Promise<ExitCode> {
-  const { project, entries } = await selected(g, pattern);
-  const events = new EventBus();
-  const stop = attachRenderer(events, chooseMode(g), { verbose: g.verbose });
-  let failures;
-  try {
-    failures = await cleanupInstances(project, entries, events);
-  } finally {
-    stop();
-  }
-  for (const f of failures) printError(f.error, f.instance);
-  out(failures.length ? `cleanup: ${failures.length} instance(s) could not be cleaned` : 'cleanup: nothing left behind');
-  return failures.length ? 4 : 0;
-}

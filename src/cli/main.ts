@@ -11,7 +11,7 @@ import type { GlobalOptions } from './context.js';
 const validate: typeof import('./info.js').validate = async (...a) => (await import('./info.js')).validate(...a);
 const list: typeof import('./info.js').list = async (...a) => (await import('./info.js')).list(...a);
 const diagnose: typeof import('./info.js').diagnose = async (...a) => (await import('./info.js')).diagnose(...a);
-const cleanup: typeof import('./machine.js').cleanup = async (...a) => (await import('./machine.js')).cleanup(...a);
+const cleanup: typeof import('./cleanup.js').cleanup = async (...a) => (await import('./cleanup.js')).cleanup(...a);
 const execCommand: typeof import('./machine.js').execCommand = async (...a) => (await import('./machine.js')).execCommand(...a);
 const login: typeof import('./machine.js').login = async (...a) => (await import('./machine.js')).login(...a);
 const baseBuild: typeof import('./images.js').baseBuild = async (...a) => (await import('./images.js')).baseBuild(...a);
@@ -104,7 +104,12 @@ export function program(exit: (code: number) => void): Command {
     .description('run one command on a machine')
     .requiredOption('-c, --command <cmd>', 'the command')
     .action(act((n: string, o: { command: string }, cmd: Command) => execCommand(n, o.command, g(cmd))));
-  p.command('cleanup [regex]').description('remove machines and unpublished images that interrupted or killed runs left behind').action(act((r: string | undefined, _o, cmd: Command) => cleanup(r, g(cmd))));
+  p.command('cleanup [regex]')
+    .description('remove machines and unpublished images that interrupted or killed runs left behind')
+    .option('--orphans', 'find by tag (and locally by path and process) what hallmark made and never committed, with no journal (.hallmark/ gone)')
+    .option('--older-than <duration>', 'with --orphans: only what is older than this (never a build in progress), e.g. 6h, 90m, 0s (default: 6h)')
+    .option('--dry-run', 'with --orphans: list what would be removed, remove nothing')
+    .action(act((r: string | undefined, _o, cmd: Command) => cleanup(r, g(cmd))));
 
   p.command('distribute <image-id>')
     .description('copy an existing AMI to regions and share it with accounts')

@@ -12,6 +12,62 @@ export interface DriverContext {
   buildId: string;
   /** The project's `.hallmark/` directory. */
   stateDir: string;
+  /**
+   * For `create`: whether the machine is a build's (destroyed when the build
+   * ends, so the orphan reaper may remove it once its build is dead) or kept
+   * (create/converge/test: it outlives the command on purpose). Drivers tag
+   * it (`hallmark:machine`, see kernel/tags.ts). Default: kept.
+   */
+  machine?: 'build' | 'kept';
+}
+
+/**
+ * Something hallmark made that no journal and no commit claims: found by tag
+ * (ec2) or by path and process (qemu) for `hallmark cleanup --orphans`, and
+ * for `hallmark cleanup` of a killed build whose last id never reached the
+ * journal.
+ */
+export interface Leftover {
+  kind: 'instance' | 'key-pair' | 'security-group' | 'image' | 'snapshot' | 'parameter' | 'process' | 'machine-files' | 'store-entry';
+  /** The resource's id (AMI id, key name, PID, path, store id...). */
+  id: string;
+  /** Region, or `local`. */
+  where: string;
+  buildId?: string;
+  instance?: string;
+  /** When it (or its build) was made, as far as known. */
+  createdAt?: Date;
+  /** What removing it means, or why it is kept. */
+  detail?: string;
+  /** Found, but kept (in use, or too young); the reason is in `detail`. */
+  kept?: boolean;
+}
+
+/** What to look for. */
+export interface LeftoverQuery {
+  /** The driver's own region and every distribute.regions of the instances using it. */
+  regions: string[];
+  /** Only what this build made (hallmark cleanup with a journal); else every build's. */
+  buildId?: string;
+  /** With buildId: only what this instance made. */
+  instance?: string;
+  /** Only what is older than this (a build in progress is never touched). */
+  olderThanMs: number;
+  now: Date;
+  /** publish.ssm_parameter names (rendered) per region: versions pointing at a leftover image are put back. */
+  parameterNames: string[];
+  /** Ids (and paths) some journal holds: those are `hallmark cleanup`'s, never the reaper's. */
+  claimed: Set<string>;
+  /** The project's `.hallmark/` directory (machine files of local drivers live there). */
+  stateDir: string;
+  signal: AbortSignal;
+  log: Logger;
+}
+
+export interface LeftoverRemoval {
+  leftover: Leftover;
+  /** Undefined when removed (or already gone). */
+  error?: Error;
 }
 
 export interface CaptureRequest {
@@ -170,6 +226,24 @@ export interface Driver {
    * driver for what counts) nor one in `spare`. Idempotent.
    */
   pruneImages?(ctx: DriverContext, req: PruneRequest): Promise<PruneResult[]>;
+  /**
+   * Finds what hallmark made and did not commit (see Leftover). Read-only.
+   * Each driver decides what proves "made by hallmark and not committed";
+   * the README says what is and is not touched.
+   */
+  findLeftovers?(q: LeftoverQuery): Promise<Leftover[]>;
+  /**
+   * Removes the leftovers `findLeftovers` returned (those not `kept`), in the
+   * order that lets each go (parameters put back before images, machines
+   * before their groups). Idempotent; never stops half way: each gets its
+   * own result.
+   */
+  removeLeftovers?(q: LeftoverQuery, found: Leftover[]): Promise<LeftoverRemoval[]>;
+  /**
+   * The scope findLeftovers looks at (an endpoint and account, or `local`):
+   * instances whose drivers have the same scope are searched once.
+   */
+  leftoverScope?(): string;
   /** Human description of where the image and copies are, for manifests. */
   describeImages?(ctx: DriverContext, images: ImageRecord[]): Promise<Record<string, unknown>>;
 }

@@ -9,6 +9,7 @@ import { writeOutputs, type BuildOutcome } from './publish.js';
 import { runSteps, type CleanupOutcome, type Step } from './runner.js';
 import { deprecateAction, keepAction, launchTemplatesAction } from './image-lifecycle.js';
 import { unpublishParameters } from './steps.js';
+import { STATE_PENDING, STATE_PUBLISHED, TAG_STATE } from '../kernel/tags.js';
 
 /**
  * The build's commit: the one step that makes proven images usable by others.
@@ -77,9 +78,8 @@ export interface CommitOutcome {
 
 /** The name commit events and logs carry in place of an instance name (instance names always hold a `-`). */
 export const COMMIT = 'build';
-/** Tag set on every image and copy (and their snapshots) once the build committed. */
-export const TAG_STATE = 'hallmark:state';
-export const STATE_PUBLISHED = 'published';
+/** Tag set on every image and copy (and their snapshots) once the build committed; `pending` before (kernel/tags.ts). */
+export { TAG_STATE, STATE_PUBLISHED, STATE_PENDING } from '../kernel/tags.js';
 
 const images = (p: ProvenInstance) => [p.image, ...p.copies];
 const driverOf = (p: ProvenInstance) => need(p.run.plugins.driver, 'driver');
@@ -148,7 +148,8 @@ export const publishedTagAction: CommitAction = {
   },
   async undo(ctx, signal) {
     await eachInstance(ctx, async (p) => {
-      await driverOf(p).tagImages?.(driverContext(p.run, signal), images(p), { [TAG_STATE]: null });
+      // Back to what capture and distribute tagged: uncommitted (the reaper's, should the rollback die half way).
+      await driverOf(p).tagImages?.(driverContext(p.run, signal), images(p), { [TAG_STATE]: STATE_PENDING });
     });
   },
 };

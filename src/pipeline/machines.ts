@@ -11,6 +11,8 @@ import type { Connection } from '../transports/transport.js';
 import type { InstanceEntry, Project } from '../config/index.js';
 import { driverContext, type InstanceRun } from './context.js';
 import { bootTestInstanceName, deleteBuildImages, withAbsoluteKey } from './steps.js';
+import { sweepBuild } from './orphans.js';
+import { renderParameterName } from '../config/parameter-name.js';
 
 /** The run of an instance's recorded machine, with its driver and transport loaded (keys resolved as a build does). */
 export async function openInstanceRun(project: Project, entry: InstanceEntry, events: EventBus, signal: AbortSignal): Promise<InstanceRun> {
@@ -38,6 +40,28 @@ export async function connectToMachine(project: Project, entry: InstanceEntry, e
   if (!run.journal.state.created) throw new UsageError(`instance ${name} has no machine`, { hint: `run: hallmark create ${name}` });
   const target = await run.plugins.driver!.connectionTarget(driverContext(run, signal));
   return run.plugins.transport!.connect({ ...target, maxWaitUntilReadyMs: 30_000 }, { signal, log: run.log });
+}
+
+/**
+ * After the journal's own records are removed: what the killed build made for
+ * this instance and never journaled (the answer of its last create call was
+ * cut off), found by the build id and instance tags (Driver.findLeftovers).
+ */
+async function sweepLostIds(run: InstanceRun, entry: InstanceEntry, buildId: string, name: string, stateDir: string): Promise<void> {
+  const p = entry.config.publish.ssm_parameter;
+  const removals = await sweepBuild(run.plugins.driver!, {
+    buildId,
+    instance: name,
+    regions: entry.config.distribute.regions,
+    parameterNames: p === undefined ? [] : [renderParameterName(p, { suite: entry.config.suite, platform: entry.config.platform, instance: entry.config.name })],
+    stateDir,
+    log: run.log,
+    signal: run.signal,
+  });
+  const failed = removals.filter((r) => r.error);
+  for (const r of removals) if (!r.error) run.log.info(`removed ${r.leftover.kind} ${r.leftover.id} (${r.leftover.where}), which the journal had lost track of`);
+  if (failed.length === 1) throw failed[0]!.error;
+  if (failed.length > 1) throw new AggregateError(failed.map((r) => r.error), `could not remove ${failed.length} resource(s) of build ${buildId}`);
 }
 
 export interface CleanupFailure {
@@ -70,12 +94,15 @@ export async function cleanupInstances(project: Project, entries: InstanceEntry[
         try {
           const run = await openInstanceRun(project, { ...entry, config: { ...entry.config, name } }, events, AbortSignal.timeout(30 * 60_000));
           const s = run.journal.state;
+          const killed = s.images.length > 0 || (s.parameters ?? []).length > 0 || s.created || Object.keys(s.driver).length > 0;
+          const buildId = s.buildId;
           if (s.images.length) await deleteBuildImages(run, run.signal);
           if (s.created || Object.keys(s.driver).length) {
             await run.plugins.driver!.destroy(driverContext(run, run.signal));
             await run.journal.resetMachine();
             run.log.info('machine destroyed');
           }
+          if (killed && buildId) await sweepLostIds(run, entry, buildId, name, project.stateDir);
         } catch (err) {
           failures.push({ instance: name, error: toHallmarkError(err) });
         }

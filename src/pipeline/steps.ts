@@ -17,10 +17,10 @@ import { Journal } from '../kernel/journal.js';
 import { runSteps } from './runner.js';
 import type { Step } from './runner.js';
 
-/** Provenance tags every image gets, besides the configured ones. */
-export const TAG_BUILD_ID = 'hallmark:build-id';
-export const TAG_INSTANCE = 'hallmark:instance';
-export const TAG_VERIFICATION = 'hallmark:verification';
+import { STATE_PENDING, TAG_BUILD_ID, TAG_INSTANCE, TAG_STATE, TAG_VERIFICATION } from '../kernel/tags.js';
+
+/** Provenance tags every image gets, besides the configured ones (their meaning: kernel/tags.ts). */
+export { TAG_BUILD_ID, TAG_INSTANCE, TAG_VERIFICATION };
 
 /** Loads the four plugins of the instance. Cheap; validates each block with its schema. */
 export const loadPluginsStep: Step<InstanceRun> = {
@@ -104,7 +104,7 @@ export function createStep(opts: { destroyAfter: boolean }): Step<InstanceRun> {
         s.buildId = run.buildId;
         s.created = false;
       });
-      await driverOf(run).create(driverContext(run, signal));
+      await driverOf(run).create({ ...driverContext(run, signal), machine: opts.destroyAfter ? 'build' : 'kept' });
       await run.journal.update((s) => {
         s.created = true;
       });
@@ -240,6 +240,8 @@ export const captureStep: Step<InstanceRun> = {
       [TAG_INSTANCE]: i.name,
       // What image.keep counts (and `hallmark images prune` finds), whether or not keep is set now.
       [TAG_FAMILY]: imageFamily(i),
+      // From the moment the image exists until the commit publishes it: what the orphan reaper keys on.
+      [TAG_STATE]: STATE_PENDING,
     };
     if (run.report) tags[TAG_VERIFICATION] = resultsDigest(run.report);
     run.image = await need(driver.capture, 'capture').call(driver, driverContext(run, signal), {
@@ -388,6 +390,7 @@ export const distributeStep: Step<InstanceRun> = {
         [TAG_INSTANCE]: run.instance.name,
         [TAG_FAMILY]: imageFamily(run.instance),
         ...(run.report ? { [TAG_VERIFICATION]: resultsDigest(run.report) } : {}),
+        [TAG_STATE]: STATE_PENDING,
       },
       // A directory target is relative to the project (as every path in the config), not to where hallmark runs.
       targets: d.targets.map((t) => (/^[a-z][a-z0-9+.-]*:\/\//i.test(t) ? t : path.resolve(run.instance.projectDir, t))),

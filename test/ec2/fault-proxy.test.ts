@@ -1,4 +1,4 @@
-import { DescribeImagesCommand, DescribeRegionsCommand } from '@aws-sdk/client-ec2';
+import { CreateSecurityGroupCommand, DescribeImagesCommand, DescribeRegionsCommand, DescribeSecurityGroupsCommand } from '@aws-sdk/client-ec2';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
@@ -79,6 +79,39 @@ it('tells JSON protocol actions (SSM) apart by X-Amz-Target and answers their fa
   } finally {
     eu.destroy();
     us.destroy();
+  }
+});
+
+it('holds a call before the upstream (nothing made yet) or after it (made, the caller not told) until released', async () => {
+  const us = sdk(moto, 'us-east-1', proxy.endpoint);
+  const direct = sdk(moto, 'us-east-1');
+  const groups = async () => ((await direct.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-name', Values: ['held-*'] }] }))).SecurityGroups ?? []).map((g) => g.GroupName).sort();
+  try {
+    const before = proxy.hold('CreateSecurityGroup', { region: 'us-east-1', phase: 'request' });
+    let answered = false;
+    const first = us.send(new CreateSecurityGroupCommand({ GroupName: 'held-1', Description: 'x' })).then((o) => ((answered = true), o));
+    await before.reached;
+    await new Promise((r) => setTimeout(r, 300));
+    expect(answered).toBe(false);
+    expect(await groups()).toEqual([]);
+    before.release();
+    expect((await first).GroupId).toMatch(/^sg-/);
+    expect(await groups()).toEqual(['held-1']);
+
+    const after = proxy.hold('CreateSecurityGroup', { region: 'us-east-1' });
+    answered = false;
+    const second = us.send(new CreateSecurityGroupCommand({ GroupName: 'held-2', Description: 'x' })).then((o) => ((answered = true), o));
+    await after.reached;
+    expect(await groups()).toEqual(['held-1', 'held-2']);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(answered).toBe(false);
+    after.release();
+    expect((await second).GroupId).toMatch(/^sg-/);
+    // A hold is used once: the next call goes through.
+    await expect(us.send(new CreateSecurityGroupCommand({ GroupName: 'held-3', Description: 'x' }))).resolves.toBeDefined();
+  } finally {
+    us.destroy();
+    direct.destroy();
   }
 });
 

@@ -70,6 +70,22 @@ export interface TemplateVersionDeletion {
   refused: number[];
 }
 
+/**
+ * A call held by the proxy (FaultProxy.hold): `request` before it reaches the
+ * upstream (nothing happened yet), `response` after the upstream answered and
+ * before the caller hears it (the resource exists; the caller does not know
+ * its id). Tests kill the caller while a call is held.
+ */
+export interface Hold {
+  action: string;
+  region?: string;
+  phase: 'request' | 'response';
+  /** Resolves when a matching call is being held. */
+  reached: Promise<void>;
+  /** Lets the held call go on (a caller that is gone simply never hears it). */
+  release(): void;
+}
+
 export interface FaultProxy {
   endpoint: string;
   port: number;
@@ -82,6 +98,8 @@ export interface FaultProxy {
   forwarded(action: string, region?: string): number;
   /** Calls of `action` answered with an injected error (optionally of `code`). */
   injected(action: string, code?: string): number;
+  /** Holds the next call of `action` (optionally in `region`) at `phase` (default `response`) until released. */
+  hold(action: string, opts?: { region?: string; phase?: 'request' | 'response' }): Hold;
   /** Shorthand: answer the first `times` calls of each action with RequestLimitExceeded. */
   throttle(actions: string[], times: number): void;
   close(): Promise<void>;
@@ -210,6 +228,21 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
   const matches = (r: { action: string; region?: string }, action: string, region?: string) =>
     r.action === action && (r.region === undefined || r.region === region);
 
+  interface PendingHold extends Hold {
+    used: boolean;
+    arrive(): void;
+    gate: Promise<void>;
+  }
+  const holds: PendingHold[] = [];
+  /** The gate of the first unused hold for this call at this phase (and marks it reached), or undefined. */
+  const holdFor = (action: string, region: string | undefined, phase: Hold['phase']): Promise<void> | undefined => {
+    const h = holds.find((x) => !x.used && x.phase === phase && matches(x, action, region));
+    if (!h) return undefined;
+    h.used = true;
+    h.arrive();
+    return h.gate;
+  };
+
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -250,46 +283,57 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
       }
 
       calls.push({ action, region, outcome: 'forwarded' });
-      const up = http.request(
-        {
-          host: target.hostname,
-          port: target.port,
-          method: req.method,
-          path: req.url,
-          headers: { ...req.headers, host: target.host },
-        },
-        (upRes) => {
-          const out: Buffer[] = [];
-          upRes.on('data', (c: Buffer) => out.push(c));
-          upRes.on('end', () => {
-            let payload = Buffer.concat(out);
-            const applicable = rewrites.filter((r) => matches(r, action, region));
-            if (action === 'DescribeImages' && [...deprecated.keys()].some((k) => k.startsWith(`${region}/`))) {
-              // The deprecation times this proxy answered for, as EC2 shows them.
-              const text = payload.toString('utf8').replace(/<imageId>(ami-[0-9a-f]+)<\/imageId>/g, (whole, id: string) => {
-                const at = deprecated.get(`${region}/${id}`);
-                return at ? `${whole}<deprecationTime>${at}</deprecationTime>` : whole;
-              });
-              payload = Buffer.from(text, 'utf8');
-            }
-            if (applicable.length > 0) {
-              let text = payload.toString('utf8');
-              for (const r of applicable) text = text.replace(r.from, r.to);
-              payload = Buffer.from(text, 'utf8');
-            }
-            const headers = { ...upRes.headers };
-            delete headers['transfer-encoding'];
-            headers['content-length'] = String(payload.length);
-            res.writeHead(upRes.statusCode ?? 502, headers);
-            res.end(payload);
-          });
-        },
-      );
-      up.on('error', (err) => {
-        res.writeHead(502, { 'content-type': 'text/plain' });
-        res.end(String(err));
-      });
-      up.end(body);
+      const forward = () => {
+        const up = http.request(
+          {
+            host: target.hostname,
+            port: target.port,
+            method: req.method,
+            path: req.url,
+            headers: { ...req.headers, host: target.host },
+          },
+          (upRes) => {
+            const out: Buffer[] = [];
+            upRes.on('data', (c: Buffer) => out.push(c));
+            upRes.on('end', () => {
+              let payload = Buffer.concat(out);
+              const applicable = rewrites.filter((r) => matches(r, action, region));
+              if (action === 'DescribeImages' && [...deprecated.keys()].some((k) => k.startsWith(`${region}/`))) {
+                // The deprecation times this proxy answered for, as EC2 shows them.
+                const text = payload.toString('utf8').replace(/<imageId>(ami-[0-9a-f]+)<\/imageId>/g, (whole, id: string) => {
+                  const at = deprecated.get(`${region}/${id}`);
+                  return at ? `${whole}<deprecationTime>${at}</deprecationTime>` : whole;
+                });
+                payload = Buffer.from(text, 'utf8');
+              }
+              if (applicable.length > 0) {
+                let text = payload.toString('utf8');
+                for (const r of applicable) text = text.replace(r.from, r.to);
+                payload = Buffer.from(text, 'utf8');
+              }
+              const headers = { ...upRes.headers };
+              delete headers['transfer-encoding'];
+              headers['content-length'] = String(payload.length);
+              const send = () => {
+                if (res.destroyed) return; // the caller is gone (killed while the call was held)
+                res.writeHead(upRes.statusCode ?? 502, headers);
+                res.end(payload);
+              };
+              const responseGate = holdFor(action, region, 'response');
+              if (responseGate) void responseGate.then(send);
+              else send();
+            });
+          },
+        );
+        up.on('error', (err) => {
+          res.writeHead(502, { 'content-type': 'text/plain' });
+          res.end(String(err));
+        });
+        up.end(body);
+      };
+      const requestGate = holdFor(action, region, 'request');
+      if (requestGate) void requestGate.then(forward);
+      else forward();
     });
   });
 
@@ -309,11 +353,21 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
     templateVersionDeletions,
     forwarded: (action, region) => calls.filter((c) => c.outcome === 'forwarded' && matches({ action, region }, c.action, c.region)).length,
     injected: (action, code) => calls.filter((c) => c.action === action && c.outcome !== 'forwarded' && (code === undefined || c.outcome === code)).length,
+    hold(action, opts = {}) {
+      let arrive!: () => void;
+      let release!: () => void;
+      const reached = new Promise<void>((r) => (arrive = r));
+      const gate = new Promise<void>((r) => (release = r));
+      const h: PendingHold = { action, region: opts.region, phase: opts.phase ?? 'response', reached, release, used: false, arrive, gate };
+      holds.push(h);
+      return h;
+    },
     throttle(actions, times) {
       for (const action of actions) faults.push({ action, times, code: 'RequestLimitExceeded', status: 503, message: 'Request limit exceeded.' });
     },
     close: () =>
       new Promise<void>((resolve) => {
+        for (const h of holds) h.release();
         server.closeAllConnections();
         server.close(() => resolve());
       }),

@@ -6,7 +6,7 @@ import type { ImageRecord, Journal } from '../../kernel/journal.js';
 import { Ec2Error, wrapAws } from './aws-errors.js';
 import type { Ec2Clients } from './clients.js';
 import { snapshotsOf, tagResources } from './image-ops.js';
-import { clientToken } from './launch.js';
+import { clientToken, toTags } from './launch.js';
 import { hasShareTargets, kmsGrantMessages, shareImage, unshareImage, type KmsGrantNeed, type ShareTargets } from './share.js';
 import { waitForImagesAvailable } from './wait.js';
 
@@ -130,6 +130,9 @@ async function copyOne(a: Omit<DistributeArgs, keyof ShareTargets>, region: stri
         Encrypted: a.encrypted ?? (a.kmsKeyIds[region] ? true : undefined),
         KmsKeyId: a.kmsKeyIds[region],
         ClientToken: clientToken(a.buildId, 'copy', a.source.id, region),
+        // Tagged from the moment it exists (EC2 applies these to the new AMI and its snapshots), so that
+        // the orphan reaper finds a copy whose id never reached the journal.
+        TagSpecifications: [{ ResourceType: 'image', Tags: toTags(a.tags) }],
       }),
     );
     id = out.ImageId!;
@@ -140,6 +143,8 @@ async function copyOne(a: Omit<DistributeArgs, keyof ShareTargets>, region: stri
   const record: ImageRecord = { id, region, name: a.source.name, role: 'copy' };
   await a.journal.recordImage(record);
   a.log.info(`copying ${a.source.id} to ${region}: ${id}`);
+  // EC2-compatible services that ignore TagSpecifications on CopyImage (moto): the pending copy is tagged now, before the wait.
+  await tagResources(client, region, [id], a.tags, signal);
   const [img] = await waitForImagesAvailable(client, region, [id], { delayMs: a.delayMs, maxWaitMs: a.maxWaitMs, signal, log: a.log });
   record.snapshots = snapshotsOf(img!);
   await a.journal.recordImage(record);

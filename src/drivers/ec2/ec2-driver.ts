@@ -2,10 +2,12 @@ import { DeleteSecurityGroupCommand, TerminateInstancesCommand } from '@aws-sdk/
 import { randomBytes } from 'node:crypto';
 import { throwIfAborted } from '../../kernel/abort.js';
 import type { LaunchTemplateTarget } from '../../config/types.js';
+import { MACHINE_KEPT, TAG_MACHINE } from '../../kernel/tags.js';
 import type { ImageRecord, ParameterRecord, TemplateVersionRecord } from '../../kernel/journal.js';
 import { retry } from '../../kernel/retry.js';
 import type { ConnectionTarget } from '../../transports/transport.js';
-import type { CaptureRequest, DistributeRequest, Driver, DriverContext, PruneRequest, PruneResult, ShareRequest } from '../driver.js';
+import type { CaptureRequest, DistributeRequest, Driver, DriverContext, Leftover, LeftoverQuery, LeftoverRemoval, PruneRequest, PruneResult, ShareRequest } from '../driver.js';
+import type { Ec2LeftoverDeps } from './leftovers.js';
 import { awsCode, Ec2Error, isNotFound, wrapAws } from './aws-errors.js';
 import { clientSettings, Ec2Clients, type ClientSettings } from './clients.js';
 import { copyImages, shareImages, unshareImages } from './distribute.js';
@@ -129,7 +131,8 @@ export class Ec2Driver implements Driver {
       await recordEc2State(ctx.journal, { region });
       const image = await resolveSourceImage(client, region, o, ctx.signal);
       const placement = await resolvePlacement(client, region, o, ctx.signal);
-      const tags = machineTags(o, name, ctx.buildId);
+      // hallmark:machine says whether the orphan reaper may take this machine (and its key and group) once its build is dead.
+      const tags = { ...machineTags(o, name, ctx.buildId), [TAG_MACHINE]: ctx.machine ?? MACHINE_KEPT };
       const suffix = `${ctx.buildId}-${randomBytes(3).toString('hex')}`.replace(/[^A-Za-z0-9_.-]/g, '-');
 
       let keyName = o.aws_ssh_key_id ?? state.keyName;
@@ -437,6 +440,32 @@ export class Ec2Driver implements Driver {
     if (records.length === 0) return;
     const { m, clients } = await this.ssm();
     await m.unpublishParameters({ clients, records, journal: ctx.journal, log: ctx.log, signal: ctx.signal });
+  }
+
+  /** cleanup --orphans: see leftovers.ts for what is and is not taken (imported on use: it loads the SSM SDK). */
+  async findLeftovers(q: LeftoverQuery): Promise<Leftover[]> {
+    const region = await this.clients.resolveRegion(this.options.region);
+    const { findEc2Leftovers } = await import('./leftovers.js');
+    return findEc2Leftovers(this.leftoverDeps(), { ...q, regions: [region, ...q.regions.filter((r) => r !== region)] });
+  }
+
+  async removeLeftovers(q: LeftoverQuery, found: Leftover[]): Promise<LeftoverRemoval[]> {
+    const { removeEc2Leftovers } = await import('./leftovers.js');
+    return removeEc2Leftovers(this.leftoverDeps(), q, found);
+  }
+
+  /** One search per endpoint and credentials profile; the regions are those of every instance using it. */
+  leftoverScope(): string {
+    return `ec2 ${this.options.endpoint ?? 'aws'} ${this.options.shared_credentials_profile ?? ''}`;
+  }
+
+  private leftoverDeps(): Ec2LeftoverDeps {
+    const o = this.options;
+    return {
+      clients: this.clients,
+      ssm: async () => (await this.ssm()).clients,
+      instanceWait: { delayMs: o.retryable_sleep * 1000, maxWaitMs: o.retryable_tries * o.retryable_sleep * 1000 },
+    };
   }
 
   async describeImages(_ctx: DriverContext, images: ImageRecord[]): Promise<Record<string, unknown>> {

@@ -2,7 +2,8 @@ import { rm } from 'node:fs/promises';
 import { HallmarkError } from '../../kernel/errors.js';
 import type { ImageRecord } from '../../kernel/journal.js';
 import type { ConnectionTarget } from '../../transports/transport.js';
-import type { CaptureRequest, DistributeRequest, Driver, DriverContext, PruneRequest, PruneResult } from '../driver.js';
+import type { CaptureRequest, DistributeRequest, Driver, DriverContext, Leftover, LeftoverQuery, LeftoverRemoval, PruneRequest, PruneResult } from '../driver.js';
+import { findQemuLeftovers, removeQemuLeftovers } from './leftovers.js';
 import { captureMachine } from './capture.js';
 import { ImageStoreError } from './errors.js';
 import { deleteExport, exportImage } from './export.js';
@@ -124,6 +125,20 @@ export class QemuDriver implements Driver {
   /** image.keep / `hallmark images prune`: the local image store (prune.ts); regions mean nothing here. */
   async pruneImages(ctx: DriverContext, req: PruneRequest): Promise<PruneResult[]> {
     return [await pruneStore({ family: req.family, keep: req.keep, spare: req.spare, dryRun: req.dryRun, log: ctx.log })];
+  }
+
+  /** cleanup --orphans: machines and store entries no journal claims (see leftovers.ts). */
+  async findLeftovers(q: LeftoverQuery): Promise<Leftover[]> {
+    return findQemuLeftovers(q);
+  }
+
+  async removeLeftovers(q: LeftoverQuery, found: Leftover[]): Promise<LeftoverRemoval[]> {
+    return removeQemuLeftovers(q, found);
+  }
+
+  /** One host, one image store. */
+  leftoverScope(): string {
+    return `qemu ${defaultStoreDir()}`;
   }
 
   async describeImages(_ctx: DriverContext, images: ImageRecord[]): Promise<Record<string, unknown>> {
