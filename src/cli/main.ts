@@ -83,6 +83,8 @@ export function program(exit: (code: number) => void): Command {
     .option('--host-key <fingerprint>', 'expected SSH host key (SHA256:...) for --target')
     .option('--spec <file...>', 'gossfile(s) for --target')
     .option('--profile <name...>', 'shipped profile(s) for --target, e.g. baseline')
+    .option('--vars <file>', 'JSON/YAML vars file for the gossfile templates ({{ .Vars.x }}), --target; repeatable, later files win', (v: string, acc: string[] = []) => [...acc, v])
+    .option('--vars-inline <yaml>', 'JSON/YAML vars for the gossfile templates, --target; replace the files\' top-level keys')
     .option('--junit <file>', 'write a JUnit report (--target)')
     .option('--results <file>', 'write results as JSON (--target)')
     .option('--html <file>', 'write a self-contained HTML report (--target)')

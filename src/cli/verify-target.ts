@@ -15,6 +15,8 @@ export interface VerifyTargetOptions extends GlobalOptions {
   hostKey?: string;
   spec?: string[];
   profile?: string[];
+  vars?: string[];
+  varsInline?: string;
   junit?: string;
   results?: string;
   html?: string;
@@ -34,6 +36,8 @@ export async function verifyTargetCommand(o: VerifyTargetOptions): Promise<ExitC
       hostKey: o.hostKey,
       specFiles: (o.spec ?? []).map((f) => path.resolve(f)),
       profiles: o.profile ?? [],
+      varsFiles: o.vars ?? [],
+      ...(o.varsInline !== undefined ? { varsInline: o.varsInline } : {}),
       signal: signals.signal,
       log: events.logger(o.target),
     });

@@ -20,6 +20,7 @@ import { HostKeyMismatchError } from '../transports/ssh/errors.js';
 import type { Connection, ConnectionTarget } from '../transports/transport.js';
 import { loadSpecFiles } from './spec/load.js';
 import { profileFiles } from './spec/files.js';
+import { loadVars, varsFromConfig } from './spec/template.js';
 import { runSpecChecks } from './spec/run.js';
 import type { VerifyReport } from './verifier.js';
 
@@ -101,8 +102,12 @@ export interface VerifyTargetOptions {
   /** Gossfiles, and names of shipped profiles (`baseline`). */
   specFiles: string[];
   profiles: string[];
-  /** Template variables for the gossfiles. */
-  vars?: Record<string, string>;
+  /** Vars files for the gossfile templates (goss --vars), merged in order. */
+  varsFiles?: string[];
+  /** Inline vars, JSON or YAML (goss --vars-inline): replace the files' top-level keys. */
+  varsInline?: string;
+  /** Inline vars as data (for library callers), used when varsInline is not given. */
+  vars?: Record<string, unknown>;
   signal?: AbortSignal;
   log: Logger;
   /** Default: `${XDG_CACHE_HOME:-~/.cache}/hallmark/known_hosts.json`. */
@@ -122,7 +127,13 @@ export async function verifyTarget(opts: VerifyTargetOptions): Promise<VerifyRep
   }
   const files = opts.specFiles.map((f) => path.resolve(f));
   for (const p of opts.profiles) files.push(...(await profileFiles(p, '--profile')));
-  const specs = await loadSpecFiles(files, { vars: opts.vars });
+  let vars;
+  try {
+    vars = await loadVars((opts.varsFiles ?? []).map((f) => path.resolve(f)), opts.varsInline ?? (opts.vars ? varsFromConfig(opts.vars) : undefined));
+  } catch (e) {
+    throw new UsageError(`--vars: ${(e as Error).message}`, { hint: 'vars are a JSON or YAML map: --vars FILE, --vars-inline "{name: value}"' });
+  }
+  const specs = await loadSpecFiles(files, { vars });
 
   const name = target.kind === 'local' ? 'local' : `ssh://${target.username}@${knownHostsKey(target.hostname, target.port)}`;
   const connection = target.kind === 'local' ? new LocalConnection() : await connectSsh(target, opts);

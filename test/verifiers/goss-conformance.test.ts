@@ -6,6 +6,8 @@
  * CLI itself. Every check must pass, fail or skip exactly as in goss.
  */
 import { execFile } from 'node:child_process';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, test } from 'vitest';
@@ -50,5 +52,50 @@ describe('goss conformance', () => {
       );
     expect(await cli('matching-pass.yml')).toBe(0);
     expect(await cli('matching-fail.yml')).toBe(3);
+  });
+
+  test("templates: goss's examples rendered with --vars (twice, merged), --vars-inline and the environment, through the CLI", async () => {
+    const bin = path.join(import.meta.dirname, '..', '..', 'bin', 'hallmark');
+    const resultsFile = path.join(await mkdtemp(path.join(os.tmpdir(), 'hm-conf-')), 'results.json');
+    const args = ['verify', '--target', 'local', '--spec', path.join(dir, 'templates.yml'), '--results', resultsFile, '--vars', path.join(dir, 'templates-vars.yml'), '--vars', path.join(dir, 'templates-data.json'), '--vars-inline', '{inline: bar, overwrite: bar}'];
+    await promisify(execFile)(bin, args, { env: { ...process.env, OS: 'hallmark-os' } });
+    const results = (JSON.parse(await readFile(resultsFile, 'utf8')) as { instances: { results: { resource: string; property?: string; status: string }[] }[] }).instances[0]!.results;
+    expect(results.filter((r) => r.status !== 'pass').map((r) => `${r.resource} ${r.property}: ${r.status}`)).toEqual([]);
+    expect([...new Set(results.map((r) => r.resource))].sort()).toEqual(
+      [
+        '/etc/passwd',
+        '/etc/group',
+        'root',
+        'hallmark-no-such-package-a',
+        'hallmark-no-such-package-b',
+        'vars_inline_simple',
+        'vars_inline_overwrite',
+        'sping_basic',
+        'check_instance_count',
+        'check_failure_count_from_all_instance',
+        'check_status',
+        'runlevels_as_json',
+        'only_on_this_os',
+        'getenv_default',
+      ].sort(),
+    );
+    expect(results).toHaveLength(20);
+    // Without --vars-inline, .Vars.inline is undefined: a template error (missingkey=error), exit 2.
+    const noInline = await promisify(execFile)(bin, args.slice(0, -2), { env: { ...process.env, OS: 'hallmark-os' } }).then(
+      () => 0,
+      (e: { code: number }) => e.code,
+    );
+    expect(noInline).toBe(2);
+  });
+
+  test('templates: an error is exit 2 naming the file and line, and nothing runs', async () => {
+    const bin = path.join(import.meta.dirname, '..', '..', 'bin', 'hallmark');
+    const e = await promisify(execFile)(bin, ['verify', '--target', 'local', '--spec', path.join(dir, 'templates-error.yml')]).then(
+      () => ({ code: 0, stderr: '' }),
+      (x: { code: number; stderr: string }) => x,
+    );
+    expect(e.code).toBe(2);
+    expect(e.stderr).toContain('templates-error.yml:4');
+    expect(e.stderr).toContain('map has no entry for key "no_such_var"');
   });
 });

@@ -68,18 +68,17 @@ describe('loading gossfiles', () => {
     expect(rs[1]).toMatchObject({ type: 'command', options: { exec: 'echo hi', timeout: 500 } });
   });
 
-  test('{{ .Vars.x }} templates; other template syntax is an error with its line', async () => {
-    const rs = await parseSpecText('user:\n  {{ .Vars.user.name }}:\n    exists: true\n    uid: {{.Vars.user.uid}}\n    groups: {{ .Vars.groups }}\n', path.join(dir, 'g.yml'), {
+  test('gossfiles are Go templates: {{ .Vars.x }}, range, functions; an error names its line', async () => {
+    const rs = await parseSpecText('user:\n  {{ .Vars.user.name }}:\n    exists: true\n    uid: {{.Vars.user.uid}}\n    groups: {{ toJson .Vars.groups }}\n    shell: {{ .Vars.groups }}\n', path.join(dir, 'g.yml'), {
       vars: { user: { name: 'app', uid: 1001 }, groups: ['a', 'b'] },
     });
     expect(rs[0]).toMatchObject({ key: 'app' });
-    expect(rs[0]!.checks.map((c) => c.value)).toEqual([true, 1001, ['a', 'b']]);
-    expect(await problems('file:\n{{range .Vars.files}}\n  {{.}}: {exists: true}\n{{end}}\n', { files: [] })).toMatchObject([
-      { line: 2, message: expect.stringContaining('unsupported template action {{range .Vars.files}}') },
-      { line: 3 },
-      { line: 4 },
-    ]);
-    expect(await problems('file:\n  {{ .Vars.missing }}: {exists: true}\n')).toMatchObject([{ line: 2, message: expect.stringContaining('missing is not defined') }]);
+    // A list prints as Go prints it ([a b]: in YAML a list of one string), as in goss; toJson gives the list.
+    expect(rs[0]!.checks.map((c) => c.value)).toEqual([true, 1001, ['a', 'b'], ['a b']]);
+    const ranged = await parseSpecText('file:\n{{- range .Vars.files}}\n  {{.}}: {exists: true}\n{{- end}}\n', path.join(dir, 'r.yml'), { vars: { files: ['/a', '/b'] } });
+    expect(ranged.map((r) => r.key)).toEqual(['/a', '/b']);
+    expect(await problems('file:\n  {{ .Vars.missing }}: {exists: true}\n')).toMatchObject([{ line: 2, message: expect.stringContaining('map has no entry for key "missing"') }]);
+    expect(await problems('file:\n\n  {{ nosuch .Vars }}: {exists: true}\n')).toMatchObject([{ line: 3, message: expect.stringContaining('function "nosuch" not defined') }]);
   });
 
   test('gossfile includes, relative paths and globs, each file keeps its own resources', async () => {

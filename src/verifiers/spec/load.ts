@@ -22,13 +22,16 @@ import { compileMatcher, MatcherSyntaxError, suggest } from './matchers.js';
 import { compileReader } from './patterns.js';
 import { COMMON_ATTRS, RESOURCE_DEFS } from './resources/index.js';
 import { normalizeMode } from './resources/file.js';
-import { renderTemplate } from './template.js';
+import { renderTemplate, type TemplateVars } from './template.js';
 import type { AttrCheck, Pos, ResourceSpec } from './types.js';
 
 export interface LoadOptions {
-  vars?: Record<string, unknown>;
+  /** `.Vars` of the templates: config values, or vars already loaded (loadVars in template.ts). */
+  vars?: Record<string, unknown> | TemplateVars;
   /** Environment for `{{ .Env.X }}` and getEnv (default: this process's). */
   env?: Record<string, string | undefined>;
+  /** Where a template's readFile starts for a relative path (default: the working directory, as in goss). */
+  baseDir?: string;
 }
 
 const TYPES = [...RESOURCE_DEFS.keys(), 'gossfile'];
@@ -41,14 +44,15 @@ const STRING_OPTIONS = new Set(['exec', 'path', 'name', 'username', 'groupname',
 
 interface Ctx {
   problems: ConfigProblem[];
-  vars: Record<string, unknown>;
+  vars: Record<string, unknown> | TemplateVars;
   env: Record<string, string | undefined>;
+  baseDir?: string;
   /** Resources by `type\0key`: a later definition replaces an earlier one (goss). */
   out: Map<string, ResourceSpec>;
 }
 
 function newCtx(opts: LoadOptions): Ctx {
-  return { problems: [], vars: opts.vars ?? {}, env: opts.env ?? process.env, out: new Map() };
+  return { problems: [], vars: opts.vars ?? {}, env: opts.env ?? process.env, ...(opts.baseDir ? { baseDir: opts.baseDir } : {}), out: new Map() };
 }
 
 function finish(ctx: Ctx, where: string): ResourceSpec[] {
@@ -131,7 +135,7 @@ function keyText(node: unknown, doc: Document): string {
 }
 
 async function parseInto(raw: string, file: string, ctx: Ctx, stack: string[]): Promise<void> {
-  const { text, problems } = await renderTemplate(raw, file, ctx.vars, ctx.env);
+  const { text, problems } = renderTemplate(raw, file, { vars: ctx.vars, env: ctx.env, ...(ctx.baseDir ? { baseDir: ctx.baseDir } : {}) });
   ctx.problems.push(...problems);
   if (problems.length) return;
   const lc = new LineCounter();

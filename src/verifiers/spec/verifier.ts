@@ -1,7 +1,10 @@
+import path from 'node:path';
+import { ConfigError } from '../../kernel/errors.js';
 import type { CheckResult, Verifier, VerifyContext, VerifyReport } from '../verifier.js';
 import { suiteSpecFiles } from './files.js';
 import { runSpecChecks } from './run.js';
 import type { SpecVerifierOptions } from './schema.js';
+import { loadVars, varsFromConfig } from './template.js';
 
 /**
  * The built-in `spec` verifier: gossfile checks of the instance's suite, run
@@ -22,8 +25,16 @@ export class SpecVerifier implements Verifier {
       configFile: ctx.instance.file,
     });
     ctx.log.info(`spec: ${files.length} gossfile(s): ${files.map((f) => f.replace(`${ctx.instance.projectDir}/`, '')).join(', ')}`);
+    const varsFiles = [this.opts.vars_file ?? []].flat().map((f) => path.resolve(ctx.instance.projectDir, f));
+    let vars;
+    try {
+      vars = await loadVars(varsFiles, varsFromConfig(this.opts.vars));
+    } catch (e) {
+      throw new ConfigError([{ file: ctx.instance.file, path: 'verifier.vars_file', message: (e as Error).message }]);
+    }
     const run = await runSpecChecks(ctx.connection, files, {
-      vars: this.opts.vars,
+      vars,
+      baseDir: ctx.instance.projectDir,
       sudo: this.opts.sudo && ctx.target.username !== 'root',
       timeoutSec: this.opts.timeout,
       signal: ctx.signal,
