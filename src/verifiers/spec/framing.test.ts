@@ -119,7 +119,8 @@ describe('commands', () => {
   };
 
   test.each(SHELLS)('under %s: the timeout kills the whole command, and nothing outlives the script', (...shell) => {
-    const tag = `${shell.length}${shell[0]!.length}`;
+    // Unique to this run: other worktrees may run the same test at the same time, and pgrep sees their sleeps too.
+    const tag = `${shell.length}${shell[0]!.length}${process.pid}`;
     const out = run(
       shell,
       [
