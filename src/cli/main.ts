@@ -159,6 +159,13 @@ export function program(exit: (code: number) => void): Command {
 }
 
 export async function main(argv: string[]): Promise<ExitCode | number> {
+  // Under Node < 22 the AWS SDK prints a NodeVersionSupportWarning whenever a
+  // client is made (SDK releases after January 2027 will need Node 22). The
+  // SDK that hallmark ships is pinned (package-lock.json) and supports the
+  // Node versions package.json `engines` names, so the notice is not news to
+  // a hallmark user; the SDK's own switch keeps it out of every ec2 command's
+  // output. A value the user set (e.g. "false") is kept.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   let code: number | undefined;
   const p = program((c) => {
     code = c;
