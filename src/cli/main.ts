@@ -30,7 +30,7 @@ export function program(exit: (code: number) => void): Command {
   const p = new Command('hallmark')
     .description('Build machine images that are proven before anyone can use them')
     .version(pkg.version, '-V, --version')
-    .option('-c, --config <file>', 'config file (default: hallmark.yml, .kitchen.yml or kitchen.yml)')
+    .option('-c, --config <file>', 'config file (default: $KITCHEN_YAML, else hallmark.yml, kitchen.yml or .kitchen.yml)')
     .option('-v, --verbose', 'show debug logs and passing checks')
     .showHelpAfterError()
     // Program options go before the command; each command repeats them (below),
@@ -146,7 +146,7 @@ export function program(exit: (code: number) => void): Command {
   const addJson = (c: Command) => {
     for (const sub of c.commands) {
       if (!sub.commands.length || sub.name() === 'images') {
-        sub.option(sub.name() === 'exec' ? '--config <file>' : '-c, --config <file>', 'config file (default: hallmark.yml, .kitchen.yml or kitchen.yml)');
+        sub.option(sub.name() === 'exec' ? '--config <file>' : '-c, --config <file>', 'config file (default: $KITCHEN_YAML, else hallmark.yml, kitchen.yml or .kitchen.yml)');
         sub.option('-v, --verbose', 'show debug logs and passing checks');
       }
       if (sub.name() === 'verify') sub.option('--json [file]', 'machine-readable output; with --target, a file to write the results to');

@@ -23,6 +23,12 @@ export const CONFIG_FILE_NAMES = ['hallmark.yml', 'kitchen.yml', '.kitchen.yml']
 
 export interface ConfigFiles {
   file: string;
+  /**
+   * Where relative paths and .hallmark/ are: the file's directory for
+   * `-c FILE`; the working directory otherwise, which for KITCHEN_YAML is
+   * Kitchen's rule (its kitchen_root is the directory `kitchen` runs in).
+   */
+  projectDir: string;
   localFile?: string;
   globalFile?: string;
 }
@@ -105,5 +111,6 @@ async function globalFile(cwd: string, env: Env): Promise<string | undefined> {
 export async function discoverConfigFiles(cwd: string, configFile: string | undefined, env: Env = {}): Promise<ConfigFiles> {
   const file = await mainFile(cwd, configFile, env);
   const [local, global] = [await localFile(cwd, file, env), await globalFile(cwd, env)];
-  return { file, ...(local && local !== file ? { localFile: local } : {}), ...(global && global !== file ? { globalFile: global } : {}) };
+  const projectDir = configFile !== undefined ? path.dirname(file) : path.resolve(cwd);
+  return { file, projectDir, ...(local && local !== file ? { localFile: local } : {}), ...(global && global !== file ? { globalFile: global } : {}) };
 }

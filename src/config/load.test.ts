@@ -619,6 +619,13 @@ describe("Kitchen's files: KITCHEN_YAML, KITCHEN_LOCAL_YAML, KITCHEN_GLOBAL_YAML
     expect(p.instances.map((i) => [i.config.name, i.config.driver.memory])).toEqual([['default-ec2', 7]]);
     const c = await loadProject({ cwd: dir, configFile: 'kitchen.yml', env: { KITCHEN_YAML: '.kitchen.ec2.yml' } });
     expect(c.instances.map((i) => i.config.name)).toEqual(['default-main']);
+    // Kitchen's root is the directory it runs in, also for a KITCHEN_YAML elsewhere; -c FILE keeps the file's directory.
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(path.join(dir, 'ci'));
+    await writeFile(path.join(dir, 'ci', 'kitchen.yml'), yml('sub'));
+    const sub = await loadProject({ cwd: dir, env: { KITCHEN_YAML: 'ci/kitchen.yml' } });
+    expect([sub.file, sub.projectDir, sub.stateDir, sub.instances[0]!.config.projectDir]).toEqual([path.join(dir, 'ci', 'kitchen.yml'), dir, path.join(dir, '.hallmark'), dir]);
+    expect((await loadProject({ cwd: dir, configFile: 'ci/kitchen.yml', env: {} })).projectDir).toBe(path.join(dir, 'ci'));
     const yml2 = await loadProject({ cwd: dir, env: { KITCHEN_YML: '.kitchen.ec2.yml' } });
     expect(yml2.file).toBe(path.join(dir, '.kitchen.ec2.yml'));
     const err = (await loadProject({ cwd: dir, env: { KITCHEN_YAML: 'nope.yml' } }).catch((e: unknown) => e)) as ConfigError;

@@ -47,7 +47,7 @@ export async function loadProjectFrom(opts: LoadOptions): Promise<Project> {
   const root = roots.reduce<ValueNode | undefined>((acc, r) => mergeNodes(acc, r), undefined)!;
   accountsFromSource(root);
   const doc = validateNode(documentSchema, root, root.origin);
-  const projectDir = path.dirname(files.file);
+  const projectDir = files.projectDir;
   if (doc.problems.length > 0) {
     // Every layer's problems in one run: the instances' too, as far as a document with problems can be read.
     const more = instanceProblemsOfBroken(root, files.file, projectDir);

@@ -2,6 +2,7 @@ import { isMap, isPair, isScalar, isSeq, parseDocument, type Document, type Node
 import type { ConfigProblem } from '../kernel/errors.js';
 import { expandErb } from './erb.js';
 import type { ConfigNote } from './problems.js';
+import { psychTags } from './psych-scalars.js';
 import { originalOffset, TextPositions, type LineCol, type Replacement } from './text-position.js';
 
 /**
@@ -91,7 +92,8 @@ export function parseConfigText(file: string, text: string, env: Record<string, 
   const notes = erb.notes;
   if (erb.problems.length > 0) return { problems: erb.problems, notes };
   // `merge: true`: kitchen.yml files commonly share blocks with `<<: *anchor`, which Ruby's Psych supports.
-  const doc = parseDocument(erb.text, { merge: true, prettyErrors: false, uniqueKeys: true });
+  // Plain scalars resolve as Psych resolves them (`yes`/`on` are true, `0644` is octal): see psych-scalars.ts.
+  const doc = parseDocument(erb.text, { merge: true, prettyErrors: false, uniqueKeys: true, customTags: psychTags });
   const source = new SourceFile(file, text, erb.replacements, doc);
   const problems: ConfigProblem[] = [];
   for (const e of doc.errors) {
