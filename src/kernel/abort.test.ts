@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { abortable, sleep, throwIfAborted, waitFor, withTimeout } from './abort.js';
+import { abortable, poll, sleep, throwIfAborted, waitFor, withTimeout } from './abort.js';
 import { CancelledError, TimeoutError } from './errors.js';
 
 const abortAfter = (ms: number) => {
@@ -81,5 +81,40 @@ describe('waitFor', () => {
     expect((err as Error).message).toContain('the moon');
     expect(Date.now() - t0).toBeLessThan(1_000);
     expect(polls.length).toBeGreaterThan(1);
+  });
+});
+
+describe('poll', () => {
+  it('resolves undefined when the time is up, and backs off up to maxDelayMs', async () => {
+    const at: number[] = [];
+    const t0 = Date.now();
+    const v = await poll(
+      async () => {
+        at.push(Date.now() - t0);
+        return undefined;
+      },
+      { delayMs: 10, maxDelayMs: 40, maxWaitMs: 200 },
+    );
+    expect(v).toBeUndefined();
+    const gaps = at.slice(1).map((t, i) => t - at[i]!);
+    // 10, 20, 40, 40, ...: doubling, then capped (timers only ever fire late, never early).
+    expect(gaps[0]).toBeGreaterThanOrEqual(9);
+    expect(gaps[1]).toBeGreaterThanOrEqual(19);
+    expect(gaps[2]).toBeGreaterThanOrEqual(39);
+    expect(at.length).toBeLessThan(12);
+  });
+
+  it('ends at once with the error a check throws', async () => {
+    let n = 0;
+    await expect(
+      poll(
+        async () => {
+          if (++n === 2) throw new Error('access denied');
+          return undefined;
+        },
+        { delayMs: 1, maxWaitMs: 60_000 },
+      ),
+    ).rejects.toThrow('access denied');
+    expect(n).toBe(2);
   });
 });

@@ -57,27 +57,44 @@ export function withTimeout(parent: AbortSignal | undefined, ms: number): AbortS
   return parent ? AbortSignal.any([parent, timeout]) : timeout;
 }
 
+export interface PollOptions {
+  /** Wait between checks; with `maxDelayMs`, doubles after each check up to it. */
+  delayMs: number;
+  maxDelayMs?: number;
+  /** Overall limit (Infinity: until the value comes or the signal fires). */
+  maxWaitMs: number;
+  signal?: AbortSignal;
+  /** Called before each wait with the time spent so far (progress lines). */
+  onPoll?: (elapsedMs: number) => void;
+}
+
 /**
- * Polls `check` every `delayMs` until it returns a value other than undefined,
- * or `maxWaitMs` passes (TimeoutError), or `signal` fires (CancelledError).
- * Errors thrown by `check` end the wait at once: a waiter must not burn its
- * whole timeout on an error that will not go away (access denied, not found).
+ * The one poll loop: calls `check` until it returns a value other than
+ * undefined, and resolves with it; resolves undefined once `maxWaitMs` has
+ * passed without one; rejects with CancelledError when `signal` fires (also
+ * during a wait). Errors thrown by `check` end the wait at once: a waiter
+ * must not burn its whole timeout on an error that will not go away.
  */
-export async function waitFor<T>(
-  what: string,
-  check: () => Promise<T | undefined>,
-  opts: { delayMs: number; maxWaitMs: number; signal?: AbortSignal; onPoll?: (elapsedMs: number) => void },
-): Promise<T> {
+export async function poll<T>(check: () => Promise<T | undefined>, opts: PollOptions): Promise<T | undefined> {
   const start = Date.now();
+  let delay = opts.delayMs;
   for (;;) {
     throwIfAborted(opts.signal);
     const v = await check();
     if (v !== undefined) return v;
+    throwIfAborted(opts.signal);
     const elapsed = Date.now() - start;
-    if (elapsed >= opts.maxWaitMs) {
-      throw new TimeoutError(`timed out after ${Math.round(elapsed / 1000)}s waiting for ${what}`);
-    }
+    if (elapsed >= opts.maxWaitMs) return undefined;
     opts.onPoll?.(elapsed);
-    await sleep(Math.min(opts.delayMs, Math.max(0, opts.maxWaitMs - elapsed)), opts.signal);
+    await sleep(Math.min(delay, Math.max(0, opts.maxWaitMs - elapsed)), opts.signal);
+    if (opts.maxDelayMs !== undefined) delay = Math.min(delay * 2, opts.maxDelayMs);
   }
+}
+
+/** `poll`, with a TimeoutError naming `what` when the time is up. */
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined>, opts: PollOptions): Promise<T> {
+  const start = Date.now();
+  const v = await poll(check, opts);
+  if (v !== undefined) return v;
+  throw new TimeoutError(`timed out after ${Math.round((Date.now() - start) / 1000)}s waiting for ${what}`);
 }

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -199,10 +199,21 @@ describe('InstanceLock', () => {
     await lock.release();
   });
 
-  it('takes over a lock file with garbage in it', async () => {
+  it('a lock file without a PID is another process starting for a few seconds, then garbage taken over', async () => {
     const dir = await tempDir();
-    await writeFile(path.join(dir, 'web.lock'), '');
+    const file = path.join(dir, 'web.lock');
+    await writeFile(file, 'garbage');
+    await expect(InstanceLock.acquire(dir, 'web')).rejects.toThrow(/locked by another hallmark process \(starting\)/);
+    const old = new Date(Date.now() - 60_000);
+    await utimes(file, old, old);
     const lock = await InstanceLock.acquire(dir, 'web');
+    await lock.release();
+  });
+
+  it('is exclusive within one process too (two runs of the library)', async () => {
+    const dir = await tempDir();
+    const lock = await InstanceLock.acquire(dir, 'web');
+    await expect(InstanceLock.acquire(dir, 'web')).rejects.toThrow(`PID ${process.pid}`);
     await lock.release();
   });
 });

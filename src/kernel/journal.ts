@@ -1,8 +1,8 @@
-import { mkdir, readFile, rename, writeFile, unlink, open, readdir } from 'node:fs/promises';
-import { constants as fsConstants } from 'node:fs';
+import { mkdir, readFile, rename, writeFile, open, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { z } from 'zod';
 import { LockedError, StateFileError } from './errors.js';
+import { tryLockFile, type FileLock } from './lock.js';
 
 /** An image (or a copy of one) this build made; recorded the moment it exists. */
 export interface ImageRecord {
@@ -266,47 +266,34 @@ export async function atomicWrite(file: string, data: string | Uint8Array): Prom
 }
 
 /**
- * An exclusive lock on one instance, held by one hallmark process. The lock
- * file holds the holder's PID; a lock whose holder is gone is taken over.
+ * An exclusive lock on one instance, held by one hallmark process (a PID
+ * lock file, see lock.ts). Another live holder is a LockedError at once; a
+ * lock whose holder is gone is taken over.
  */
 export class InstanceLock {
-  private constructor(readonly file: string) {}
+  private constructor(private readonly lock: FileLock) {}
+
+  get file(): string {
+    return this.lock.file;
+  }
 
   static async acquire(stateDir: string, instance: string): Promise<InstanceLock> {
     await mkdir(stateDir, { recursive: true });
     const file = path.join(stateDir, `${instance}.lock`);
     for (let tries = 0; tries < 3; tries++) {
-      try {
-        const fh = await open(file, fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_WRONLY, 0o600);
-        await fh.writeFile(`${process.pid}\n`);
-        await fh.close();
-        return new InstanceLock(file);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-        const holder = Number.parseInt(await readFile(file, 'utf8').catch(() => ''), 10);
-        if (Number.isFinite(holder) && holder !== process.pid && isAlive(holder)) {
-          throw new LockedError(`instance ${instance} is locked by another hallmark process (PID ${holder})`, {
-            hint: `wait for it to finish, or stop it with: kill ${holder}`,
-          });
-        }
-        // The holder is gone (crash, kill -9): the lock is stale.
-        await unlink(file).catch(() => {});
-      }
+      const r = await tryLockFile(file);
+      if ('lock' in r) return new InstanceLock(r.lock);
+      if ('stale' in r) continue;
+      const who = r.holder === undefined ? 'another hallmark process (starting)' : `another hallmark process (PID ${r.holder})`;
+      throw new LockedError(`instance ${instance} is locked by ${who}`, {
+        hint: r.holder === undefined ? `wait for it, or remove ${file} if no hallmark runs` : `wait for it to finish, or stop it with: kill ${r.holder}`,
+      });
     }
     throw new LockedError(`could not lock instance ${instance}: ${file}`);
   }
 
   async release(): Promise<void> {
-    await unlink(this.file).catch(() => {});
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    await this.lock.release();
   }
 }
 

@@ -1,4 +1,6 @@
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { lastLines } from './errors.js';
 import path from 'node:path';
 import type { EventBus, HallmarkEvent } from './events.js';
 
@@ -65,4 +67,15 @@ export function formatEventLine(e: HallmarkEvent): string | undefined {
 
 export function secs(ms: number): string {
   return ms < 10_000 ? `${(ms / 1000).toFixed(1)}s` : `${Math.round(ms / 1000)}s`;
+}
+
+/** The last lines of a machine's console log, ready to append to an error message (where a guest that does not boot says why). */
+export async function consoleTail(file: string | undefined, lines = 30): Promise<string> {
+  if (!file) return '';
+  try {
+    const tail = lastLines((await readFile(file, 'utf8')).replace(/\r/g, ''), lines);
+    return tail ? `\n--- last ${lines} lines of the console log (${file}) ---\n${tail}` : `\n(the console log ${file} is empty)`;
+  } catch {
+    return `\n(no console log at ${file})`;
+  }
 }

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { sleep } from '../../src/kernel/abort.js';
+import { isAlive } from '../../src/kernel/process.js';
 import { detectAccelerator } from '../../src/drivers/qemu/accel.js';
 
 export interface BootVmOptions {
@@ -95,15 +96,6 @@ export async function bootVm(opts: BootVmOptions): Promise<BootedVm> {
     if (ownDir) await rm(dir, { recursive: true, force: true });
   };
   return { sshPort, privateKeyPath, hostPublicKeyPath, pid, consoleLog, dir, stop };
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Runs `command` on the VM as `user` with the ssh client; pins the host key when one was injected. */

@@ -15,7 +15,8 @@ import { buildBaseImage, resolveBaseImage } from '../../src/drivers/qemu/base/in
 import { QemuDriver } from '../../src/drivers/qemu/driver.js';
 import { generateEd25519 } from '../../src/drivers/qemu/keys.js';
 import { freeLoopbackPort, probeSshBanner, waitForSshBanner } from '../../src/drivers/qemu/net.js';
-import { isOurQemu, pidAlive, readPidFile, stopQemu } from '../../src/drivers/qemu/process.js';
+import { isOurQemu, readPidFile, stopQemu } from '../../src/drivers/qemu/process.js';
+import { isAlive as pidAlive } from '../../src/kernel/process.js';
 import { imageInfo, sha256File } from '../../src/drivers/qemu/qemu-img.js';
 import { qemuDriverSchema } from '../../src/drivers/qemu/schema.js';
 import { getImage, imageFiles } from '../../src/drivers/qemu/store.js';

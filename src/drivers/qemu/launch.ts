@@ -10,7 +10,8 @@ import { QemuError, QemuImageError } from './errors.js';
 import { resolveImage } from './image-source.js';
 import { generateEd25519 } from './keys.js';
 import { freeLoopbackPort, waitForSshBanner } from './net.js';
-import { pidAlive, readPidFile } from './process.js';
+import { readPidFile } from './process.js';
+import { isAlive } from '../../kernel/process.js';
 import { qemuArgs } from './qemu-args.js';
 import { imageInfo, qemuImg } from './qemu-img.js';
 import type { QemuDriverOptions } from './schema.js';
@@ -148,7 +149,7 @@ export async function launchMachine(ctx: DriverContext, opts: QemuDriverOptions)
   await waitForSshBanner(state.port!, {
     maxWaitMs: opts.boot_timeout * 1000,
     signal,
-    stillRunning: () => pidAlive(state.pid!),
+    stillRunning: () => isAlive(state.pid!),
     consoleLogPath: p.consoleLogPath,
     onPoll: (ms) => log.progress(`waiting for the guest's SSH server (${Math.round(ms / 1000)}s)`),
   });

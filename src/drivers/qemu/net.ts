@@ -1,7 +1,7 @@
 import { connect, createServer } from 'node:net';
-import { readFile } from 'node:fs/promises';
-import { sleep, throwIfAborted } from '../../kernel/abort.js';
-import { TimeoutError, lastLines } from '../../kernel/errors.js';
+import { poll } from '../../kernel/abort.js';
+import { consoleTail } from '../../kernel/log-file.js';
+import { TimeoutError } from '../../kernel/errors.js';
 import { QemuError } from './errors.js';
 
 /**
@@ -69,35 +69,21 @@ export interface BannerWaitOptions {
  */
 export async function waitForSshBanner(port: number, opts: BannerWaitOptions): Promise<void> {
   const start = Date.now();
-  let delay = 1000;
-  for (;;) {
-    throwIfAborted(opts.signal);
-    if (!opts.stillRunning()) {
-      throw new QemuError(`qemu exited before the guest's SSH server answered on 127.0.0.1:${port}${await consoleTail(opts.consoleLogPath)}`, {
-        hint: 'the console log shows how far the guest got; a kernel panic or a full disk shows there',
-      });
-    }
-    if (await probeSshBanner(port, 5000, opts.signal)) return;
-    throwIfAborted(opts.signal);
-    const elapsed = Date.now() - start;
-    if (elapsed >= opts.maxWaitMs) {
-      throw new TimeoutError(
-        `the guest's SSH server did not answer on 127.0.0.1:${port} within ${Math.round(elapsed / 1000)}s${await consoleTail(opts.consoleLogPath)}`,
-        { hint: 'raise the driver\'s boot_timeout (software emulation, TCG, is slow), or read the console log' },
-      );
-    }
-    opts.onPoll?.(elapsed);
-    await sleep(Math.min(delay, opts.maxWaitMs - elapsed), opts.signal);
-    delay = Math.min(delay * 2, 5000);
-  }
+  const answered = await poll(
+    async () => {
+      if (!opts.stillRunning()) {
+        throw new QemuError(`qemu exited before the guest's SSH server answered on 127.0.0.1:${port}${await consoleTail(opts.consoleLogPath)}`, {
+          hint: 'the console log shows how far the guest got; a kernel panic or a full disk shows there',
+        });
+      }
+      return (await probeSshBanner(port, 5000, opts.signal)) || undefined;
+    },
+    { delayMs: 1000, maxDelayMs: 5000, maxWaitMs: opts.maxWaitMs, signal: opts.signal, onPoll: opts.onPoll },
+  );
+  if (answered) return;
+  throw new TimeoutError(
+    `the guest's SSH server did not answer on 127.0.0.1:${port} within ${Math.round((Date.now() - start) / 1000)}s${await consoleTail(opts.consoleLogPath)}`,
+    { hint: 'raise the driver\'s boot_timeout (software emulation, TCG, is slow), or read the console log' },
+  );
 }
 
-export async function consoleTail(file: string | undefined, lines = 30): Promise<string> {
-  if (!file) return '';
-  try {
-    const tail = lastLines((await readFile(file, 'utf8')).replace(/\r/g, ''), lines);
-    return tail ? `\n--- last ${lines} lines of the console log (${file}) ---\n${tail}` : `\n(the console log ${file} is empty)`;
-  } catch {
-    return `\n(no console log at ${file})`;
-  }
-}

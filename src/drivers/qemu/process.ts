@@ -1,6 +1,7 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { connect } from 'node:net';
-import { sleep, throwIfAborted } from '../../kernel/abort.js';
+import { poll } from '../../kernel/abort.js';
+import { isAlive } from '../../kernel/process.js';
 
 /**
  * Finding, watching and stopping the qemu process of one instance. qemu runs
@@ -51,24 +52,10 @@ export async function findQemuByOverlay(overlay: string): Promise<number[]> {
   return found;
 }
 
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Resolves true when `pid` is gone (or a zombie) within `ms`; polls every 200 ms; observes the signal. */
 export async function waitForExit(pid: number, ms: number, signal?: AbortSignal): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    throwIfAborted(signal);
-    if (!pidAlive(pid) || (await isZombie(pid))) return true;
-    if (Date.now() >= deadline) return false;
-    await sleep(200, signal);
-  }
+  const gone = await poll(async () => (!isAlive(pid) || (await isZombie(pid)) ? true : undefined), { delayMs: 200, maxWaitMs: ms, signal });
+  return gone ?? false;
 }
 
 /**

@@ -27,6 +27,7 @@ export const KITCHEN_RETRY_DEFAULTS = { max_retries: 1, wait_for_retry: 30 } as 
  * caller's job. A killed command (exitCode null) is never retried; the wait
  * between attempts ends at once when `signal` fires (CancelledError).
  */
+// Not kernel/retry: what is retried here is a result (an exit code), not a thrown error.
 export async function runWithExitRetry<R extends { exitCode: number | null }>(
   run: (attempt: number) => Promise<R>,
   opts: ExitRetryOptions,

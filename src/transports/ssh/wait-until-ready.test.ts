@@ -55,7 +55,7 @@ describe('waitUntilReady', () => {
     }, { ...base, maxWaitMs: 200, consoleLogPath: '/nonexistent/console.log' }).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(TimeoutError);
     expect((e as Error).message).toMatch(/last error: connect ECONNREFUSED/);
-    expect((e as Error).message).toMatch(/could not read the console log \/nonexistent\/console.log/);
+    expect((e as Error).message).toMatch(/no console log at \/nonexistent\/console.log/);
   });
 
   it('is cancelled by the signal during a pause', async () => {

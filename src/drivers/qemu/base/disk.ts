@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { sleep } from '../../../kernel/abort.js';
+import { poll } from '../../../kernel/abort.js';
 import { HallmarkError } from '../../../kernel/errors.js';
 import type { Logger } from '../../../kernel/events.js';
 import type { CleanupStack } from './cleanup-stack.js';
@@ -36,11 +36,17 @@ export async function attachLoop(raw: string, stack: CleanupStack, signal?: Abor
     await run('losetup', ['-d', disk], { signal: cleanupSignal(), what: 'losetup -d' });
   });
   const part = `${disk}p1`;
-  for (let i = 0; i < 20 && !existsSync(part); i++) {
-    if (i === 5) await run('partx', ['-a', disk], { signal, what: 'partx -a' }).catch(() => undefined);
-    await sleep(100, signal);
-  }
-  if (!existsSync(part)) {
+  let checks = 0;
+  const appeared = await poll(
+    async () => {
+      if (existsSync(part)) return true;
+      // Half a second without it: the kernel did not scan the partitions; partx adds them.
+      if (++checks === 6) await run('partx', ['-a', disk], { signal, what: 'partx -a' }).catch(() => undefined);
+      return undefined;
+    },
+    { delayMs: 100, maxWaitMs: 2000, signal },
+  );
+  if (!appeared) {
     throw new HallmarkError(`the partition device ${part} did not appear after attaching ${raw}`, {
       hint: 'the kernel must support partitions on loop devices (modprobe loop max_part=8)',
     });
