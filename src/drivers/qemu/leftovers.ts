@@ -3,7 +3,8 @@ import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { STATE_PENDING, TAG_STATE } from '../../kernel/tags.js';
 import type { Leftover, LeftoverQuery, LeftoverRemoval } from '../driver.js';
-import { pidAlive, stopQemu, waitForExit } from './process.js';
+import { stopQemu, waitForExit } from './process.js';
+import { isAlive } from '../../kernel/process.js';
 import { defaultStoreDir, listImages, removeImage } from './store.js';
 
 /**
@@ -88,7 +89,7 @@ export async function findQemuLeftovers(q: LeftoverQuery): Promise<Leftover[]> {
       // A capture's convert whose hallmark died: writing `<store>/<id>.qcow2.partial`, parent no longer a hallmark.
       const partial = p.args.find((a) => a.startsWith(store + path.sep) && a.endsWith('.qcow2.partial'));
       if (!partial || q.claimed.has(path.basename(partial, '.qcow2.partial'))) continue;
-      if (pidAlive(p.ppid) && p.ppid !== 1 && /hallmark/.test(await cmdlineOf(p.ppid))) continue;
+      if (isAlive(p.ppid) && p.ppid !== 1 && /hallmark/.test(await cmdlineOf(p.ppid))) continue;
       out.push(aged(q, { kind: 'process', id: String(p.pid), where: 'local', createdAt: p.startedAt, detail: `stop qemu-img writing ${partial}` }));
       continue;
     }
