@@ -15,9 +15,7 @@ import { loadProject } from './index.js';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../test/fixtures/kitchen');
 const FIXTURES = readdirSync(ROOT).filter((d) => existsSync(path.join(ROOT, d, 'expected-instances.txt')));
 /** Fixtures that wait for another part of issue 10; each says which. */
-const PENDING: Record<string, string> = {
-  'legacy-keys': 'issue 10 item 4: the keys Kitchen converts or ignores (driver_plugin, busser, named_run_list, anchors) are still refused',
-};
+const PENDING: Record<string, string> = {};
 
 function fixture(name: string) {
   const dir = path.join(ROOT, name);

@@ -4,6 +4,7 @@ import { ConfigError, type ConfigProblem } from '../kernel/errors.js';
 import { discoverConfigFiles } from './discover.js';
 import { documentSchema } from './document-schema.js';
 import { buildInstances } from './instances.js';
+import { convertKitchenLegacy } from './kitchen-legacy.js';
 import { mergeNodes, wrapInMap } from './merge.js';
 import { uniqueProblems, type ConfigNote } from './problems.js';
 import { parseConfigText, type ValueNode } from './source.js';
@@ -46,6 +47,7 @@ export async function loadProjectFrom(opts: LoadOptions): Promise<Project> {
   // Kitchen deep-merges each file over the one before; lists (platforms, suites) are replaced.
   const root = roots.reduce<ValueNode | undefined>((acc, r) => mergeNodes(acc, r), undefined)!;
   accountsFromSource(root);
+  notes.push(...convertKitchenLegacy(root));
   const doc = validateNode(documentSchema, root, root.origin);
   const projectDir = files.projectDir;
   if (doc.problems.length > 0) {
