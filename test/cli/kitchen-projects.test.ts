@@ -1,0 +1,59 @@
+/**
+ * `hallmark list` on the Kitchen projects of test/fixtures/kitchen/, run as
+ * users run it (bin/hallmark, the fixture as the working directory, its
+ * env.json as the environment): exactly the instances Test Kitchen lists
+ * (expected-instances.txt, written by scripts/kitchen-oracle.rb), exit 0, and
+ * the loader's notes on stderr, never on stdout.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { ROOT, assertBuilt, hallmark } from './run-cli.js';
+
+vi.setConfig({ testTimeout: 90_000 });
+beforeAll(assertBuilt);
+
+const KITCHEN = path.join(ROOT, 'test/fixtures/kitchen');
+/** Waiting for issue 10 item 4 (keys Kitchen converts or ignores); see src/config/kitchen-fixtures.test.ts. */
+const PENDING = new Set(['legacy-keys']);
+
+function run(name: string, args: string[]) {
+  const dir = path.join(KITCHEN, name);
+  const envFile = path.join(dir, 'env.json');
+  const env = existsSync(envFile) ? (JSON.parse(readFileSync(envFile, 'utf8')) as Record<string, string>) : {};
+  // The variables the fixtures do not set must not leak in from the test's own environment.
+  const unset = Object.fromEntries(['KITCHEN_YAML', 'KITCHEN_YML', 'KITCHEN_LOCAL_YAML', 'KITCHEN_LOCAL_YML', 'KITCHEN_GLOBAL_YAML', 'KITCHEN_GLOBAL_YML', 'AWS_SSH_KEY_ID', 'AWS_REGION', 'USER', 'CI'].map((k) => [k, undefined]));
+  return hallmark(args, { cwd: dir, env: { ...unset, ...env, HOME: path.join(dir, 'home') } });
+}
+
+const expected = (name: string) => readFileSync(path.join(KITCHEN, name, 'expected-instances.txt'), 'utf8').split('\n').filter((l) => l && !l.startsWith('#'));
+
+describe('hallmark list on Kitchen projects', () => {
+  const names = readdirSync(KITCHEN).filter((d) => existsSync(path.join(KITCHEN, d, 'expected-instances.txt')) && !PENDING.has(d));
+
+  it.each(names)('%s: the instances Kitchen lists, in its order', async (name) => {
+    const r = await run(name, ['list', '--json']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect((JSON.parse(r.stdout) as { instance: string }[]).map((i) => i.instance)).toEqual(expected(name));
+  });
+
+  it('no platforms: an empty table, exit 0, and a one-line note on stderr', async () => {
+    const r = await run('no-platforms', ['list']);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout.trim().split('\n')).toEqual([expect.stringMatching(/^Instance\s+Driver/)]);
+    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^note: .*kitchen\.yml: platforms: not given: there are no instances/)]);
+  });
+
+  it('no suites (the seed-style file): default-<platform> for each platform, and the note about the default suite', async () => {
+    const r = await run('seed-no-suites', ['list']);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/^default-ubuntu-2204\s+ec2\s+ansible_playbook\s+inspec/m);
+    expect(r.stderr).toMatch(/^note: .*suites: not given: using one suite named "default"/m);
+  });
+
+  it('a regex that selects nothing is still a usage error', async () => {
+    const r = await run('kitchen-ec2', ['list', 'centos']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('no instances for regex "centos"');
+  });
+});
