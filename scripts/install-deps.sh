@@ -11,9 +11,10 @@ $SUDO apt-get update -q
 # seeds; openssh: the test sshd and ssh-keygen/keyscan; ansible and
 # python3-testinfra: the Ansible provisioner and testinfra verifier; busybox
 # and dash: the spec verifier's shells; curl: HTTP checks; ruby-serverspec:
-# bench/verify's comparison; chromium: renders the HTML report in tests.
+# bench/verify's comparison; chromium: renders the HTML report in tests; tmux:
+# the terminal view's test reads the screen of a real pseudo-terminal.
 $SUDO apt-get install -y -q --no-install-recommends \
   qemu-system-x86 qemu-utils debootstrap util-linux fdisk e2fsprogs dosfstools \
   genisoimage cloud-image-utils openssh-server openssh-client sudo \
   ansible python3-testinfra python3-pytest busybox dash curl ca-certificates \
-  ruby-serverspec chromium
+  ruby-serverspec chromium tmux
