@@ -8,8 +8,12 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import os from 'node:os';
+import dgram from 'node:dgram';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import dnsPacket from 'dns-packet';
 import { describe, expect, test } from 'vitest';
 import { LocalConnection } from '../../src/transports/local/connection.js';
 import { runSpecChecks } from '../../src/verifiers/spec/run.js';
@@ -41,6 +45,41 @@ describe('goss conformance', () => {
     expect(results.some((r) => r.resource === '/hallmark-conformance/no-such-file' && r.property === 'contents')).toBe(false);
     const expected = Object.values(results.reduce<Record<string, number>>((n, r) => ({ ...n, [`${r.resourceType}:${r.resource}`]: Object.keys(r.meta!.expect as object).length }), {}));
     expect(results).toHaveLength(expected.reduce((a, b) => a + b, 0));
+  });
+
+  test('keys that talk to servers (dns server and typed records, udp and local-address, http headers): as goss gives them', async () => {
+    const udp = dgram.createSocket('udp4');
+    const zone: Record<string, dnsPacket.Answer[]> = {
+      'A hm.test': [{ type: 'A', name: 'hm.test', data: '192.0.2.1' }],
+      'MX hm.test': [{ type: 'MX', name: 'hm.test', data: { preference: 10, exchange: 'mx.hm.test' } }],
+      'TXT hm.test': [{ type: 'TXT', name: 'hm.test', data: ['v=spf1 -all'] }],
+    };
+    udp.on('message', (msg, from) => {
+      const q = dnsPacket.decode(msg);
+      const answers = zone[`${q.questions![0]!.type} ${q.questions![0]!.name}`] ?? [];
+      udp.send(dnsPacket.encode({ type: 'response', id: q.id, flags: dnsPacket.RECURSION_DESIRED | (answers.length ? 0 : 3), questions: q.questions, answers }), from.port, from.address);
+    });
+    await new Promise<void>((r) => udp.bind(0, '127.0.0.1', r));
+    const web = http.createServer((_req, res) => {
+      res.sendDate = false;
+      res.setHeader('x-test', 'yes');
+      res.write('o');
+      res.end('k');
+    });
+    await new Promise<void>((r) => web.listen(0, '127.0.0.1', r));
+    try {
+      const vars = { dns: `127.0.0.1:${udp.address().port}`, http: `127.0.0.1:${(web.address() as AddressInfo).port}` };
+      const { results } = await runSpecChecks(new LocalConnection(), [path.join(dir, 'keys.yml')], { sudo: false, vars });
+      const got = results.map((r) => `${r.resourceType} ${r.resource} ${r.property}: ${r.status}`);
+      const want = results.map((r) => `${r.resourceType} ${r.resource} ${r.property}: ${(r.meta!.expect as Record<string, string>)[r.property!]}`);
+      expect(got).toEqual(want);
+      const expected = Object.values(results.reduce<Record<string, number>>((n, r) => ({ ...n, [`${r.resourceType}:${r.resource}`]: Object.keys(r.meta!.expect as object).length }), {}));
+      expect(results).toHaveLength(expected.reduce((a, b) => a + b, 0));
+      expect(results).toHaveLength(20);
+    } finally {
+      udp.close();
+      await new Promise<void>((r) => web.close(() => r()));
+    }
   });
 
   test('through the CLI: hallmark verify --target local exits 3 on a failure, 0 when all pass or skip', async () => {

@@ -7,6 +7,7 @@
  * TLS with client certificates, UDP) are loopback servers this test starts.
  */
 import { execFileSync } from 'node:child_process';
+import dgram from 'node:dgram';
 import { readFileSync, statfsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
@@ -15,6 +16,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
+import dnsPacket from 'dns-packet';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ConfigError } from '../../src/kernel/errors.js';
@@ -260,5 +262,112 @@ describe('addr: udp, no scheme, local-address (goss dials with Go: connect, bind
   test('a local-address that is not an IP (goss would ignore it) and a scheme goss does not dial are refused at load', async () => {
     expect(await loadError(stringify({ addr: { 'tcp://127.0.0.1:22': { reachable: true, 'local-address': 'localhost' } } }))).toMatch(/local-address must be an IP address/);
     expect(await loadError(stringify({ addr: { 'sctp://127.0.0.1:22': { reachable: true } } }))).toMatch(/is not tcp or udp/);
+  });
+});
+
+describe('dns: server and typed records, as goss asks them (miekg/dns over UDP)', () => {
+  let dnsPort: number;
+  const asked: string[] = [];
+  beforeAll(async () => {
+    const zone: Record<string, dnsPacket.Answer[]> = {
+      'A hm.test': [
+        { type: 'A', name: 'hm.test', data: '192.0.2.2' },
+        { type: 'A', name: 'hm.test', data: '192.0.2.1' },
+      ],
+      'AAAA hm.test': [{ type: 'AAAA', name: 'hm.test', data: '2001:0db8:0:0:0:0:0:1' }],
+      'CNAME c.hm.test': [{ type: 'CNAME', name: 'c.hm.test', data: 'a.hm.test' }],
+      'MX hm.test': [{ type: 'MX', name: 'hm.test', data: { preference: 10, exchange: 'mx.hm.test' } }],
+      'NS hm.test': [{ type: 'NS', name: 'hm.test', data: 'ns1.hm.test' }],
+      'SRV _x._tcp.hm.test': [{ type: 'SRV', name: '_x._tcp.hm.test', data: { priority: 0, weight: 5, port: 443, target: 'a.hm.test' } }],
+      'TXT hm.test': [{ type: 'TXT', name: 'hm.test', data: ['v=spf1 -all', Buffer.from('a"b\\c\x01')] }],
+      'CAA hm.test': [{ type: 'CAA', name: 'hm.test', data: { flags: 0, tag: 'issue', value: 'ca.example' } }],
+      'SSHFP hm.test': [{ type: 'SSHFP', name: 'hm.test', data: { algorithm: 4, hash: 2, fingerprint: '99db27696110bb3918599bf35d932d35daa3de09d6f42506fdaa08ebd2ad7311' } }],
+      'PTR 1.2.0.192.in-addr.arpa': [{ type: 'PTR', name: '1.2.0.192.in-addr.arpa', data: 'host.hm.test' }],
+    };
+    const udp = dgram.createSocket('udp4');
+    udp.on('message', (msg, from) => {
+      const q = dnsPacket.decode(msg);
+      const question = q.questions![0]!;
+      asked.push(`${question.type} ${question.name}`);
+      if (question.name === 'silent.hm.test') return; // never answers
+      const answers = zone[`${question.type} ${question.name}`] ?? [];
+      const known = Object.keys(zone).some((k) => k.endsWith(` ${question.name}`));
+      const reply = dnsPacket.encode({ type: 'response', id: q.id, flags: dnsPacket.RECURSION_DESIRED | (known ? 0 : 3), questions: q.questions, answers });
+      udp.send(reply, from.port, from.address);
+    });
+    await new Promise<void>((r) => udp.bind(0, '127.0.0.1', r));
+    dnsPort = udp.address().port;
+    servers.push({ close: (cb: () => void) => udp.close(cb) });
+  });
+
+  test('each record type reads as goss formats it; addrs sorted; no answer (NXDOMAIN) is resolvable: false', async () => {
+    const server = `127.0.0.1:${dnsPort}`;
+    const res = await run(
+      stringify({
+        dns: {
+          'A:hm.test': { server, resolvable: true, addrs: { 'consist-of': ['192.0.2.1', '192.0.2.2'] } },
+          'hm.test': { server, resolveable: true, addrs: { 'consist-of': ['192.0.2.1', '192.0.2.2', '2001:db8::1'] } },
+          'AAAA:hm.test': { server, resolvable: true, addrs: ['2001:db8::1'] },
+          'CNAME:c.hm.test': { server, resolvable: true, addrs: ['a.hm.test.'] },
+          'MX:hm.test': { server, resolvable: true, addrs: ['10 mx.hm.test.'] },
+          'NS:hm.test': { server, resolvable: true, addrs: ['ns1.hm.test.'] },
+          'SRV:_x._tcp.hm.test': { server, resolvable: true, addrs: ['0 5 443 a.hm.test.'] },
+          'TXT:hm.test': { server, resolvable: true, addrs: { 'consist-of': ['v=spf1 -all', 'a\\"b\\\\c\\001'] } },
+          'CAA:hm.test': { server, resolvable: true, addrs: ['0 issue ca.example'] },
+          'SSHFP:hm.test': { server, resolvable: true, addrs: ['4 2 99DB27696110BB3918599BF35D932D35DAA3DE09D6F42506FDAA08EBD2AD7311'] },
+          'PTR:192.0.2.1': { server, resolvable: true, addrs: ['host.hm.test.'] },
+          'A:nx.hm.test': { server, resolvable: false, addrs: [] },
+          'MX:nx.hm.test': { server, resolvable: true },
+        },
+      }),
+    );
+    expect(statuses(res)).toEqual([
+      'A:hm.test resolvable: pass',
+      'A:hm.test addrs: pass',
+      'hm.test resolvable: pass',
+      'hm.test addrs: pass',
+      'AAAA:hm.test resolvable: pass',
+      'AAAA:hm.test addrs: pass',
+      'CNAME:c.hm.test resolvable: pass',
+      'CNAME:c.hm.test addrs: pass',
+      'MX:hm.test resolvable: pass',
+      'MX:hm.test addrs: pass',
+      'NS:hm.test resolvable: pass',
+      'NS:hm.test addrs: pass',
+      'SRV:_x._tcp.hm.test resolvable: pass',
+      'SRV:_x._tcp.hm.test addrs: pass',
+      'TXT:hm.test resolvable: pass',
+      'TXT:hm.test addrs: pass',
+      'CAA:hm.test resolvable: pass',
+      'CAA:hm.test addrs: pass',
+      'SSHFP:hm.test resolvable: pass',
+      'SSHFP:hm.test addrs: pass',
+      'PTR:192.0.2.1 resolvable: pass',
+      'PTR:192.0.2.1 addrs: pass',
+      'A:nx.hm.test resolvable: pass',
+      expect.stringMatching(/^A:nx.hm.test addrs: skip/),
+      expect.stringMatching(/^MX:nx.hm.test resolvable: fail/),
+    ]);
+    // sorted as goss sorts them, A and AAAA both asked when there is no type
+    expect(res.results.find((r) => r.resource === 'A:hm.test' && r.property === 'addrs')!.found).toBe('["192.0.2.1", "192.0.2.2"]');
+    expect(asked).toEqual(expect.arrayContaining(['A hm.test', 'AAAA hm.test', 'PTR 1.2.0.192.in-addr.arpa']));
+  });
+
+  test('a typed query that gets no answer is an error (goss: the exchange failed); an untyped one is resolvable: false', async () => {
+    const server = `127.0.0.1:${dnsPort}`;
+    const res = await run(stringify({ dns: { 'A:silent.hm.test': { server, resolvable: false }, 'silent.hm.test': { server, resolvable: false } } }));
+    expect(res.results.map((r) => [r.resource, r.status])).toEqual([
+      ['A:silent.hm.test', 'error'],
+      ['silent.hm.test', 'pass'],
+    ]);
+    expect(res.results[0]!.message).toMatch(/no answer from 127\.0\.0\.1:\d+ within the timeout/);
+  });
+
+  test('without a server a typed name is a plain lookup of the name (goss: net.LookupHost); what cannot be asked is refused at load', async () => {
+    const res = await run(stringify({ dns: { 'A:localhost': { resolvable: true, addrs: { 'contain-element': '127.0.0.1' } } } }));
+    expect(statuses(res)).toEqual(['A:localhost resolvable: pass', 'A:localhost addrs: pass']);
+    expect(await loadError(stringify({ dns: { 'PTR:not-an-ip': { server: '127.0.0.1', resolvable: true } } }))).toMatch(/PTR lookup takes an IP address/);
+    expect(await loadError(stringify({ dns: { 'A:a..b': { server: '127.0.0.1', resolvable: true } } }))).toMatch(/empty label/);
+    expect(await loadError(stringify({ dns: { x: { server: '127.0.0.1:99999', resolvable: true } } }))).toMatch(/port must be a number/);
   });
 });

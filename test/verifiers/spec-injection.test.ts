@@ -36,6 +36,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import dnsPacket from 'dns-packet';
 import fc from 'fast-check';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
@@ -43,6 +44,7 @@ import { ConfigError } from '../../src/kernel/errors.js';
 import { LocalConnection } from '../../src/transports/local/connection.js';
 import type { Connection, ExecOptions } from '../../src/transports/transport.js';
 import { parseSpecText } from '../../src/verifiers/spec/load.js';
+import { parseServer } from '../../src/verifiers/spec/resources/dns.js';
 import { runSpecChecks, type SpecRun } from '../../src/verifiers/spec/run.js';
 import { unsendable } from '../../src/verifiers/spec/shell.js';
 
@@ -229,6 +231,9 @@ function resourcesFor(v: string, i: number, init: 'systemd' | 'openrc' | 'sysv' 
     { type: 'addr', key: `udp://${v}:53`, body: { reachable: false } },
     { type: 'addr', key: `${k}a`, body: { address: `tcp://${v}:81`, 'local-address': '127.0.0.1', reachable: false } },
     { type: 'dns', key: `${k}d`, body: { resolve: v, resolvable: false } },
+    // Asked of a dns server: the name inside the query the target sends, the server as bash's argument.
+    { type: 'dns', key: `TXT:${v}`, body: { server: '127.0.0.1:53', resolvable: false } },
+    { type: 'dns', key: `${k}ds`, body: { resolve: 'hm.test', server: v, resolvable: false } },
     { type: 'process', key: `${k}c`, body: { comm: v, running: false } },
     // A client certificate and key whose file names are the value: the TLS server answers only if curl read both.
     ...(fileName ? [{ type: 'http', key: `${k}t`, body: { url: `https://127.0.0.1:${tlsPort}/`, status: 200, 'request-headers': [`X-Inj-Id: ${k}t`], 'ca-file': `${certs}/ca.pem`, 'cert-file': `${work}/certs/${i}/c${v}`, 'key-file': `${work}/certs/${i}/k${v}` } }] : []),
@@ -314,9 +319,14 @@ async function expectRoundTrips(run: SpecRun, entries: Entry[], init: string): P
       case 'group':
         expect(argsOf('getent').some((a) => a[0] === 'group' && a[1] === '--' && a.includes(v)), why).toBe(true);
         break;
-      case 'dns':
-        expect(called('getent', ['ahosts', '--', v]), why).toBe(true);
+      case 'dns': {
+        // timeout -- SECS bash -c PROGRAM bash HOST PORT QUERY FILE
+        const asked = got.filter((c) => c[0] === 'timeout' && c[4] === '-c' && c[6] === 'bash' && c.length === 11).map((c) => ({ host: c[7], port: c[8], q: dnsPacket.decode(Buffer.from(c[9]!.split('\\0').slice(1).map((o) => parseInt(o, 8)))).questions![0]! }));
+        if (e.key.startsWith('TXT:')) expect(asked.some((a) => a.host === '127.0.0.1' && a.q.type === 'TXT' && a.q.name === v.replace(/\.$/, '')), why).toBe(true);
+        else if (e.body.server) expect(asked.some((a) => a.host === parseServer(v).host && a.port === parseServer(v).port && a.q.name === 'hm.test'), why).toBe(true);
+        else expect(called('getent', ['ahosts', '--', v]), why).toBe(true);
         break;
+      }
       case 'mount':
         expect(called('stat', ['-f', '-c', '%b %f', '--', v]), why).toBe(true);
         break;
