@@ -128,7 +128,7 @@ function nameProblem(host: string): string | undefined {
 }
 
 /** Sends one query from the target and prints the reply in hex: bash's /dev/udp (socket + connect, as Go's client), dd for one datagram each way. */
-const EXCHANGE = `exec 3<>"/dev/udp/$1/$2" || exit 3; printf "%b" "$3" >"$4" || exit 4; dd if="$4" bs=4096 count=1 >&3 2>/dev/null || exit 5; dd bs=65536 count=1 <&3 2>/dev/null | od -An -v -tx1`;
+const EXCHANGE = `exec 3<>"/dev/udp/$1/$2" || exit 3; printf "%b" "$3" >"$4" || exit 4; dd if="$4" bs=4096 count=1 >&3 2>/dev/null || exit 5; dd bs=65536 count=1 <&3 | od -An -v -tx1`;
 
 function serverProbe(r: ResourceSpec, id: Sh, val: (v: string) => Sh): Sh {
   const { host } = splitDnsName(target(r, 'resolve'));
@@ -155,7 +155,9 @@ function observeServer(r: ResourceSpec, data: ProbeData): Record<string, Observa
     const hex = out(data, `q${i}`).replace(/\s+/g, '');
     let why: string | undefined;
     let reply: dnsPacket.DecodedPacket | undefined;
-    if (code !== 0 || hex === '') why = code === 124 ? `no answer from ${server} within the timeout` : `no answer from ${server}: ${firstLine(err(data, `q${i}`)) || `exit ${code}`}`;
+    // dd's own statistics are not the reason.
+    const said = firstLine(err(data, `q${i}`).split('\n').filter((l) => !/records (in|out)$|bytes? .*copied/.test(l)).join('\n'));
+    if (code !== 0 || hex === '') why = code === 124 ? `no answer from ${server} within the timeout` : `no answer from ${server}: ${said.replace(/^dd: /, '') || `exit ${code}`}`;
     else {
       try {
         reply = dnsPacket.decode(Buffer.from(hex, 'hex'));
