@@ -14,8 +14,6 @@ vi.setConfig({ testTimeout: 90_000 });
 beforeAll(assertBuilt);
 
 const KITCHEN = path.join(ROOT, 'test/fixtures/kitchen');
-/** Waiting for issue 10 item 4 (keys Kitchen converts or ignores); see src/config/kitchen-fixtures.test.ts. */
-const PENDING = new Set(['legacy-keys']);
 
 function run(name: string, args: string[]) {
   const dir = path.join(KITCHEN, name);
@@ -29,7 +27,7 @@ function run(name: string, args: string[]) {
 const expected = (name: string) => readFileSync(path.join(KITCHEN, name, 'expected-instances.txt'), 'utf8').split('\n').filter((l) => l && !l.startsWith('#'));
 
 describe('hallmark list on Kitchen projects', () => {
-  const names = readdirSync(KITCHEN).filter((d) => existsSync(path.join(KITCHEN, d, 'expected-instances.txt')) && !PENDING.has(d));
+  const names = readdirSync(KITCHEN).filter((d) => existsSync(path.join(KITCHEN, d, 'expected-instances.txt')));
 
   it.each(names)('%s: the instances Kitchen lists, in its order', async (name) => {
     const r = await run(name, ['list', '--json']);
