@@ -33,11 +33,13 @@ export function freePort(): Promise<number> {
   });
 }
 
-export async function startMoto(opts: { readyTimeoutMs?: number } = {}): Promise<Moto> {
+/** `env`: extra environment for moto_server, e.g. MOTO_AMIS_PATH (a JSON file of the only AMIs it then has). */
+export async function startMoto(opts: { readyTimeoutMs?: number; env?: Record<string, string> } = {}): Promise<Moto> {
   const port = await freePort();
   const child: ChildProcess = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
     stdio: ['ignore', 'ignore', 'pipe'],
     detached: false,
+    ...(opts.env ? { env: { ...process.env, ...opts.env } } : {}),
   });
   let stderr = '';
   child.stderr?.on('data', (c: Buffer) => {

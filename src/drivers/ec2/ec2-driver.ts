@@ -84,6 +84,7 @@ export class Ec2Driver implements Driver {
           }
         : undefined,
       options: this.options,
+      platform: ctx.instance.platform,
       clients: this.clients,
       region: await this.clients.resolveRegion(this.options.region),
       imageName: req.imageName,
@@ -129,7 +130,7 @@ export class Ec2Driver implements Driver {
     let state = readEc2State(ctx.journal);
     if (!state.instanceId) {
       await recordEc2State(ctx.journal, { region });
-      const image = await resolveSourceImage(client, region, o, ctx.signal);
+      const image = await resolveSourceImage(client, region, o, ctx.signal, ctx.instance.platform);
       const placement = await resolvePlacement(client, region, o, ctx.signal);
       // hallmark:machine says whether the orphan reaper may take this machine (and its key and group) once its build is dead.
       const tags = { ...machineTags(o, name, ctx.buildId), [TAG_MACHINE]: ctx.machine ?? MACHINE_KEPT };

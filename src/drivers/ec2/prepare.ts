@@ -10,6 +10,8 @@ import { resolveSourceImage } from './source-image.js';
 
 export interface PrepareInput {
   options: Ec2Options;
+  /** The instance's platform name: with no image_id/image_search, kitchen-ec2's search for it (standard-platform.ts). */
+  platform?: string;
   clients: Ec2Clients;
   region: string;
   imageName?: string;
@@ -59,7 +61,7 @@ export async function prepareEc2(p: PrepareInput): Promise<{ sourceImageId?: str
 
   let sourceImageId: string | undefined;
   try {
-    sourceImageId = (await resolveSourceImage(client, p.region, p.options, p.signal)).ImageId;
+    sourceImageId = (await resolveSourceImage(client, p.region, p.options, p.signal, p.platform)).ImageId;
   } catch (err) {
     if (!(err instanceof HallmarkError)) throw err;
     problems.push(err.message + (err.hint ? ` (${err.hint})` : ''));

@@ -1,3 +1,5 @@
+import { standardPlatform } from './standard-platform.js';
+
 /**
  * The login user when `username` is not set. Test Kitchen's platform names
  * (`ubuntu-22.04`, `debian-12`, `centos-7`, `amazon2023`...) say which image
@@ -19,6 +21,9 @@ const byFamily: [RegExp, string][] = [
 ];
 
 export function defaultUsername(platform: string): string {
+  // kitchen-ec2's own rule for its standard platforms (centos-9 is ec2-user, rhel-6.3 root).
+  const standard = standardPlatform(platform);
+  if (standard) return standard.username;
   const p = platform.toLowerCase();
   return byFamily.find(([re]) => re.test(p))?.[1] ?? 'ec2-user';
 }
