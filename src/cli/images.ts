@@ -1,6 +1,5 @@
 import { EventBus } from '../kernel/events.js';
 import { ConfigError, UsageError, type ExitCode } from '../kernel/errors.js';
-import { Journal } from '../kernel/journal.js';
 import { attachRenderer, chooseMode } from './render.js';
 import { installSignalHandlers } from './signals.js';
 import { out, selected, table, type GlobalOptions } from './context.js';
@@ -100,52 +99,51 @@ export async function imagesPrune(pattern: string | undefined, o: GlobalOptions 
   return 0;
 }
 
-/** `hallmark distribute IMAGE_ID --from R --to R1,R2 --accounts A,B`: copy/tag/share an existing AMI. */
+/**
+ * `hallmark distribute IMAGE_ID --from R --to R1,R2 --accounts A,B
+ * [--ssm-parameter NAME] [--launch-template NAME|lt-ID[@REGION]]...`: copy an
+ * existing AMI, then commit as a build does; all or nothing.
+ */
 export async function distributeCommand(
   imageId: string,
-  o: GlobalOptions & { from: string; to?: string; accounts?: string; endpoint?: string; concurrency?: string; keepOnFailure?: boolean },
+  o: GlobalOptions & { from: string; to?: string; accounts?: string; endpoint?: string; concurrency?: string; keepOnFailure?: boolean; ssmParameter?: string; launchTemplate?: string[] },
 ): Promise<ExitCode> {
   const split = (s?: string) => (s ? s.split(',').map((x) => x.trim()).filter(Boolean) : []);
-  const ec2 = await import('../drivers/ec2/index.js');
+  const { distributeExistingImage } = await import('../pipeline/distribute.js');
   const events = new EventBus();
-  const stop = attachRenderer(events, chooseMode(o), { verbose: o.verbose });
+  const detach = attachRenderer(events, chooseMode(o), { verbose: o.verbose });
+  let attached = true;
+  const stop = () => {
+    if (attached) detach();
+    attached = false;
+  };
   const signals = installSignalHandlers(() => undefined);
-  const journal = await Journal.open(path.join(tmpdir(), 'hallmark-distribute'), imageId);
-  const buildId = `distribute-${imageId}`;
-  const log = events.logger(imageId);
-  const driverOptions = o.endpoint ? { endpoint: o.endpoint } : {};
   try {
-    const r = await ec2.distributeExisting({
+    const r = await distributeExistingImage({
       imageId,
       from: o.from,
       to: split(o.to),
       accounts: split(o.accounts),
       concurrency: o.concurrency ? Number(o.concurrency) : undefined,
-      buildId,
-      journal,
-      driverOptions,
-      log,
+      ssmParameter: o.ssmParameter,
+      launchTemplates: o.launchTemplate ?? [],
+      driverOptions: o.endpoint ? { endpoint: o.endpoint } : {},
+      keepOnFailure: o.keepOnFailure,
+      stateDir: path.join(tmpdir(), 'hallmark-distribute'),
+      projectDir: process.cwd(),
+      events,
       signal: signals.signal,
     });
     stop();
-    out(o.json ? JSON.stringify(r) : r.copies.map((c) => `${c.region}: ${c.id}`).join('\n') || 'shared; no copies');
-    await journal.update((s) => {
-      s.images = [];
-    });
-    return 0;
-  } catch (err) {
-    // All-or-nothing: remove the copies this command made.
-    if (!o.keepOnFailure && journal.state.images.length) {
-      const driver = new ec2.Ec2Driver(ec2.ec2Schema.parse({ name: 'ec2', region: o.from, ...driverOptions }));
-      for (const img of journal.state.images) {
-        await driver
-          .deleteImage!({ instance: undefined as never, journal, log, signal: AbortSignal.timeout(15 * 60_000), buildId, stateDir: path.dirname(journal.file) }, img)
-          .catch((e: Error) => log.error(`could not remove copy ${img.id} in ${img.region}: ${e.message}`));
-      }
+    if (o.json) out(JSON.stringify(r));
+    else {
+      out(r.copies.map((c) => `${c.region}: ${c.id}`).join('\n') || 'shared; no copies');
+      for (const p of r.parameters ?? []) out(`SSM parameter ${p.name} in ${p.region}: version ${p.version} = ${p.value}`);
+      for (const t of r.launchTemplates ?? []) out(`launch template ${t.template} in ${t.region}: version ${t.version} = ${t.imageId}${t.default ? ' (default)' : ''}`);
     }
-    stop();
-    throw err;
+    return 0;
   } finally {
+    stop();
     signals.dispose();
   }
 }

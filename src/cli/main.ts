@@ -114,13 +114,19 @@ export function program(exit: (code: number) => void): Command {
     .action(act((r: string | undefined, _o, cmd: Command) => cleanup(r, g(cmd))));
 
   p.command('distribute <image-id>')
-    .description('copy an existing AMI to regions and share it with accounts')
+    .description('copy an existing AMI to regions, share it, write an SSM parameter and launch template versions: all or nothing, as a build commits')
     .requiredOption('--from <region>', 'region of the image')
     .option('--to <regions>', 'comma-separated regions to copy to')
     .option('--accounts <ids>', 'comma-separated account ids to share with')
     .option('--concurrency <n>', 'copies in parallel')
     .option('--endpoint <url>', 'EC2 endpoint (EC2-compatible services, tests)')
     .option('--keep-on-failure', 'keep copies that succeeded when another fails')
+    .option('--ssm-parameter <name>', 'write each region\'s AMI id to this SSM parameter (as publish.ssm_parameter)')
+    .option(
+      '--launch-template <template>',
+      'NAME or lt-ID, optionally @REGION (default: --from): add a default version naming the region\'s AMI; repeat for more',
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
     .action(act((id: string, _o, cmd: Command) => distributeCommand(id, g(cmd) as never)));
 
   const base = p.command('base').description('bootable base images for the qemu driver, built offline from Debian\'s mirror');

@@ -2,7 +2,7 @@ import { silentLogger, type Logger } from '../../kernel/events.js';
 import type { ImageRecord, Journal } from '../../kernel/journal.js';
 import { Ec2Error } from './aws-errors.js';
 import { clientSettings, Ec2Clients, type ClientSettings } from './clients.js';
-import { describeSource, distributeImage } from './distribute.js';
+import { copyImages, describeSource, distributeImage } from './distribute.js';
 import { ec2Schema } from './schema.js';
 
 export interface DistributeExistingOptions {
@@ -28,6 +28,11 @@ export interface DistributeExistingOptions {
   credentials?: ClientSettings['credentials'];
   log?: Logger;
   signal?: AbortSignal;
+  /**
+   * false: copy only, share nothing (the caller commits: shares, writes
+   * parameters and launch templates as one transaction). Default true.
+   */
+  share?: boolean;
 }
 
 /**
@@ -50,7 +55,7 @@ export async function distributeExisting(opts: DistributeExistingOptions): Promi
       role: 'source',
       snapshots: (img.BlockDeviceMappings ?? []).map((b) => b.Ebs?.SnapshotId).filter((s): s is string => !!s),
     };
-    const copies = await distributeImage({
+    const copies = await (opts.share === false ? copyImages : distributeImage)({
       clients,
       source,
       description: img.Description,
