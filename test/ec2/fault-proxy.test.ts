@@ -1,4 +1,4 @@
-import { CreateSecurityGroupCommand, DescribeImagesCommand, DescribeRegionsCommand, DescribeSecurityGroupsCommand } from '@aws-sdk/client-ec2';
+import { CopyImageCommand, CreateSecurityGroupCommand, DescribeImagesCommand, RegisterImageCommand, DescribeRegionsCommand, DescribeSecurityGroupsCommand } from '@aws-sdk/client-ec2';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
@@ -111,6 +111,28 @@ it('holds a call before the upstream (nothing made yet) or after it (made, the c
     await expect(us.send(new CreateSecurityGroupCommand({ GroupName: 'held-3', Description: 'x' }))).resolves.toBeDefined();
   } finally {
     us.destroy();
+    direct.destroy();
+  }
+});
+
+it('applies CopyImage\'s TagSpecifications to the copy before the caller hears of it, as EC2 does (moto drops them)', async () => {
+  const east = sdk(moto, 'us-east-1');
+  const west = sdk(moto, 'us-west-2', proxy.endpoint);
+  const direct = sdk(moto, 'us-west-2');
+  try {
+    const source = (await east.send(new RegisterImageCommand({ Name: 'copy-tags-src', RootDeviceName: '/dev/xvda', Architecture: 'x86_64' }))).ImageId!;
+    const held = proxy.hold('CopyImage', { region: 'us-west-2' });
+    const copying = west.send(
+      new CopyImageCommand({ SourceImageId: source, SourceRegion: 'us-east-1', Name: 'copy-tags', TagSpecifications: [{ ResourceType: 'image', Tags: [{ Key: 'hallmark:state', Value: 'pending' }] }] }),
+    );
+    await held.reached;
+    const copies = (await direct.send(new DescribeImagesCommand({ Owners: ['self'], Filters: [{ Name: 'name', Values: ['copy-tags'] }] }))).Images ?? [];
+    expect(copies.map((i) => i.Tags)).toEqual([[{ Key: 'hallmark:state', Value: 'pending' }]]);
+    held.release();
+    expect((await copying).ImageId).toBe(copies[0]!.ImageId);
+  } finally {
+    east.destroy();
+    west.destroy();
     direct.destroy();
   }
 });

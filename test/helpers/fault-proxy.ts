@@ -20,7 +20,9 @@ import type { AddressInfo } from 'node:net';
  * exist upstream; the time must be ahead and at most 10 years away; later
  * DescribeImages answers show the DeprecationTime) and
  * DeleteLaunchTemplateVersions (the template must exist upstream; its
- * default version is refused, as EC2 refuses it).
+ * default version is refused, as EC2 refuses it). And what moto 5.2 drops:
+ * the TagSpecifications of CopyImage, which EC2 applies to the new AMI as it
+ * makes it (the proxy tags the copy upstream before the caller hears of it).
  */
 export interface FaultRule {
   action: string;
@@ -228,6 +230,22 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
   const matches = (r: { action: string; region?: string }, action: string, region?: string) =>
     r.action === action && (r.region === undefined || r.region === region);
 
+  /** CopyImage's TagSpecifications (ResourceType image), applied upstream to the copy moto made without them. */
+  const tagCopy = async (params: URLSearchParams, answer: string, headers: http.IncomingHttpHeaders) => {
+    const imageId = answer.match(/<imageId>(ami-[0-9a-f]+)<\/imageId>/)?.[1];
+    const form: Record<string, string> = { Action: 'CreateTags', 'ResourceId.1': imageId ?? '' };
+    let n = 0;
+    for (let i = 1; params.has(`TagSpecification.${i}.ResourceType`); i++) {
+      if (params.get(`TagSpecification.${i}.ResourceType`) !== 'image') continue;
+      for (let j = 1; params.has(`TagSpecification.${i}.Tag.${j}.Key`); j++) {
+        n++;
+        form[`Tag.${n}.Key`] = params.get(`TagSpecification.${i}.Tag.${j}.Key`)!;
+        form[`Tag.${n}.Value`] = params.get(`TagSpecification.${i}.Tag.${j}.Value`) ?? '';
+      }
+    }
+    if (imageId && n > 0) await upstreamCall(target, headers, form);
+  };
+
   interface PendingHold extends Hold {
     used: boolean;
     arrive(): void;
@@ -295,8 +313,9 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
           (upRes) => {
             const out: Buffer[] = [];
             upRes.on('data', (c: Buffer) => out.push(c));
-            upRes.on('end', () => {
+            upRes.on('end', async () => {
               let payload = Buffer.concat(out);
+              if (action === 'CopyImage' && upRes.statusCode === 200) await tagCopy(new URLSearchParams(body.toString('utf8')), payload.toString('utf8'), req.headers);
               const applicable = rewrites.filter((r) => matches(r, action, region));
               if (action === 'DescribeImages' && [...deprecated.keys()].some((k) => k.startsWith(`${region}/`))) {
                 // The deprecation times this proxy answered for, as EC2 shows them.
