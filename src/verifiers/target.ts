@@ -15,7 +15,6 @@ import path from 'node:path';
 import { HallmarkError, UsageError } from '../kernel/errors.js';
 import type { Logger } from '../kernel/events.js';
 import { writeFileAtomic } from '../kernel/journal.js';
-import { LocalConnection } from '../transports/local/connection.js';
 import { HostKeyMismatchError } from '../transports/ssh/errors.js';
 import type { Connection, ConnectionTarget } from '../transports/transport.js';
 import { loadSpecFiles } from './spec/load.js';
@@ -136,7 +135,8 @@ export async function verifyTarget(opts: VerifyTargetOptions): Promise<VerifyRep
   const specs = await loadSpecFiles(files, { vars });
 
   const name = target.kind === 'local' ? 'local' : `ssh://${target.username}@${knownHostsKey(target.hostname, target.port)}`;
-  const connection = target.kind === 'local' ? new LocalConnection() : await connectSsh(target, opts);
+  // Each kind's transport is imported when used: an ssh target loads no execa, local no ssh2.
+  const connection = target.kind === 'local' ? new (await import('../transports/local/connection.js')).LocalConnection() : await connectSsh(target, opts);
   try {
     const asRoot = target.kind === 'local' ? process.getuid?.() === 0 : target.username === 'root';
     opts.log.info(`verify: ${specs.length} resources from ${files.length} file(s) on ${name}`);
