@@ -371,3 +371,22 @@ describe('dns: server and typed records, as goss asks them (miekg/dns over UDP)'
     expect(await loadError(stringify({ dns: { x: { server: '127.0.0.1:99999', resolvable: true } } }))).toMatch(/port must be a number/);
   });
 });
+
+describe('retry_count / retry_delay (goss resource/retry.go)', () => {
+  test('a command that fails once passes with retry_count 1 (rerun whole, after retry_delay); without retries it fails', async () => {
+    const flag = (n: string) => path.join(dir, `retry-${n}`);
+    const cmd = (n: string) => `test -e ${flag(n)} || { touch ${flag(n)}; echo first; exit 1; }; echo again`;
+    const res = await run(
+      stringify({
+        command: {
+          retried: { exec: cmd('a'), 'exit-status': 0, stdout: 'again\n', retry_count: 1, retry_delay: '10ms' },
+          'not-retried': { exec: cmd('b'), 'exit-status': 0 },
+          'retried-in-vain': { exec: 'echo no; exit 3', 'exit-status': 0, retry_count: 2, retry_delay: 5 },
+        },
+      }),
+    );
+    expect(statuses(res)).toEqual(['retried exit-status: pass', 'retried stdout: pass', expect.stringMatching(/^not-retried exit-status: fail/), expect.stringMatching(/^retried-in-vain exit-status: fail/)]);
+    expect(await loadError(stringify({ command: { x: { 'exit-status': 0, retry_delay: 'soon' } } }))).toMatch(/invalid retry_delay value "soon"/);
+    expect(await loadError(stringify({ command: { x: { 'exit-status': 0, retry_count: 1.5 } } }))).toMatch(/retry_count must be a whole number/);
+  });
+});

@@ -14,6 +14,7 @@ import { parseFraming } from './framing.js';
 import { loadSpecFiles, type LoadOptions } from './load.js';
 import { RESOURCE_DEFS } from './resources/index.js';
 import { buildScript, hasProbe } from './script.js';
+import { retryPlan } from './retry.js';
 import type { ResourceDef, ResourceSpec } from './types.js';
 
 function dependsOnTarget(def: ResourceDef, r: ResourceSpec): boolean {
@@ -40,8 +41,56 @@ export interface SpecRun {
 }
 
 export async function runSpecChecks(connection: Connection, specs: string[] | ResourceSpec[], opts: RunSpecOptions = {}): Promise<SpecRun> {
-  const log = opts.log ?? silentLogger;
   const resources = specs.length > 0 && typeof specs[0] === 'string' ? await loadSpecFiles(specs as string[], opts) : (specs as ResourceSpec[]);
+  const first = await roundTrip(connection, resources, opts);
+  let results = first.results;
+  // goss's retry_count: resources whose checks did not all pass are probed again, retry_delay apart.
+  const key = (type: string, k: string) => `${type}\0${k}`;
+  const pending = new Map(resources.filter((r) => retryPlan(r).retries > 0).map((r) => [key(r.type, r.key), { r, left: retryPlan(r).retries, at: 0 }]));
+  const failing = (r: ResourceSpec) => results.some((c) => c.resourceType === r.type && c.resource === r.key && c.status !== 'pass' && c.status !== 'skip');
+  for (const [k, p] of pending) if (!failing(p.r)) pending.delete(k);
+  let now = 0;
+  while (pending.size > 0) {
+    for (const p of pending.values()) if (p.at <= now) p.at = now + retryPlan(p.r).delayMs;
+    const next = Math.min(...[...pending.values()].map((p) => p.at));
+    await sleep(next - now, opts.signal);
+    now = next;
+    const due = [...pending.values()].filter((p) => p.at <= now);
+    const again = await roundTrip(connection, due.map((p) => p.r), opts);
+    results = results.flatMap((c) => {
+      const p = pending.get(key(c.resourceType, c.resource));
+      if (!p || !due.includes(p)) return [c];
+      // A command is rerun whole (its last run counts); a dns or package attribute keeps a pass.
+      if (p.r.type !== 'command' && c.status === 'pass') return [c];
+      return again.results.filter((n) => n.resourceType === c.resourceType && n.resource === c.resource && n.property === c.property);
+    });
+    for (const p of due) {
+      p.left--;
+      p.at = 0;
+      if (p.left <= 0 || !failing(p.r)) pending.delete(key(p.r.type, p.r.key));
+    }
+  }
+  return { ...first, results };
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason as Error);
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, Math.max(0, ms));
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(signal!.reason as Error);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** One script, one exec, results evaluated locally. */
+async function roundTrip(connection: Connection, resources: ResourceSpec[], opts: RunSpecOptions): Promise<SpecRun> {
+  const log = opts.log ?? silentLogger;
   const { script } = buildScript(resources, RESOURCE_DEFS);
   throwIfAborted(opts.signal);
   const nChecks = resources.reduce((n, r) => n + r.checks.length, 0);

@@ -1,3 +1,4 @@
+import { RETRY_OPTIONS } from '../retry.js';
 import { COMMAND_PRELUDE } from '../script.js';
 import { sh } from '../shell.js';
 import type { Observation, ResourceDef } from '../types.js';
@@ -26,7 +27,7 @@ function timeoutMs(v: unknown): number {
 export const commandDef: ResourceDef = {
   type: 'command',
   attrs: { 'exit-status': 'value', stdout: 'patterns', stderr: 'patterns' },
-  options: ['exec', 'timeout'],
+  options: ['exec', 'timeout', ...RETRY_OPTIONS],
   required: ['exit-status'],
   prelude: COMMAND_PRELUDE,
   runsUserCode: true,

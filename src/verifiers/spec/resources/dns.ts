@@ -1,3 +1,4 @@
+import { RETRY_OPTIONS } from '../retry.js';
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import dnsPacket from 'dns-packet';
@@ -196,7 +197,7 @@ export const dnsDef: ResourceDef = {
   gate: 'resolvable',
   attrs: { resolvable: 'value', addrs: 'value' },
   aliases: { resolveable: 'resolvable' },
-  options: ['resolve', 'server', 'timeout'],
+  options: ['resolve', 'server', 'timeout', ...RETRY_OPTIONS],
   validate(r) {
     const { qtype, host } = splitDnsName(target(r, 'resolve'));
     const server = r.options.server;

@@ -1,3 +1,4 @@
+import { retryProblem } from '../retry.js';
 import { unsendable } from '../shell.js';
 import type { ResourceDef, ResourceSpec } from '../types.js';
 import { groupDef, userDef } from './accounts.js';
@@ -27,7 +28,7 @@ export function unsendableValue(r: ResourceSpec): string | undefined {
 
 /** Every type refuses values that cannot reach the target as they are, before its own validation. */
 function withValueCheck(d: ResourceDef): ResourceDef {
-  return { ...d, validate: (r) => unsendableValue(r) ?? d.validate?.(r) };
+  return { ...d, validate: (r) => unsendableValue(r) ?? (d.options.includes('retry_count') ? retryProblem(r) : undefined) ?? d.validate?.(r) };
 }
 
 /** Every supported gossfile resource type. */

@@ -1,3 +1,4 @@
+import { RETRY_OPTIONS } from '../retry.js';
 import { sh } from '../shell.js';
 import type { ResourceDef } from '../types.js';
 import { absentFor, err, every, out, rc, target } from './common.js';
@@ -11,7 +12,7 @@ export const packageDef: ResourceDef = {
   type: 'package',
   gate: 'installed',
   attrs: { installed: 'value', versions: 'value' },
-  options: ['name'],
+  options: ['name', ...RETRY_OPTIONS],
   facts: ['pkgs'],
   validate(r) {
     // No package manager allows it, and apk or pacman would read it as an option.
