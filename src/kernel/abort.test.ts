@@ -52,14 +52,12 @@ describe('waitFor', () => {
     const v = await waitFor('three polls', async () => (++n >= 3 ? n : undefined), { delayMs: 5, maxWaitMs: 5_000 });
     expect(v).toBe(3);
   });
+  // "At once" without a clock: a wait that did not end would outlast the test's timeout.
   it('stops at once on abort', async () => {
-    const t0 = Date.now();
-    await expect(waitFor('never', async () => undefined, { delayMs: 10_000, maxWaitMs: 60_000, signal: abortAfter(30) })).rejects.toBeInstanceOf(CancelledError);
-    expect(Date.now() - t0).toBeLessThan(1_000);
+    await expect(waitFor('never', async () => undefined, { delayMs: 600_000, maxWaitMs: 3_600_000, signal: abortAfter(30) })).rejects.toBeInstanceOf(CancelledError);
   });
   it('stops at once on an error from the check', async () => {
     let calls = 0;
-    const t0 = Date.now();
     await expect(
       waitFor(
         'denied',
@@ -67,20 +65,17 @@ describe('waitFor', () => {
           calls++;
           throw new Error('access denied');
         },
-        { delayMs: 1_000, maxWaitMs: 60_000 },
+        { delayMs: 600_000, maxWaitMs: 3_600_000 },
       ),
     ).rejects.toThrow('access denied');
     expect(calls).toBe(1);
-    expect(Date.now() - t0).toBeLessThan(500);
   });
   it('times out with TimeoutError naming what it waited for', async () => {
     const polls: number[] = [];
-    const t0 = Date.now();
     const err = await waitFor('the moon', async () => undefined, { delayMs: 20, maxWaitMs: 120, onPoll: (e) => polls.push(e) }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TimeoutError);
     expect((err as Error).message).toContain('the moon');
-    expect(Date.now() - t0).toBeLessThan(1_000);
-    expect(polls.length).toBeGreaterThan(1);
+    expect(polls.every((e) => e < 120)).toBe(true); // progress only while there was time left
   });
 });
 
@@ -93,15 +88,14 @@ describe('poll', () => {
         at.push(Date.now() - t0);
         return undefined;
       },
-      { delayMs: 10, maxDelayMs: 40, maxWaitMs: 200 },
+      { delayMs: 10, maxDelayMs: 40, maxWaitMs: 1_000 },
     );
     expect(v).toBeUndefined();
-    const gaps = at.slice(1).map((t, i) => t - at[i]!);
-    // 10, 20, 40, 40, ...: doubling, then capped (timers only ever fire late, never early).
-    expect(gaps[0]).toBeGreaterThanOrEqual(9);
-    expect(gaps[1]).toBeGreaterThanOrEqual(19);
-    expect(gaps[2]).toBeGreaterThanOrEqual(39);
-    expect(at.length).toBeLessThan(12);
+    expect(at.length).toBeGreaterThan(1);
+    // Waits of 10, 20, 40, 40, ... ms: doubling, then capped. Timers fire late, never early, so these are lower bounds
+    // (the last wait is cut to the time left).
+    const gaps = at.slice(1, -1).map((t, i) => t - at[i]!);
+    gaps.forEach((g, i) => expect(g).toBeGreaterThanOrEqual(Math.min(10 * 2 ** i, 40) - 1));
   });
 
   it('ends at once with the error a check throws', async () => {
