@@ -111,14 +111,17 @@ async function main(): Promise<void> {
     }
     const rawMs = rawRuns.sort((a, b) => a - b)[2]!;
 
-    const ti = await timed(() =>
+    // --hallmark-only: skip testinfra and serverspec (minutes on a loaded host) when only hallmark's number is wanted.
+    const others = !process.argv.includes('--hallmark-only');
+    const skipped = { ms: Number.NaN, value: { stdout: '', stderr: '' } };
+    const ti = !others ? skipped : await timed(() =>
       execa('/usr/bin/python3', ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', `--hosts=ssh://bench`, `--ssh-config=${path.join(work, 'ssh_config')}`, path.join(work, 'test_bench.py')], {
         reject: false,
         cwd: work,
       }),
     );
     const tiPassed = Number(/(\d+) passed/.exec(ti.value.stdout)?.[1] ?? 0);
-    const ss = await timed(() =>
+    const ss = !others ? skipped : await timed(() =>
       execa('rspec', ['--format', 'progress', path.join(work, 'bench_spec.rb')], {
         reject: false,
         cwd: work,
@@ -136,14 +139,18 @@ async function main(): Promise<void> {
       `  one SSH round trip (true)        ${fmt(rt.ms)}  (median of 5)`,
       `  generated script, on the target  ${(rawMs / 1000).toFixed(2)} s  (${hm.value.script.length} bytes; median of 5)`,
       `  hallmark spec (one round trip)   ${fmt(hm.ms)}   pass ${hmSum.passed}/${n}   (median of 5; ${(hm.ms / (rt.ms + rawMs)).toFixed(2)}x round trip + script)`,
-      `  testinfra over SSH               ${fmt(ti.ms)}   pass ${tiPassed}/${n}   ${(ti.ms / hm.ms).toFixed(1)}x hallmark`,
-      `  serverspec over SSH              ${fmt(ss.ms)}   pass ${ssPassed}/${n}   ${(ss.ms / hm.ms).toFixed(1)}x hallmark`,
+      ...(others
+        ? [
+            `  testinfra over SSH               ${fmt(ti.ms)}   pass ${tiPassed}/${n}   ${(ti.ms / hm.ms).toFixed(1)}x hallmark`,
+            `  serverspec over SSH              ${fmt(ss.ms)}   pass ${ssPassed}/${n}   ${(ss.ms / hm.ms).toFixed(1)}x hallmark`,
+          ]
+        : []),
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
     const bad = hm.value.results.filter((r) => r.status !== 'pass');
     if (bad.length) process.stdout.write(`hallmark non-passing: ${bad.slice(0, 5).map((r) => `${r.id} ${r.status} ${r.message}`).join('; ')}\n`);
-    if (tiPassed !== n) process.stdout.write(`testinfra output tail:\n${ti.value.stdout.split('\n').slice(-15).join('\n')}\n${ti.value.stderr.slice(-1500)}\n`);
-    if (ssPassed !== n) process.stdout.write(`serverspec output tail:\n${ss.value.stdout.split('\n').slice(-15).join('\n')}\n${ss.value.stderr.slice(-1500)}\n`);
+    if (others && tiPassed !== n) process.stdout.write(`testinfra output tail:\n${ti.value.stdout.split('\n').slice(-15).join('\n')}\n${ti.value.stderr.slice(-1500)}\n`);
+    if (others && ssPassed !== n) process.stdout.write(`serverspec output tail:\n${ss.value.stdout.split('\n').slice(-15).join('\n')}\n${ss.value.stderr.slice(-1500)}\n`);
   } finally {
     if (vm) await vm.stop();
     else await conn?.close();
