@@ -6,8 +6,9 @@
  * CLI itself. Every check must pass, fail or skip exactly as in goss.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { existsSync, statSync } from 'node:fs';
+import os, { userInfo } from 'node:os';
 import dgram from 'node:dgram';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -17,6 +18,7 @@ import dnsPacket from 'dns-packet';
 import { describe, expect, test } from 'vitest';
 import { LocalConnection } from '../../src/transports/local/connection.js';
 import { runSpecChecks } from '../../src/verifiers/spec/run.js';
+import { parseSpecText } from '../../src/verifiers/spec/load.js';
 
 const dir = path.join(import.meta.dirname, 'goss-conformance');
 const run = (file: string) => runSpecChecks(new LocalConnection(), [path.join(dir, file)], { sudo: false });
@@ -136,5 +138,43 @@ describe('goss conformance', () => {
     expect(e.code).toBe(2);
     expect(e.stderr).toContain('templates-error.yml:4');
     expect(e.stderr).toContain('map has no entry for key "no_such_var"');
+  });
+
+  test('~ paths expand as goss expands them: ~ is the home of the user the checks run as, ~name that of name; an unknown user is an error, a hostile name only data', async () => {
+    const work = await mkdtemp(path.join(os.tmpdir(), 'hm-tilde-'));
+    const canary = path.join(work, 'canary');
+    const me = userInfo();
+    const file = path.join(work, 'tilde.yml');
+    await writeFile(
+      file,
+      [
+        'file:',
+        `  "~": {exists: true, filetype: directory, mode: "${(statSync(me.homedir).mode & 0o7777).toString(8).padStart(4, '0')}"}`,
+        `  "~${me.username}": {exists: true, filetype: directory}`,
+        `  "~${me.username}/./": {exists: true, filetype: directory}`,
+        `  "~${me.username}/hallmark-no-such-file": {exists: false}`,
+        `  "~hallmark-no-such-user-x/a": {exists: false}`,
+        `  "~$(touch ${canary})": {exists: false}`,
+        `  "~;touch ${canary};/x": {exists: true}`,
+        '',
+      ].join('\n'),
+    );
+    const { results } = await runSpecChecks(new LocalConnection(), [file], { sudo: false });
+    expect(results.map((r) => `${r.resource} ${r.property}: ${r.status}`)).toEqual([
+      '~ exists: pass',
+      '~ filetype: pass',
+      '~ mode: pass',
+      `~${me.username} exists: pass`,
+      `~${me.username} filetype: pass`,
+      `~${me.username}/./ exists: pass`,
+      `~${me.username}/./ filetype: pass`,
+      `~${me.username}/hallmark-no-such-file exists: pass`,
+      '~hallmark-no-such-user-x/a exists: error',
+      `~$(touch ${canary}) exists: error`,
+      `~;touch ${canary};/x exists: error`,
+    ]);
+    expect(results.find((r) => r.resource === '~hallmark-no-such-user-x/a')!.message).toContain('unknown user hallmark-no-such-user-x');
+    expect(existsSync(canary)).toBe(false);
+    await expect(parseSpecText('file:\n  "~root/../etc": {exists: true}\n', file)).rejects.toThrow(/a ~ path with \.\. is not supported/);
   });
 });

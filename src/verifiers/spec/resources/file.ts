@@ -1,6 +1,7 @@
-import { joinSh, sh, word } from '../shell.js';
-import type { Observation, ResourceDef, ResourceSpec } from '../types.js';
-import { absentFor, batchResult, err, errorFor, out, rc, target, wants } from './common.js';
+import { code, joinSh, sh, word } from '../shell.js';
+import type { Observation, ProbeData, ResourceDef, ResourceSpec } from '../types.js';
+import { absentFor, batchResult, err, errorFor, out, rc, target, wants, type BatchResult } from './common.js';
+import { STAT_FORMAT } from '../script.js';
 
 const FILETYPES: Record<string, string> = {
   'regular file': 'file',
@@ -48,6 +49,44 @@ export function statRecord(output: string, path: string): StatRecord | undefined
   return undefined;
 }
 
+/**
+ * goss's `~` paths (system/file.go realPath): `~` is the home of the user the
+ * checks run as, `~name` that of user `name`, followed by the rest of the
+ * path. The home is looked up on the target (getent, else /etc/passwd).
+ */
+export function tildePath(path: string): { user: string; rest: string } | undefined {
+  if (!path.startsWith('~')) return undefined;
+  const slash = path.indexOf('/');
+  const user = slash < 0 ? path.slice(1) : path.slice(1, slash);
+  const parts = (slash < 0 ? '' : path.slice(slash)).split('/').filter((x) => x !== '' && x !== '.');
+  return { user, rest: parts.map((x) => `/${x}`).join('') };
+}
+
+/** Sets HM_H to the home directory of user $1 (name or uid; empty: the user the script runs as); status 1 if there is none. */
+const HOME_HELPER = code`hm_home() {
+  HM_H=; _u=$1
+  if [ -z "$_u" ]; then _u=$(id -u 2>/dev/null) || return 1; fi
+  if hm_has getent; then _l=$(getent passwd -- "$_u" </dev/null 2>/dev/null) || return 1
+  else
+    _l=
+    while IFS= read -r _p; do
+      _r=$\{_p#*:*:}; _r=$\{_r%%:*}
+      if [ "$\{_p%%:*}" = "$_u" ] || [ "$_r" = "$_u" ]; then _l=$_p; break; fi
+    done </etc/passwd
+    [ -n "$_l" ] || return 1
+  fi
+  _l=$\{_l#*:*:*:*:*:}; HM_H=$\{_l%%:*}
+  [ -n "$HM_H" ]
+}`;
+
+/** stat's answer for this file: the suite's batch, or (for a `~` path) the probe's own stat. */
+function statOf(r: ResourceSpec, data: ProbeData, kind: 'stat' | 'statL'): BatchResult {
+  if (!tildePath(target(r, 'path'))) return batchResult(data, kind);
+  const f = kind === 'stat' ? 'st' : 'stL';
+  const code = rc(data, f);
+  return { out: out(data, f), ...(code === undefined ? {} : { rc: code }), err: err(data, f) };
+}
+
 /** Attributes that describe what a symlink points to (everything but exists, filetype, linked-to). */
 function needsTarget(r: ResourceSpec): boolean {
   return r.checks.some((c) => !['exists', 'filetype', 'linked-to'].includes(c.name));
@@ -79,13 +118,26 @@ export const fileDef: ResourceDef = {
     md5: 'value',
   },
   options: ['path'],
+  prelude: HOME_HELPER,
+  validate(r) {
+    const path = target(r, 'path');
+    if (path.startsWith('~') && path.split('/').includes('..')) return `${JSON.stringify(path)}: a ~ path with .. is not supported (goss cleans it against the home directory, which is only known on the target)`;
+    return undefined;
+  },
   batch(r) {
     const path = target(r, 'path');
+    if (tildePath(path)) return [];
     return [{ kind: 'stat', arg: path }, ...(needsTarget(r) ? [{ kind: 'statL', arg: path }] : [])];
   },
   probe(r, { id, val }) {
-    const p = val(target(r, 'path'));
+    const tilde = tildePath(target(r, 'path'));
+    const p = tilde ? sh`"$HM_P"` : val(target(r, 'path'));
     const lines = [sh`if [ -e ${p} ] || [ -L ${p} ]; then`, sh`hm_val ${id} exists 1`];
+    if (tilde) {
+      lines.unshift(sh`if hm_home ${val(tilde.user)}; then HM_P=$HM_H${val(tilde.rest)}`, sh`hm_str ${id} path "$HM_P"`);
+      lines.push(sh`hm_run ${id} st stat -c ${val(STAT_FORMAT)} -- ${p}`);
+      if (needsTarget(r)) lines.push(sh`if [ -L ${p} ]; then hm_run ${id} stL stat -L -c ${val(STAT_FORMAT)} -- ${p}; fi`);
+    }
     if (wants(r, 'linked-to')) lines.push(sh`if [ -L ${p} ]; then hm_run ${id} lnk readlink -- ${p}; fi`);
     if (wants(r, 'contents') || wants(r, 'contains')) lines.push(sh`if [ -f ${p} ]; then hm_run ${id} cat cat -- ${p}; fi`);
     // The file on stdin: the tool prints "<sum>  -", never the name (GNU escapes odd names with a leading backslash).
@@ -93,12 +145,18 @@ export const fileDef: ResourceDef = {
       if (wants(r, sum)) lines.push(sh`if [ -f ${p} ]; then hm_runin ${id} ${word(sum)} ${p} ${word(`${sum}sum`)}; fi`);
     }
     lines.push(sh`else hm_val ${id} exists 0; fi`);
+    if (tilde) lines.push(sh`else hm_val ${id} nohome 1; fi`);
     return joinSh(lines);
   },
   observe(r, data) {
-    const path = target(r, 'path');
+    const tilde = tildePath(target(r, 'path'));
+    if (tilde && data.own.get('nohome') === '1') {
+      const e = { error: tilde.user ? `user: unknown user ${tilde.user}` : 'user: the current user has no home directory' };
+      return Object.fromEntries(r.checks.map((c) => [c.name, e]));
+    }
+    const path = tilde ? (data.own.get('path') ?? target(r, 'path')) : target(r, 'path');
     if (data.own.get('exists') === '0') return absentFor(r, { exists: { value: false } }, `${path} does not exist`);
-    const st = batchResult(data, 'stat');
+    const st = statOf(r, data, 'stat');
     if (data.own.get('exists') !== '1' || st.rc === undefined) return Object.fromEntries(r.checks.map((c) => [c.name, { error: 'file probe did not report back' }]));
     const res: Record<string, Observation> = { exists: { value: true } };
     const self = statRecord(st.out, path);
@@ -111,7 +169,7 @@ export const fileDef: ResourceDef = {
     res['linked-to'] = isLink ? { value: out(data, 'lnk').replace(/\n$/, '') } : { missing: `${path} is not a symlink (it is a ${self.ft})` };
     let tgt = self;
     if (isLink && needsTarget(r)) {
-      const sl = batchResult(data, 'statL');
+      const sl = statOf(r, data, 'statL');
       const t = statRecord(sl.out, path);
       if (!t) {
         const why = errorFor(sl, path);
