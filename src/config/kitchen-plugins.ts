@@ -380,7 +380,7 @@ export function pluginAlias(kind: PluginKind, name: string): string | undefined 
  */
 const NOT_RUN: Record<PluginKind, readonly string[]> = {
   driver: ['vagrant', 'docker', 'dokken', 'terraform', 'exec', 'dummy', 'azurerm', 'gce', 'openstack', 'vcenter', 'hyperv', 'digitalocean', 'podman', 'lxd_cli'],
-  provisioner: ['chef_zero', 'chef_solo', 'chef_infra', 'chef_apply', 'chef_target', 'dummy', 'puppet_apply', 'puppet_agent', 'salt_solo', 'terraform', 'dsc', 'ansible_push'],
+  provisioner: ['chef_zero', 'dokken', 'chef_solo', 'chef_infra', 'chef_apply', 'chef_target', 'dummy', 'puppet_apply', 'puppet_agent', 'salt_solo', 'terraform', 'dsc', 'ansible_push'],
   transport: ['winrm', 'exec', 'dummy', 'terraform', 'dokken', 'docker', 'sftp', 'rsync'],
   verifier: ['busser', 'dummy', 'terraform', 'serverspec', 'pester'],
 };

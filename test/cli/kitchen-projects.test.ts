@@ -54,4 +54,31 @@ describe('hallmark list on Kitchen projects', () => {
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toContain('no instances for regex "centos"');
   });
+
+  // validate: passes where hallmark runs every plugin the file names, and
+  // names each plugin it does not run on the others (one problem per plugin).
+  const runsAll = ['erb-forms', 'seed-no-suites'];
+  const notRun: Record<string, string[]> = {
+    'ansible-role': ['driver `docker`'],
+    'chef-cookbook': ['driver `vagrant`', 'provisioner `chef_zero`'],
+    dokken: ['driver `dokken`', 'transport `dokken`', 'provisioner `dokken`'],
+    'global-config': ['driver `vagrant`'],
+    'global-env': ['driver `vagrant`'],
+    'kitchen-ec2': ['transport `winrm`'],
+    'legacy-keys': ['provisioner `chef_solo`', 'verifier `busser`'],
+  };
+  it.each(runsAll)('validate %s: valid, exit 0', async (name) => {
+    const r = await run(name, ['validate']);
+    expect(r.exitCode, r.all).toBe(0);
+    expect(r.stdout).toMatch(/instance\(s\) valid/);
+  });
+  it.each(Object.keys(notRun))('validate %s: exit 2, naming the Kitchen plugins hallmark does not run', async (name) => {
+    const r = await run(name, ['validate']);
+    expect(r.exitCode, r.all).toBe(2);
+    for (const what of notRun[name]!) {
+      const [kind, plugin] = what.split(' ');
+      expect(r.all).toContain(`${plugin} is a Test Kitchen ${kind} that hallmark does not run`);
+    }
+    expect(r.all).not.toMatch(/unknown (driver|provisioner|transport|verifier)/);
+  });
 });
