@@ -74,7 +74,7 @@ function leftover(q: LeftoverQuery, l: Omit<Leftover, 'createdAt'>, tags: Record
   const createdAt = toDate(own) ?? buildStartedAt(buildId);
   const out: Leftover = { ...l, buildId, instance: tags[TAG_INSTANCE] ?? l.instance, createdAt };
   if (!createdAt) return { ...out, kept: true, detail: 'age unknown (build id without a time); remove it by hand if it is no one\'s' };
-  if (q.now.getTime() - createdAt.getTime() < q.olderThanMs) return { ...out, kept: true, detail: 'younger than --older-than: its build may still run' };
+  if (q.olderThanMs > 0 && q.now.getTime() - createdAt.getTime() < q.olderThanMs) return { ...out, kept: true, detail: 'younger than --older-than: its build may still run' };
   return out;
 }
 

@@ -74,7 +74,8 @@ async function cmdlineOf(pid: number): Promise<string> {
 
 function aged(q: LeftoverQuery, l: Leftover): Leftover {
   if (!l.createdAt) return { ...l, kept: true, detail: 'age unknown' };
-  if (q.now.getTime() - l.createdAt.getTime() < q.olderThanMs) return { ...l, kept: true, detail: 'younger than --older-than: its build may still run' };
+  // --older-than 0s takes everything: a file still being written can carry a time after `now`.
+  if (q.olderThanMs > 0 && q.now.getTime() - l.createdAt.getTime() < q.olderThanMs) return { ...l, kept: true, detail: 'younger than --older-than: its build may still run' };
   return l;
 }
 
@@ -137,7 +138,9 @@ export async function findQemuLeftovers(q: LeftoverQuery): Promise<Leftover[]> {
       if (!id || complete.has(id) || seen.has(id) || q.claimed.has(id)) continue;
       seen.add(id);
       const st = await stat(path.join(store, f)).catch(() => undefined);
-      out.push(aged(q, { kind: 'store-entry', id, where: 'local', createdAt: st?.mtime, detail: 'remove (an unfinished capture)' }));
+      // Its age is the capture's, not the last write's (a convert in flight touches it until it is stopped).
+      const born = st && st.birthtimeMs > 0 ? st.birthtime : st?.mtime;
+      out.push(aged(q, { kind: 'store-entry', id, where: 'local', createdAt: born, detail: 'remove (an unfinished capture)' }));
     }
   }
   return out;
