@@ -21,6 +21,7 @@ const imagesList: typeof import('./images.js').imagesList = async (...a) => (awa
 const imagesPrune: typeof import('./images.js').imagesPrune = async (...a) => (await import('./images.js')).imagesPrune(...a);
 const imagesRm: typeof import('./images.js').imagesRm = async (...a) => (await import('./images.js')).imagesRm(...a);
 const verifyTargetCommand: typeof import('./verify-target.js').verifyTargetCommand = async (...a) => (await import('./verify-target.js')).verifyTargetCommand(...a);
+const init: typeof import('./init.js').init = async (...a) => (await import('./init.js')).init(...a);
 const lifecycle: typeof import('./lifecycle.js').lifecycle = async (...a) => (await import('./lifecycle.js')).lifecycle(...a);
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -44,6 +45,13 @@ export function program(exit: (code: number) => void): Command {
     async (...a: A) =>
       exit(await fn(...a));
 
+  p.command('init')
+    .description('scaffold a project that builds as it is (config, provisioning, checks, .gitignore), or convert a Packer JSON template')
+    .addOption(new Option('--driver <name>', 'where machines run').choices(['qemu', 'ec2']).default('qemu'))
+    .addOption(new Option('--provisioner <name>', 'how they are provisioned').choices(['shell', 'ansible_playbook']).default('shell'))
+    .option('--from-packer <template.json>', 'convert a Packer JSON template (amazon-ebs or qemu builder) into hallmark.yml; names what it could not convert')
+    .option('--force', 'overwrite files that exist')
+    .action(act((o: { driver: string; provisioner: string; fromPacker?: string; force?: boolean }) => init(o)));
   p.command('validate [regex]')
     .description('check the configuration; report every problem with file, line and key, then warnings and notes')
     .option('--strict', 'warnings (keys no plugin knows) are errors too')
