@@ -41,7 +41,7 @@ describe('convertPackerTemplate', () => {
     expect(r.config.image).toEqual({ name: 'web-{{timestamp}}', tags: { role: 'web', team: 'platform' } });
     expect(r.config.distribute).toEqual({ regions: ['us-east-1', 'eu-central-1'], accounts: ['123456789012', '210987654321'] });
     expect(r.config.provisioner).toEqual({ name: 'shell', scripts: ['setup.sh', 'a.sh', 'b.sh'], inline: ['echo done'], environment: { FOO: 'bar' } });
-    expect(r.unconverted).toEqual(['builders[0].spot_price']);
+    expect(r.unconverted).toEqual(['builders[0].spot_price: auto']);
   });
 
   it('takes source_ami as the image id and reports owners "self"', () => {
@@ -56,15 +56,52 @@ describe('convertPackerTemplate', () => {
     const r = convertPackerTemplate({
       builders: [{ type: 'qemu', iso_url: 'https://example.org/d.iso', iso_checksum: 'sha256:00', memory: 2048, cpus: 4, ssh_username: 'debian', accelerator: 'kvm', vm_name: 'web', headless: true }],
       provisioners: [
-        { type: 'ansible', playbook_file: 'site.yml', extra_arguments: ['-v'] },
+        { type: 'ansible', playbook_file: 'site.yml', extra_arguments: ['-v'], groups: ['web'], ansible_env_vars: ['ANSIBLE_HOST_KEY_CHECKING=False'], use_proxy: false },
         { type: 'file', source: 'app.conf', destination: '/etc/app.conf' },
       ],
     });
     expect(r.config.driver).toEqual({ name: 'qemu', memory: 2048, cpus: 4, username: 'debian', accel: 'kvm', image: 'debian-12' });
-    expect(r.config.provisioner).toEqual({ name: 'ansible_playbook', playbook: 'site.yml' });
+    expect(r.config.provisioner).toEqual({ name: 'ansible_playbook', playbook: 'site.yml', ansible_extra_flags: ['-v'], hosts: ['web'], env_vars: { ANSIBLE_HOST_KEY_CHECKING: 'False' } });
     expect(r.config.image).toEqual({ name: 'web' });
     expect(r.config.platforms).toEqual([{ name: 'debian-12' }]);
-    expect(r.unconverted.map((u) => u.split(':')[0])).toEqual(['builders[0].iso_url', 'builders[0].iso_checksum', 'provisioners[0].extra_arguments', 'provisioners[1] (file "app.conf" -> "/etc/app.conf")']);
+    expect(r.unconverted.map((u) => u.split(':')[0])).toEqual(['builders[0].iso_url', 'builders[0].iso_checksum', 'provisioners[0].use_proxy', 'provisioners[1] (file "app.conf" -> "/etc/app.conf")']);
+  });
+
+  it('takes a qemu disk_image (a cloud image URL) as driver.image with its sha256, and disk_size in MiB', () => {
+    const sum = 'a'.repeat(64);
+    const r = convertPackerTemplate({
+      builders: [{ type: 'qemu', disk_image: true, iso_url: 'https://cloud.debian.org/images/cloud/bookworm/latest/debian-12-genericcloud-amd64.qcow2', iso_checksum: `sha256:${sum}`, disk_size: 10240, format: 'raw', output_directory: 'out' }],
+    });
+    expect(r.config.driver).toEqual({ name: 'qemu', image: 'https://cloud.debian.org/images/cloud/bookworm/latest/debian-12-genericcloud-amd64.qcow2', image_checksum: `sha256:${sum}`, disk_size: '10240M' });
+    expect(r.config.distribute).toEqual({ format: 'raw' });
+    expect(r.config.platforms).toEqual([{ name: 'qemu' }]);
+    expect(r.unconverted).toEqual(['builders[0].output_directory']);
+  });
+
+  it('maps amazon-ebs launch_block_device_mappings, metadata_options and ssh_interface to the ec2 driver', () => {
+    const r = convertPackerTemplate({
+      builders: [
+        {
+          type: 'amazon-ebs',
+          launch_block_device_mappings: [{ device_name: '/dev/xvda', volume_size: 16, volume_type: 'gp3', delete_on_termination: true, encrypted: true }],
+          metadata_options: { http_tokens: 'required', http_endpoint: 'enabled' },
+          ssh_interface: 'private_ip',
+          iam_instance_profile: 'builder',
+          security_group_id: 'sg-1',
+          snapshot_users: ['123456789012'],
+        },
+      ],
+    });
+    expect(r.config.driver).toEqual({
+      name: 'ec2',
+      block_device_mappings: [{ device_name: '/dev/xvda', ebs: { volume_size: 16, volume_type: 'gp3', delete_on_termination: true, encrypted: true } }],
+      metadata_options: { http_tokens: 'required', http_endpoint: 'enabled' },
+      interface: 'private',
+      iam_profile_name: 'builder',
+      security_group_ids: ['sg-1'],
+    });
+    expect(r.config.distribute).toEqual({ share_snapshots: true });
+    expect(r.unconverted).toEqual([expect.stringMatching(/^builders\[0\]\.snapshot_users: /)]);
   });
 
   it('reports post-processors, unknown builders and top-level keys; several builders become platforms', () => {

@@ -74,6 +74,19 @@ function imageSearch(f: Obj, where: string, unconverted: string[]): Record<strin
   return search;
 }
 
+/** Packer's flat BlockDevice (block_device.go) as kitchen-ec2's mapping, whose EBS settings sit under `ebs`. */
+function blockDevice(d: Obj): Obj {
+  const out: Obj = {};
+  const ebs: Obj = {};
+  for (const [k, v] of Object.entries(d)) {
+    if (k === 'device_name' || k === 'virtual_name') out[k] = v;
+    else if (k === 'no_device') out[k] = v === true ? '' : String(v);
+    else ebs[k] = v;
+  }
+  if (Object.keys(ebs).length) out.ebs = ebs;
+  return out;
+}
+
 function ebsBuilder(b: Obj, where: string, unconverted: string[]) {
   const driver: Obj = { name: 'ec2' };
   const image: Obj = {};
@@ -105,6 +118,30 @@ function ebsBuilder(b: Obj, where: string, unconverted: string[]) {
         break;
       case 'run_tags':
         driver.tags = v;
+        break;
+      case 'spot_price':
+        // "auto" (Packer's on-demand-capped bid) has no kitchen-ec2 equivalent; a price does
+        if (/^\d+(\.\d+)?$/.test(String(v))) driver.spot_price = String(v);
+        else unconverted.push(`${where}.spot_price: ${String(v)}`);
+        break;
+      case 'ebs_optimized':
+        driver.ebs_optimized = v;
+        break;
+      case 'shutdown_behavior':
+        driver.instance_initiated_shutdown_behavior = v;
+        break;
+      case 'metadata_options':
+        driver.metadata_options = v;
+        break;
+      case 'ssh_interface': {
+        const iface = { public_ip: 'public', private_ip: 'private', public_dns: 'dns', private_dns: 'dns' }[String(v)];
+        if (iface) driver.interface = iface;
+        else unconverted.push(`${where}.ssh_interface: ${String(v)}`);
+        break;
+      }
+      case 'launch_block_device_mappings':
+        if (Array.isArray(v) && v.every(isObj)) driver.block_device_mappings = v.map(blockDevice);
+        else unconverted.push(`${where}.${k}`);
         break;
       case 'source_ami':
         driver.image_id = v;
@@ -160,6 +197,7 @@ function ebsBuilder(b: Obj, where: string, unconverted: string[]) {
 function qemuBuilder(b: Obj, where: string, unconverted: string[]) {
   const driver: Obj = { name: 'qemu' };
   const image: Obj = {};
+  const distribute: Obj = {};
   for (const [k, v] of Object.entries(b)) {
     if (QEMU_IGNORED.has(k)) continue;
     switch (k) {
@@ -176,13 +214,33 @@ function qemuBuilder(b: Obj, where: string, unconverted: string[]) {
       case 'vm_name':
         image.name = v;
         break;
+      case 'disk_size':
+        // Packer: a number, or digits without a unit, are MiB
+        driver.disk_size = /^\d+$/.test(String(v)) ? `${String(v)}M` : String(v);
+        break;
+      case 'format':
+        if (v === 'qcow2' || v === 'raw') distribute.format = v;
+        else unconverted.push(`${where}.format: ${String(v)} (hallmark: qcow2 or raw)`);
+        break;
       case 'accelerator':
         if (v === 'kvm' || v === 'tcg') driver.accel = v;
         else unconverted.push(`${where}.accelerator: ${String(v)} (hallmark: kvm or tcg)`);
         break;
       case 'iso_url':
+        // disk_image: true makes iso_url a bootable disk (a cloud image), as hallmark's driver.image URL
+        if (b.disk_image === true) driver.image = v;
+        else unconverted.push(`${where}.${k}: hallmark boots a prepared base image (driver.image, see \`hallmark base build\`), not an installer ISO`);
+        break;
+      case 'iso_checksum': {
+        const sha = /^(?:sha256:)?([0-9a-fA-F]{64})$/.exec(String(v));
+        if (b.disk_image === true && sha) driver.image_checksum = `sha256:${sha[1]!}`;
+        else unconverted.push(`${where}.${k}${b.disk_image === true ? ': hallmark checks sha256 only' : ''}`);
+        break;
+      }
+      case 'disk_image':
+        if (v !== true) unconverted.push(`${where}.disk_image: false (an installer ISO)`);
+        break;
       case 'iso_urls':
-      case 'iso_checksum':
         unconverted.push(`${where}.${k}: hallmark boots a prepared base image (driver.image, see \`hallmark base build\`), not an installer ISO`);
         break;
       default:
@@ -190,11 +248,11 @@ function qemuBuilder(b: Obj, where: string, unconverted: string[]) {
     }
   }
   if (!driver.image) driver.image = 'debian-12';
-  return { driver, image, distribute: {}, platform: {} };
+  return { driver, image, distribute, platform: {} };
 }
 
 function convertProvisioners(list: unknown[], unconverted: string[]): Obj | undefined {
-  let shell: { scripts: string[]; inline: string[]; environment: Obj } | undefined;
+  let shell: { scripts: string[]; inline: string[]; environment: Obj; rootPath?: string } | undefined;
   let ansible: Obj | undefined;
   list.forEach((raw, i) => {
     const where = `provisioners[${i}]`;
@@ -217,7 +275,9 @@ function convertProvisioners(list: unknown[], unconverted: string[]): Obj | unde
             const eq = e.indexOf('=');
             if (eq > 0) s.environment[e.slice(0, eq)] = e.slice(eq + 1);
           }
-        } else unconverted.push(`${where}.${k}`);
+        } else if (k === 'env' && isObj(v)) Object.assign(s.environment, v);
+        else if (k === 'remote_folder' && typeof v === 'string' && /^\/.+/.test(v)) s.rootPath = v;
+        else unconverted.push(`${where}.${k}`);
       }
     } else if (type === 'ansible' && !shell && !ansible) {
       ansible = { name: 'ansible_playbook' };
@@ -226,6 +286,16 @@ function convertProvisioners(list: unknown[], unconverted: string[]): Obj | unde
         if (k === 'playbook_file') ansible.playbook = v;
         else if (k === 'roles_path') ansible.roles_path = v;
         else if (k === 'groups') ansible.hosts = v;
+        else if (k === 'extra_arguments' && Array.isArray(v)) ansible.ansible_extra_flags = v.map(String);
+        else if (k === 'galaxy_file') ansible.requirements_path = v;
+        else if (k === 'ansible_env_vars' && Array.isArray(v)) {
+          const env: Obj = {};
+          for (const e of v.map(String)) {
+            const eq = e.indexOf('=');
+            if (eq > 0) env[e.slice(0, eq)] = e.slice(eq + 1);
+          }
+          ansible.env_vars = env;
+        }
         else unconverted.push(`${where}.${k}`);
       }
     } else if (type === 'file') {
@@ -237,11 +307,12 @@ function convertProvisioners(list: unknown[], unconverted: string[]): Obj | unde
   if (ansible) return ansible;
   if (!shell) return undefined;
   const out: Obj = { name: 'shell' };
-  const s = shell as { scripts: string[]; inline: string[]; environment: Obj };
+  const s = shell as { scripts: string[]; inline: string[]; environment: Obj; rootPath?: string };
   if (s.scripts.length === 1) out.script = s.scripts[0];
   else if (s.scripts.length > 1) out.scripts = s.scripts;
   if (s.inline.length) out.inline = s.inline;
   if (Object.keys(s.environment).length) out.environment = s.environment;
+  if (s.rootPath) out.root_path = s.rootPath;
   return out;
 }
 
@@ -274,7 +345,8 @@ export function convertPackerTemplate(template: unknown): PackerConversion {
     if (type === 'amazon-ebs') c = ebsBuilder(raw, where, unconverted);
     else if (type === 'qemu') c = qemuBuilder(raw, where, unconverted);
     else return unconverted.push(`${where} (${type}): hallmark converts amazon-ebs and qemu builders`);
-    const name = typeof raw.name === 'string' ? raw.name : c.driver.name === 'qemu' ? String(c.driver.image) : type;
+    const qemuImage = String(c.driver.image);
+    const name = typeof raw.name === 'string' ? raw.name : c.driver.name === 'qemu' && /^[a-z][a-z0-9.-]*$/.test(qemuImage) ? qemuImage : type;
     tops.push(c);
     platforms.push({ name: name.replace(/[^A-Za-z0-9._-]/g, '-'), driver: c.driver });
   });

@@ -76,7 +76,8 @@ describe('hallmark init', () => {
           ami_regions: ['eu-west-1'],
           ami_users: ['123456789012'],
           tags: { role: 'web' },
-          launch_block_device_mappings: [{ device_name: '/dev/xvda', volume_size: 16 }],
+          launch_block_device_mappings: [{ device_name: '/dev/xvda', volume_size: 16, volume_type: 'gp3' }],
+          ami_groups: ['all'],
         },
       ],
       provisioners: [{ type: 'shell', inline: ['sudo apt-get update', 'sudo apt-get install -y nginx'] }],
@@ -86,10 +87,10 @@ describe('hallmark init', () => {
     const r = await hallmark(['init', '--from-packer', 'template.json'], { cwd: dir });
     expect(r.exitCode, r.all).toBe(0);
     expect(r.stdout).toContain('not converted (2):');
-    expect(r.stdout).toContain('builders[0].launch_block_device_mappings');
+    expect(r.stdout).toContain('builders[0].ami_groups');
     expect(r.stdout).toContain('post-processors[0] (manifest)');
     const yml = await readFile(path.join(dir, 'hallmark.yml'), 'utf8');
-    expect(yml).toContain('#   builders[0].launch_block_device_mappings');
+    expect(yml).toContain('#   builders[0].ami_groups');
     // checks go beside it before a build can pass; validate needs none
     const v = await hallmark(['validate', '--json'], { cwd: dir });
     expect(v.exitCode, v.all).toBe(0);
@@ -98,6 +99,20 @@ describe('hallmark init', () => {
     expect(d.stdout).toContain('"eu-west-1"');
     expect(d.stdout).toContain('"123456789012"');
     expect(d.stdout).toContain('debian-12-amd64-*');
+    expect(d.stdout).toMatch(/"volume_type": "gp3"/);
+    // a qemu template (a cloud image as disk_image) converts into a config that validates too
+    const qdir = await project({
+      'qemu.json': JSON.stringify({
+        builders: [{ type: 'qemu', disk_image: true, iso_url: 'https://cloud.debian.org/images/cloud/bookworm/latest/debian-12-genericcloud-amd64.qcow2', iso_checksum: `sha256:${'0'.repeat(64)}`, memory: 2048, ssh_username: 'debian', vm_name: 'web-{{timestamp}}' }],
+        provisioners: [{ type: 'ansible', playbook_file: 'site.yml' }],
+      }),
+    });
+    const q = await hallmark(['init', '--from-packer', 'qemu.json'], { cwd: qdir });
+    expect(q.exitCode, q.all).toBe(0);
+    expect(q.stdout).not.toContain('not converted');
+    const qv = await hallmark(['validate'], { cwd: qdir });
+    expect(qv.exitCode, qv.all).toBe(0);
+    expect(qv.stdout).toContain('default-qemu');
     // a second run refuses to replace it
     const again = await hallmark(['init', '--from-packer', 'template.json'], { cwd: dir });
     expect(again.exitCode).toBe(2);
