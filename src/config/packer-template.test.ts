@@ -132,6 +132,12 @@ describe('convertPackerTemplate', () => {
     expect(() => convertPackerTemplate([])).toThrow(/an object with "builders"/);
   });
 
+  it('turns {{env `X`}} in a variable default into ERB that reads the environment', () => {
+    const r = convertPackerTemplate({ variables: { region: '{{env `AWS_REGION`}}' }, builders: [{ type: 'amazon-ebs', region: '{{user `region`}}' }] });
+    expect(r.config.driver).toEqual({ name: 'ec2', region: "<%= ENV['AWS_REGION'] %>" });
+    expect(r.unconverted).toEqual([]);
+  });
+
   it('reports a variable without a default', () => {
     const r = convertPackerTemplate({ variables: { ami: null }, builders: [{ type: 'amazon-ebs', source_ami: '{{user `ami`}}' }] });
     expect(r.unconverted).toEqual(['builders[0].source_ami: variable "ami" has no default; replace {{user `ami`}} by hand']);

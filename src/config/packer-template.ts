@@ -29,7 +29,8 @@ const QEMU_IGNORED = new Set(['type', 'name', 'communicator', 'headless']);
 const PROVISIONER_COMMON = new Set(['type']);
 
 /**
- * Replaces `{{user `x`}}` with the variable's default and Packer's
+ * Replaces `{{user `x`}}` with the variable's default, `{{env `X`}}` with
+ * Kitchen's ERB `<%= ENV['X'] %>`, and Packer's
  * `{{timestamp}}`/`{{isotime ...}}` with hallmark's `{{timestamp}}`. Any other
  * template call is left as it is and reported.
  */
@@ -38,11 +39,16 @@ function expand(text: string, vars: Obj, where: string, unconverted: string[]): 
     const user = /^user\s+[`"]([^`"]+)[`"]$/.exec(expr);
     if (user) {
       const v = vars[user[1]!];
-      if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return String(v);
+      // a default may read the environment ({{env `X`}}, Packer allows it only there)
+      if (typeof v === 'string') return expand(v, {}, where, unconverted);
+      if (typeof v === 'number' || typeof v === 'boolean') return String(v);
       unconverted.push(`${where}: variable "${user[1]}" has no default; replace ${whole} by hand`);
       return whole;
     }
     if (expr === 'timestamp' || expr.startsWith('isotime')) return '{{timestamp}}';
+    // the environment at build time: Kitchen's ERB, which hallmark reads (an unset variable is empty)
+    const env = /^env\s+[`"]([A-Za-z_][A-Za-z0-9_]*)[`"]$/.exec(expr);
+    if (env) return `<%= ENV['${env[1]!}'] %>`;
     unconverted.push(`${where}: template call ${whole} has no hallmark equivalent`);
     return whole;
   });

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, statSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { execa } from 'execa';
 import { loadSpecFiles } from '../../src/verifiers/spec/load.js';
 import { assertBuilt, hallmark, project, removeProjects } from './run-cli.js';
 
@@ -35,9 +36,16 @@ describe('hallmark init', () => {
         if (provisioner === 'shell') {
           expect(statSync(path.join(dir, 'provision.sh')).mode & 0o111).not.toBe(0);
           expect(await readFile(path.join(dir, 'provision.sh'), 'utf8')).toContain('apt-get install -y -q --no-install-recommends nginx');
+          const sh = await execa('sh', ['-n', 'provision.sh'], { cwd: dir, reject: false });
+          expect(sh.exitCode, sh.stderr).toBe(0);
         } else {
           expect(await readFile(path.join(dir, 'site.yml'), 'utf8')).toContain('- web');
           expect(await readFile(path.join(dir, 'roles/web/tasks/main.yml'), 'utf8')).toContain('name: nginx');
+          // the playbook and role parse (ansible-playbook is installed where the ansible provisioner is tested)
+          const inv = path.join(dir, 'inventory.ini');
+          await writeFile(inv, '[web]\nbuild ansible_connection=local\n');
+          const syn = await execa('ansible-playbook', ['--syntax-check', '-i', inv, 'site.yml'], { cwd: dir, reject: false, env: { ANSIBLE_ROLES_PATH: path.join(dir, 'roles') } });
+          expect(syn.exitCode, syn.all ?? syn.stderr).toBe(0);
         }
       });
     }
@@ -64,7 +72,7 @@ describe('hallmark init', () => {
 
   it('--from-packer converts a template into a hallmark.yml that validates, and names what it did not convert', async () => {
     const template = {
-      variables: { region: 'us-east-1' },
+      variables: { region: '{{env `PACKER_TEST_REGION`}}' },
       builders: [
         {
           type: 'amazon-ebs',
@@ -92,10 +100,12 @@ describe('hallmark init', () => {
     const yml = await readFile(path.join(dir, 'hallmark.yml'), 'utf8');
     expect(yml).toContain('#   builders[0].ami_groups');
     // checks go beside it before a build can pass; validate needs none
-    const v = await hallmark(['validate', '--json'], { cwd: dir });
+    expect(yml).toContain("<%= ENV['PACKER_TEST_REGION'] %>");
+    const v = await hallmark(['validate', '--json'], { cwd: dir, env: { PACKER_TEST_REGION: 'us-east-1' } });
     expect(v.exitCode, v.all).toBe(0);
-    const d = await hallmark(['diagnose', '--json'], { cwd: dir });
+    const d = await hallmark(['diagnose', '--json'], { cwd: dir, env: { PACKER_TEST_REGION: 'us-east-1' } });
     expect(d.exitCode, d.all).toBe(0);
+    expect(d.stdout).toMatch(/"region": "us-east-1"/);
     expect(d.stdout).toContain('"eu-west-1"');
     expect(d.stdout).toContain('"123456789012"');
     expect(d.stdout).toContain('debian-12-amd64-*');
