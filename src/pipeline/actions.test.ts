@@ -296,6 +296,16 @@ describe('runAction build', () => {
     expect(calls.slice(2).sort()).toEqual(['share a', 'share b']);
     expect(calls.slice(0, 2).sort()).toEqual(['distribute a', 'distribute b']);
     expect(r.steps('build')).toEqual(['share', 'ssm-parameter', 'launch-templates', 'deprecate', 'tag-published', 'outputs']);
+    // What this build configures nothing for says so, instead of "ok (0.0s)"; sharing (accounts given) ran.
+    const ends = new Map(r.seen.filter((e) => e.type === 'step-end' && e.instance === 'build').map((e) => [(e as { step: string }).step, (e as { skipped?: string }).skipped]));
+    expect(Object.fromEntries(ends)).toEqual({
+      share: undefined,
+      'ssm-parameter': 'no publish.ssm_parameter',
+      'launch-templates': 'no distribute.launch_templates',
+      deprecate: 'no image.deprecate_after',
+      'tag-published': undefined,
+      outputs: undefined,
+    });
     for (const x of r.results) {
       for (const img of [x.outcome!.image!, ...x.outcome!.copies]) {
         expect(world.shared.has(img.id)).toBe(true);

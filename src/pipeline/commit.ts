@@ -40,6 +40,8 @@ import { STATE_PENDING, STATE_PUBLISHED, TAG_STATE } from '../kernel/tags.js';
  */
 export interface CommitAction {
   readonly name: string;
+  /** Why there is nothing for `do` to do in this commit (nothing configured), so views say "skipped (why)", not "ok (0.0s)". */
+  skip?(ctx: CommitContext): string | undefined;
   do?(ctx: CommitContext, signal: AbortSignal): Promise<void>;
   undo?(ctx: CommitContext, signal: AbortSignal): Promise<void>;
   finish?(ctx: CommitContext, outcome: CommitOutcome, signal: AbortSignal): Promise<void>;
@@ -106,6 +108,11 @@ function shareRequest(run: InstanceRun): ShareRequest {
 /** distribute.accounts, organization_arns, ou_arns: launch permissions on every image and copy. */
 export const shareAction: CommitAction = {
   name: 'share',
+  skip: (ctx) => {
+    const d = (p: ProvenInstance) => p.run.instance.distribute;
+    const any = ctx.instances.some((p) => driverOf(p).share && (d(p).accounts.length || d(p).organization_arns.length || d(p).ou_arns.length));
+    return any ? undefined : 'no distribute.accounts, organization_arns or ou_arns';
+  },
   async do(ctx, signal) {
     for (const p of ctx.instances) {
       const driver = driverOf(p);
@@ -123,6 +130,7 @@ export const shareAction: CommitAction = {
 /** publish.ssm_parameter: each region's image id, written once the images are shared (Driver.publish journals every write first). */
 export const parametersAction: CommitAction = {
   name: 'ssm-parameter',
+  skip: (ctx) => (ctx.instances.some((p) => p.run.parameterName !== undefined) ? undefined : 'no publish.ssm_parameter'),
   async do(ctx, signal) {
     for (const p of ctx.instances) {
       const name = p.run.parameterName;
@@ -219,7 +227,11 @@ export async function runCommit(ctx: CommitContext, actions: CommitAction[], sig
       .filter((a) => a.do)
       .map((a) => ({
         name: a.name,
-        run: (c, s) => a.do!(c, s),
+        run: async (c, s) => {
+          const why = a.skip?.(c);
+          if (why) return { skipped: why };
+          await a.do!(c, s);
+        },
         cleanup: a.undo ? async (c: CommitContext, o: CleanupOutcome, s: AbortSignal) => (o.failed ? a.undo!(c, s) : undefined) : undefined,
       }));
     const r = await runSteps(steps, ctx, { instance: COMMIT, events: ctx.events, signal });

@@ -38,6 +38,7 @@ async function eachInstance(ctx: CommitContext, fn: (p: ProvenInstance) => Promi
  */
 export const launchTemplatesAction: CommitAction = {
   name: 'launch-templates',
+  skip: (ctx) => (ctx.instances.some((p) => (p.run.instance.distribute.launch_templates ?? []).length > 0) ? undefined : 'no distribute.launch_templates'),
   async do(ctx, signal) {
     for (const p of ctx.instances) {
       const targets = p.run.instance.distribute.launch_templates ?? [];
@@ -63,6 +64,7 @@ export const launchTemplatesAction: CommitAction = {
  */
 export const deprecateAction: CommitAction = {
   name: 'deprecate',
+  skip: (ctx) => (ctx.instances.some((p) => p.run.instance.image.deprecate_after !== undefined) ? undefined : 'no image.deprecate_after'),
   async do(ctx, signal) {
     const now = new Date();
     for (const p of ctx.instances) {
