@@ -1,7 +1,7 @@
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { ShareRequest } from '../drivers/driver.js';
-import { HallmarkError, toHallmarkError } from '../kernel/errors.js';
+import type { HallmarkError } from '../kernel/errors.js';
 import type { EventBus, Logger } from '../kernel/events.js';
 import { writeFileAtomic, type ImageRecord } from '../kernel/journal.js';
 import { driverContext, need, type InstanceRun } from './context.js';
@@ -9,6 +9,7 @@ import { writeOutputs, type BuildOutcome } from './publish.js';
 import { runSteps, type CleanupOutcome, type Step } from './runner.js';
 import { deprecateAction, keepAction, launchTemplatesAction } from './image-lifecycle.js';
 import { unpublishParameters } from './steps.js';
+import { driverOf, eachInstance, images } from './proven.js';
 import { STATE_PENDING, STATE_PUBLISHED, TAG_STATE } from '../kernel/tags.js';
 
 /**
@@ -82,23 +83,6 @@ export interface CommitOutcome {
 export const COMMIT = 'build';
 /** Tag set on every image and copy (and their snapshots) once the build committed; `pending` before (kernel/tags.ts). */
 export { TAG_STATE, STATE_PUBLISHED, STATE_PENDING } from '../kernel/tags.js';
-
-const images = (p: ProvenInstance) => [p.image, ...p.copies];
-const driverOf = (p: ProvenInstance) => need(p.run.plugins.driver, 'driver');
-
-/** Runs `fn` for every instance, each to its end; then throws the first failure, the others attached. */
-async function eachInstance(ctx: CommitContext, fn: (p: ProvenInstance) => Promise<void>): Promise<void> {
-  let first: HallmarkError | undefined;
-  for (const p of ctx.instances) {
-    try {
-      await fn(p);
-    } catch (err) {
-      if (first) first.cleanupErrors.push(err);
-      else first = toHallmarkError(err);
-    }
-  }
-  if (first) throw first;
-}
 
 function shareRequest(run: InstanceRun): ShareRequest {
   const d = run.instance.distribute;

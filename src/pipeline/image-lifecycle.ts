@@ -1,34 +1,17 @@
 import { deprecationTime } from '../config/duration.js';
 import { imageFamily } from '../config/image-family.js';
 import type { PruneResult } from '../drivers/driver.js';
-import { HallmarkError, toHallmarkError } from '../kernel/errors.js';
-import type { ImageRecord } from '../kernel/journal.js';
-import type { CommitAction, CommitContext, ProvenInstance } from './commit.js';
-import { driverContext, need } from './context.js';
+import { HallmarkError } from '../kernel/errors.js';
+import type { CommitAction } from './commit.js';
+import { driverContext } from './context.js';
 import { revertTemplateVersions } from './steps.js';
+import { driverOf, eachInstance, images } from './proven.js';
 
 /**
  * The image lifecycle's part of a build's commit (issue 15): launch template
  * versions and deprecation are commit actions (undone on rollback); keep-N
  * pruning runs in `finish`, after a commit that held, and never undoes it.
  */
-
-const images = (p: ProvenInstance): ImageRecord[] => [p.image, ...p.copies];
-const driverOf = (p: ProvenInstance) => need(p.run.plugins.driver, 'driver');
-
-/** Runs `fn` for every instance, each to its end; then throws the first failure, the others attached. */
-async function eachInstance(ctx: CommitContext, fn: (p: ProvenInstance) => Promise<void>): Promise<void> {
-  let first: HallmarkError | undefined;
-  for (const p of ctx.instances) {
-    try {
-      await fn(p);
-    } catch (err) {
-      if (first) first.cleanupErrors.push(err);
-      else first = toHallmarkError(err);
-    }
-  }
-  if (first) throw first;
-}
 
 /**
  * distribute.launch_templates: a new version of each template naming the
