@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { abortable, poll, sleep, throwIfAborted, waitFor, withTimeout } from './abort.js';
 import { CancelledError, TimeoutError } from './errors.js';
 
@@ -8,16 +8,31 @@ const abortAfter = (ms: number) => {
   return ac.signal;
 };
 
+// The clock is vi's fake one here: a sleep that ends only when its time is advanced, or
+// without any advance when it is aborted, proves the behaviour without measuring a host.
 describe('sleep', () => {
-  it('waits the time', async () => {
-    const t0 = Date.now();
-    await sleep(50);
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(45);
+  afterEach(() => {
+    vi.useRealTimers();
   });
-  it('stops at once on abort with CancelledError', async () => {
-    const t0 = Date.now();
-    await expect(sleep(60_000, abortAfter(20))).rejects.toBeInstanceOf(CancelledError);
-    expect(Date.now() - t0).toBeLessThan(1_000);
+  it('waits the time, and not less', async () => {
+    vi.useFakeTimers();
+    let done = false;
+    const p = sleep(50).then(() => (done = true));
+    await vi.advanceTimersByTimeAsync(49);
+    expect(done).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    await p;
+    expect(done).toBe(true);
+  });
+  it('stops at once on abort with CancelledError, and removes its timer', async () => {
+    vi.useFakeTimers();
+    const ac = new AbortController();
+    const p = sleep(60_000, ac.signal);
+    expect(vi.getTimerCount()).toBe(1);
+    ac.abort();
+    // No time has passed on the clock: only the abort can have ended the sleep.
+    await expect(p).rejects.toBeInstanceOf(CancelledError);
+    expect(vi.getTimerCount()).toBe(0);
   });
   it('rejects at once when already aborted', async () => {
     await expect(sleep(60_000, AbortSignal.abort())).rejects.toMatchObject({ exitCode: 130 });
@@ -81,21 +96,24 @@ describe('waitFor', () => {
 
 describe('poll', () => {
   it('resolves undefined when the time is up, and backs off up to maxDelayMs', async () => {
-    const at: number[] = [];
-    const t0 = Date.now();
-    const v = await poll(
-      async () => {
-        at.push(Date.now() - t0);
-        return undefined;
-      },
-      { delayMs: 10, maxDelayMs: 40, maxWaitMs: 1_000 },
-    );
-    expect(v).toBeUndefined();
-    expect(at.length).toBeGreaterThan(1);
-    // Waits of 10, 20, 40, 40, ... ms: doubling, then capped. Timers fire late, never early, so these are lower bounds
-    // (the last wait is cut to the time left).
-    const gaps = at.slice(1, -1).map((t, i) => t - at[i]!);
-    gaps.forEach((g, i) => expect(g).toBeGreaterThanOrEqual(Math.min(10 * 2 ** i, 40) - 1));
+    vi.useFakeTimers();
+    try {
+      const at: number[] = [];
+      const t0 = Date.now();
+      const p = poll(
+        async () => {
+          at.push(Date.now() - t0);
+          return undefined;
+        },
+        { delayMs: 10, maxDelayMs: 40, maxWaitMs: 200 },
+      );
+      await vi.runAllTimersAsync();
+      expect(await p).toBeUndefined();
+      // Waits of 10, 20, 40, 40, ... ms on the fake clock: doubling, then capped; the last wait is cut to the time left.
+      expect(at).toEqual([0, 10, 30, 70, 110, 150, 190, 200]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('ends at once with the error a check throws', async () => {

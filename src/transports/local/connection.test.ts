@@ -14,10 +14,15 @@ describe('LocalConnection', () => {
     expect(chunks.join('')).toBe('hello');
   });
   it('kills a command on timeout and reports no exit code', async () => {
-    const r = await c.exec('sleep 5', { timeoutMs: 200 });
+    let out = '';
+    const r = await c.exec('echo $$; exec sleep 60', { timeoutMs: 200, onStdout: (s) => (out += s) });
     expect(r.exitCode).toBeNull();
     expect(r.timedOut).toBe(true);
-    expect(r.durationMs).toBeLessThan(3000);
+    expect(r.signal).toBe('SIGTERM');
+    // The command was killed, not waited for: its process is gone when exec returns.
+    const pid = Number(out.trim());
+    expect(pid).toBeGreaterThan(1);
+    expect(() => process.kill(pid, 0)).toThrow(/ESRCH/);
   });
   it('rejects with CancelledError on abort', async () => {
     const ac = new AbortController();

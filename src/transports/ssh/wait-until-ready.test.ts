@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { CancelledError, TimeoutError } from '../../kernel/errors.js';
 import { silentLogger } from '../../kernel/events.js';
 import { HostKeyMismatchError, SshSetupError } from './errors.js';
@@ -27,16 +27,21 @@ describe('isRetryable', () => {
 
 describe('waitUntilReady', () => {
   it('retries with growing pauses until an attempt succeeds', async () => {
-    const times: number[] = [];
-    const r = await waitUntilReady(async () => {
-      times.push(Date.now());
-      if (times.length < 4) throw sshErr('refused', 'client-socket');
-      return 'ok';
-    }, { ...base, maxWaitMs: 5000 });
-    expect(r).toBe('ok');
-    const gaps = times.slice(1).map((t, i) => t - times[i]!);
-    expect(gaps[0]).toBeGreaterThanOrEqual(15);
-    expect(gaps[2]).toBeGreaterThanOrEqual(70);
+    // On vi's fake clock the pauses are exact: 20, 40, then 80 ms (doubling, capped at maxDelayMs).
+    vi.useFakeTimers();
+    try {
+      const times: number[] = [];
+      const p = waitUntilReady(async () => {
+        times.push(Date.now());
+        if (times.length < 5) throw sshErr('refused', 'client-socket');
+        return 'ok';
+      }, { ...base, maxWaitMs: 5000 });
+      await vi.runAllTimersAsync();
+      expect(await p).toBe('ok');
+      expect(times.slice(1).map((t, i) => t - times[i]!)).toEqual([20, 40, 80, 80]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('stops at once on a non-retryable error', async () => {
