@@ -35,7 +35,7 @@ async function cleanupOrphans(pattern: string | undefined, g: GlobalOptions & Cl
   }
   const { project, entries } = await selected(g, pattern);
   const events = new EventBus();
-  const stop = attachRenderer(events, chooseMode(g), { verbose: g.verbose });
+  const stop = await attachRenderer(events, chooseMode(g), { verbose: g.verbose });
   const now = new Date();
   let report;
   try {
@@ -89,7 +89,7 @@ export async function cleanup(pattern: string | undefined, g: GlobalOptions & Cl
   if (g.dryRun || g.olderThan !== undefined) throw new UsageError('--dry-run and --older-than go with --orphans', { hint: 'hallmark cleanup --orphans --dry-run' });
   const { project, entries } = await selected(g, pattern);
   const events = new EventBus();
-  const stop = attachRenderer(events, chooseMode(g), { verbose: g.verbose });
+  const stop = await attachRenderer(events, chooseMode(g), { verbose: g.verbose });
   let failures;
   try {
     failures = await cleanupInstances(project, entries, events);

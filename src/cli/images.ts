@@ -13,7 +13,7 @@ export async function baseBuild(name: string, o: GlobalOptions & { cloudInit?: b
   const base = await import('../drivers/qemu/base/index.js');
   if (!base.isDistro(name)) throw new UsageError(`unknown base image "${name}"`, { hint: `available: ${Object.keys(base.DISTROS).join(', ')}` });
   const events = new EventBus();
-  const stop = attachRenderer(events, chooseMode(o), { verbose: o.verbose });
+  const stop = await attachRenderer(events, chooseMode(o), { verbose: o.verbose });
   const signals = installSignalHandlers(() => undefined);
   const t0 = Date.now();
   events.emit({ type: 'action-start', instance: name, action: 'base build' });
@@ -73,7 +73,7 @@ export async function imagesPrune(pattern: string | undefined, o: GlobalOptions 
   const m = await import('../pipeline/prune.js');
   const { pruneSummary } = await import('../pipeline/image-lifecycle.js');
   const events = new EventBus();
-  const stop = attachRenderer(events, chooseMode(o), { verbose: o.verbose });
+  const stop = await attachRenderer(events, chooseMode(o), { verbose: o.verbose });
   const signals = installSignalHandlers(() => undefined);
   const common = { family: o.family, keep, dryRun: o.dryRun ?? false, events, signal: signals.signal };
   let done;
@@ -111,7 +111,7 @@ export async function distributeCommand(
   const split = (s?: string) => (s ? s.split(',').map((x) => x.trim()).filter(Boolean) : []);
   const { distributeExistingImage } = await import('../pipeline/distribute.js');
   const events = new EventBus();
-  const detach = attachRenderer(events, chooseMode(o), { verbose: o.verbose });
+  const detach = await attachRenderer(events, chooseMode(o), { verbose: o.verbose });
   let attached = true;
   const stop = () => {
     if (attached) detach();

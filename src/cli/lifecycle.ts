@@ -22,7 +22,7 @@ export async function lifecycle(action: Action, pattern: string | undefined, o: 
   const { project, entries } = await selected(o, pattern);
   const events = new EventBus();
   const mode = chooseMode(o);
-  const stopRender = attachRenderer(events, mode, { verbose: o.verbose });
+  const stopRender = await attachRenderer(events, mode, { verbose: o.verbose });
   const signals = installSignalHandlers(() => project.stateDir);
   let result;
   try {

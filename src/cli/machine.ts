@@ -9,7 +9,7 @@ async function connectTo(g: GlobalOptions, name: string, signal: AbortSignal): P
   const { project, entries } = await selected(g, name);
   if (entries.length !== 1) throw new UsageError(`"${name}" matches ${entries.length} instances (${entries.map((e) => e.config.name).join(', ')}); name exactly one`);
   const events = new EventBus();
-  attachRenderer(events, chooseMode(g), { verbose: g.verbose });
+  await attachRenderer(events, chooseMode(g), { verbose: g.verbose });
   return { conn: await connectToMachine(project, entries[0]!, events, signal) };
 }
 

@@ -1,6 +1,5 @@
 import type { EventBus, HallmarkEvent } from '../kernel/events.js';
 import { secs } from '../kernel/log-file.js';
-import { liveView } from './live-view.js';
 
 export type RenderMode = 'tty' | 'plain' | 'json';
 
@@ -10,13 +9,18 @@ export function chooseMode(opts: { json?: boolean }): RenderMode {
   return 'tty';
 }
 
-/** Attaches a renderer to the bus; returns a function that stops it. Progress goes to stderr. */
-export function attachRenderer(events: EventBus, mode: RenderMode, opts: { verbose?: boolean } = {}): () => void {
+/**
+ * Attaches a renderer to the bus; resolves to a function that stops it.
+ * Progress goes to stderr. The terminal view (log-update and its ANSI
+ * helpers, ~65 KB) is imported only in tty mode: CI and --json never load it.
+ */
+export async function attachRenderer(events: EventBus, mode: RenderMode, opts: { verbose?: boolean } = {}): Promise<() => void> {
   if (mode === 'json') {
     const off = events.on((e) => process.stdout.write(JSON.stringify(e) + '\n'));
     return off;
   }
   if (mode === 'plain') return events.on((e) => plainLine(e, opts.verbose));
+  const { liveView } = await import('./live-view.js');
   return liveView(events, opts.verbose);
 }
 

@@ -27,7 +27,7 @@ export interface VerifyTargetOptions extends GlobalOptions {
 export async function verifyTargetCommand(o: VerifyTargetOptions): Promise<ExitCode> {
   const { verifyTarget } = await import('../verifiers/target.js');
   const events = new EventBus();
-  const stop = attachRenderer(events, chooseMode(o), { verbose: o.verbose });
+  const stop = await attachRenderer(events, chooseMode(o), { verbose: o.verbose });
   const signals = installSignalHandlers(() => undefined);
   let report;
   try {

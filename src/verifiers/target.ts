@@ -17,10 +17,7 @@ import type { Logger } from '../kernel/events.js';
 import { writeFileAtomic } from '../kernel/journal.js';
 import { HostKeyMismatchError } from '../transports/ssh/errors.js';
 import type { Connection, ConnectionTarget } from '../transports/transport.js';
-import { loadSpecFiles } from './spec/load.js';
-import { profileFiles } from './spec/files.js';
-import { loadVars, varsFromConfig } from './spec/template.js';
-import { runSpecChecks } from './spec/run.js';
+import type { ResourceSpec } from './spec/types.js';
 import type { VerifyReport } from './verifier.js';
 
 /** How long to wait for an existing machine to answer: it should be up already. */
@@ -124,20 +121,46 @@ export async function verifyTarget(opts: VerifyTargetOptions): Promise<VerifyRep
   if (opts.specFiles.length === 0 && opts.profiles.length === 0) {
     throw new UsageError('nothing to verify: no gossfiles and no profiles', { hint: 'give --spec FILE and/or --profile baseline' });
   }
-  const files = opts.specFiles.map((f) => path.resolve(f));
-  for (const p of opts.profiles) files.push(...(await profileFiles(p, '--profile')));
-  let vars;
-  try {
-    vars = await loadVars((opts.varsFiles ?? []).map((f) => path.resolve(f)), opts.varsInline ?? (opts.vars ? varsFromConfig(opts.vars) : undefined));
-  } catch (e) {
-    throw new UsageError(`--vars: ${(e as Error).message}`, { hint: 'vars are a JSON or YAML map: --vars FILE, --vars-inline "{name: value}"' });
-  }
-  const specs = await loadSpecFiles(files, { vars });
-
-  const name = target.kind === 'local' ? 'local' : `ssh://${target.username}@${knownHostsKey(target.hostname, target.port)}`;
+  // The connection opens while the gossfiles load: the SSH handshake is
+  // mostly waiting on the network and the server, loading is CPU work here, so
+  // the two overlap instead of adding up. Nothing reaches the machine before
+  // the checks are valid: a gossfile error aborts the handshake and wins over
+  // any connection error, and a host key seen for the first time is recorded
+  // only once the checks loaded (connectSsh awaits `loaded`).
+  const ac = new AbortController();
+  const onAbort = () => ac.abort(opts.signal?.reason);
+  if (opts.signal?.aborted) onAbort();
+  else opts.signal?.addEventListener('abort', onAbort, { once: true });
+  let loadedOk!: () => void;
+  let loadedFailed!: (err: unknown) => void;
+  const loaded = new Promise<void>((resolve, reject) => {
+    loadedOk = resolve;
+    loadedFailed = reject;
+  });
+  loaded.catch(() => undefined);
   // Each kind's transport is imported when used: an ssh target loads no execa, local no ssh2.
-  const connection = target.kind === 'local' ? new (await import('../transports/local/connection.js')).LocalConnection() : await connectSsh(target, opts);
+  const connecting: Promise<Connection> =
+    target.kind === 'local'
+      ? import('../transports/local/connection.js').then((m) => new m.LocalConnection())
+      : connectSsh(target, { ...opts, signal: ac.signal }, loaded);
+  connecting.catch(() => undefined);
+  let specs: ResourceSpec[];
+  let files: string[];
   try {
+    ({ specs, files } = await loadChecks(opts));
+    loadedOk();
+  } catch (err) {
+    loadedFailed(err);
+    ac.abort(err);
+    await connecting.then((c) => c.close(), () => undefined);
+    throw err;
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
+  }
+  const connection = await connecting;
+  try {
+    const { runSpecChecks } = await import('./spec/run.js');
+    const name = target.kind === 'local' ? 'local' : `ssh://${target.username}@${knownHostsKey(target.hostname, target.port)}`;
     const asRoot = target.kind === 'local' ? process.getuid?.() === 0 : target.username === 'root';
     opts.log.info(`verify: ${specs.length} resources from ${files.length} file(s) on ${name}`);
     const run = await runSpecChecks(connection, specs, { sudo: !asRoot, signal: opts.signal, log: opts.log });
@@ -147,7 +170,26 @@ export async function verifyTarget(opts: VerifyTargetOptions): Promise<VerifyRep
   }
 }
 
-async function connectSsh(target: Extract<Target, { kind: 'ssh' }>, opts: VerifyTargetOptions): Promise<Connection> {
+/** The gossfiles and profiles with their vars, loaded and validated (ConfigError with file and line). */
+async function loadChecks(opts: VerifyTargetOptions): Promise<{ specs: ResourceSpec[]; files: string[] }> {
+  const [{ loadSpecFiles }, { profileFiles }, { loadVars, varsFromConfig }] = await Promise.all([
+    import('./spec/load.js'),
+    import('./spec/files.js'),
+    import('./spec/template.js'),
+  ]);
+  const files = opts.specFiles.map((f) => path.resolve(f));
+  for (const p of opts.profiles) files.push(...(await profileFiles(p, '--profile')));
+  let vars;
+  try {
+    vars = await loadVars((opts.varsFiles ?? []).map((f) => path.resolve(f)), opts.varsInline ?? (opts.vars ? varsFromConfig(opts.vars) : undefined));
+  } catch (e) {
+    throw new UsageError(`--vars: ${(e as Error).message}`, { hint: 'vars are a JSON or YAML map: --vars FILE, --vars-inline "{name: value}"' });
+  }
+  return { specs: await loadSpecFiles(files, { vars }), files };
+}
+
+/** Connects to an ssh target; a host key seen for the first time is recorded only after `loaded` resolves. */
+async function connectSsh(target: Extract<Target, { kind: 'ssh' }>, opts: VerifyTargetOptions, loaded: Promise<void>): Promise<Connection> {
   if (!opts.key) {
     throw new UsageError(`no private key for ${opts.target}`, { hint: 'give the key to log in with: --key ~/.ssh/id_ed25519' });
   }
@@ -165,6 +207,7 @@ async function connectSsh(target: Extract<Target, { kind: 'ssh' }>, opts: Verify
       ? { expected: recorded }
       : {
           record: async (fp) => {
+            await loaded;
             await recordKnownHost(file, key, fp);
             opts.log.info(`verify: accepted the SSH host key of ${key} on first use: ${fp} (recorded in ${file})`);
           },

@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BIN, ROOT, assertBuilt } from './run-cli.js';
+import { startSshd, type Sshd } from '../helpers/sshd.js';
 
 const RECORDER = path.join(ROOT, 'test/helpers/module-recorder.mjs');
 let tmp: string;
@@ -89,6 +90,25 @@ describe('the CLI loads no plugin implementation, ssh2 or AWS SDK to start', () 
       expect(m, example).toContain('dist/config/load.js');
       expect(m, example).toContain('dist/drivers/ec2/schema.js');
       expect(heavy(m), example).toEqual([]);
+    }
+  });
+
+  it('verify --target ssh://... loads the ssh transport and the spec verifier, and no zod, config code, execa, terminal view or AWS SDK', async () => {
+    let sshd: Sshd | undefined;
+    try {
+      sshd = await startSshd();
+      const spec = path.join(tmp, 'goss-ssh.yaml');
+      await writeFile(spec, 'file:\n  /:\n    exists: true\n');
+      const m = await loaded(
+        ['verify', '--target', `ssh://${sshd.rootUsername}@${sshd.host}:${sshd.port}`, '--key', sshd.privateKeyPath, '--host-key', sshd.hostKeyFingerprint, '--spec', spec],
+        ROOT,
+        [BIN],
+        { XDG_CACHE_HOME: tmp },
+      );
+      expect([...m]).toEqual(expect.arrayContaining(['ssh2', 'dist/transports/ssh/transport.js', 'dist/verifiers/spec/run.js', 'yaml']));
+      expect([...m].filter((x) => x === 'zod' || x.startsWith('dist/config/') || x === 'execa' || x === 'log-update' || x === 'dist/cli/live-view.js' || /^@(aws-sdk|smithy)\//.test(x))).toEqual([]);
+    } finally {
+      await sshd?.stop();
     }
   });
 

@@ -9,6 +9,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { silentLogger } from '../../src/kernel/events.js';
+import { ConfigError } from '../../src/kernel/errors.js';
 import { HostKeyMismatchError } from '../../src/transports/ssh/errors.js';
 import { verifyTarget } from '../../src/verifiers/target.js';
 import { summarize } from '../../src/verifiers/verifier.js';
@@ -112,6 +113,27 @@ describe('verifyTarget over ssh', () => {
     expect((err as HostKeyMismatchError).hint).toContain(`remove "127.0.0.1:${port}" from ${knownHostsFile}`);
     // The old key is still the one on record: a mismatch never overwrites it.
     expect(JSON.parse(await readFile(knownHostsFile, 'utf8'))).toEqual(recorded);
+  });
+});
+
+describe('verifyTarget: the connection opens while the gossfiles load', () => {
+  test('a gossfile error wins over the connection, and a host seen for the first time is not recorded', async () => {
+    const knownHostsFile = path.join(dir, 'kh5.json');
+    const broken = path.join(dir, 'broken.yml');
+    await writeFile(broken, 'file:\n  /etc/passwd: {exists: true, no-such-attr: 1}\n');
+    const err = await verifyTarget({ target: `ssh://root@127.0.0.1:${sshd!.port}`, key, specFiles: [broken], profiles: [], log: silentLogger, knownHostsFile }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).message).toContain('no-such-attr');
+    expect(existsSync(knownHostsFile)).toBe(false);
+    // The same target with valid checks records the key: the first attempt was refused by the gossfile, not by the connection.
+    const ok = await verifyTarget({ target: `ssh://root@127.0.0.1:${sshd!.port}`, key, specFiles: [failing], profiles: [], log: silentLogger, knownHostsFile });
+    expect(summarize(ok.results).total).toBeGreaterThan(0);
+    expect(JSON.parse(await readFile(knownHostsFile, 'utf8'))).toEqual({ [`127.0.0.1:${sshd!.port}`]: sshd!.hostKeyFingerprint });
+  });
+
+  test('a connection error is reported when the gossfiles are valid', async () => {
+    const err = await verifyTarget({ target: 'ssh://root@127.0.0.1:1', key: path.join(dir, 'no-such-key'), specFiles: [failing], profiles: [], log: silentLogger }).catch((e: unknown) => e);
+    expect((err as Error).message).toMatch(/no-such-key/);
   });
 });
 

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { CommandFailedError, HallmarkError } from '../../kernel/errors.js';
-import { applyTransportOverrides, sshTransportSchema, type SshTransportOptions } from '../../transports/ssh/schema.js';
+import { applyTransportOverrides } from '../../transports/ssh/overrides.js';
+import { sshTransportSchema, type SshTransportOptions } from '../../transports/ssh/schema.js';
 import { HostKeyMismatchError } from '../../transports/ssh/errors.js';
 import type { Connection, ConnectionTarget } from '../../transports/transport.js';
 import type { Driver, DriverContext } from '../driver.js';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ConnectionTarget } from '../transport.js';
-import { applyTransportOverrides, hostKeyMode, sshTransportSchema } from './schema.js';
+import { applyTransportOverrides, hostKeyMode } from './overrides.js';
+import { sshTransportSchema } from './schema.js';
 
 const driverTarget: ConnectionTarget = {
   hostname: '10.0.0.5',

@@ -8,7 +8,8 @@ import { connectOnce, type Credentials, type SshSettings } from './connect-once.
 import { SshConnection } from './connection.js';
 import { SshSetupError } from './errors.js';
 import { HostKeyPolicy } from './host-key.js';
-import { applyTransportOverrides, hostKeyMode, type SshTransportOptions } from './schema.js';
+import { applyTransportOverrides, hostKeyMode } from './overrides.js';
+import type { SshTransportOptions } from './schema.js';
 import { waitUntilReady } from './wait-until-ready.js';
 
 const DEFAULT_MAX_WAIT_MS = 5 * 60_000;

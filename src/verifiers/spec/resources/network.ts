@@ -1,7 +1,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { joinSh, NOTHING, sh, word } from '../shell.js';
 import type { Observation, ResourceDef } from '../types.js';
-import { absentFor, err, every, firstLine, out, rc, target, wants } from './common.js';
+import { absentFor, derived, err, every, firstLine, out, rc, target, wants } from './common.js';
 
 function ipv4(hex: string): string {
   const b = Buffer.from(hex, 'hex');
@@ -53,11 +53,11 @@ export const portDef: ResourceDef = {
     const port = Number(m[2]);
     const table = data.facts.get(`net.${proto}`);
     if (table === undefined) return every(r, { error: `cannot read /proc/net/${proto} on the target` });
-    const ips = listeners(table, proto).get(port);
+    const ips = derived(data.facts, `net.${proto}`, () => listeners(table, proto)).get(port);
     if (!ips) {
       const other = proto.endsWith('6') ? proto.slice(0, -1) : `${proto}6`;
       const t2 = data.facts.get(`net.${other}`);
-      const hint = t2 && listeners(t2, other).has(port) ? ` (but ${other}:${port} is listening)` : '';
+      const hint = t2 && derived(data.facts, `net.${other}`, () => listeners(t2, other)).has(port) ? ` (but ${other}:${port} is listening)` : '';
       return absentFor(r, { listening: { value: false, shown: `false${hint}` } }, `nothing listens on ${proto}:${port}${hint}`);
     }
     return { listening: { value: true }, ip: { value: ips } };

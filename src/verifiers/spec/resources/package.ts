@@ -1,7 +1,21 @@
 import { RETRY_OPTIONS } from '../retry.js';
 import { sh } from '../shell.js';
 import type { ResourceDef } from '../types.js';
-import { absentFor, err, every, out, rc, target } from './common.js';
+import { absentFor, derived, err, every, out, rc, target } from './common.js';
+
+/** The dpkg/rpm package list (`name<TAB>rest` lines): name -> the rest of each of its lines. */
+function packageIndex(list: string): Map<string, string[]> {
+  const index = new Map<string, string[]>();
+  for (const l of list.split('\n')) {
+    const tab = l.indexOf('\t');
+    const name = tab < 0 ? l : l.slice(0, tab);
+    const rest = tab < 0 ? '' : l.slice(tab + 1);
+    const seen = index.get(name);
+    if (seen) seen.push(rest);
+    else index.set(name, [rest]);
+  }
+  return index;
+}
 
 /**
  * `package`: installed, versions. The package manager is detected on the
@@ -32,8 +46,8 @@ export const packageDef: ResourceDef = {
     if (pm === 'dpkg' || pm === 'rpm') {
       const all = data.facts.get('pkgs.rc');
       if (all !== '0') return every(r, { error: `listing packages with ${pm} failed (exit ${all ?? 'none'}): ${(data.facts.get('pkgs.err') ?? '').trim()}` });
-      const mine = (data.facts.get('pkgs.out') ?? '').split('\n').filter((l) => l.split('\t')[0] === name);
-      text = mine.map((l) => l.split('\t').slice(1).join('\t')).join('\n');
+      const mine = derived(data.facts, 'pkgs', () => packageIndex(data.facts.get('pkgs.out') ?? '')).get(name) ?? [];
+      text = mine.join('\n');
       code = pm === 'rpm' && mine.length === 0 ? 1 : 0;
     }
     if (pm === 'none' || pm === undefined) return every(r, { error: 'no package manager (dpkg, rpm, apk, pacman) found on the target' });
