@@ -1,5 +1,7 @@
 #!/bin/sh
-# Installs nginx from Debian's mirror and serves a page that names the image.
+# Installs nginx, serves a page and turns off nginx's version banner.
+# hallmark runs this on the machine as root (sudo), then the checks in
+# test/integration/default/ prove it before any image is kept.
 set -eu
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
@@ -9,13 +11,9 @@ cat > /var/www/html/index.html <<'HTML'
 <title>hallmark</title>
 <h1>built and verified by hallmark</h1>
 HTML
-# Our hardening lives in a file of its own. Debian 13's packaged nginx.conf already
-# sets server_tokens (Debian 12's has it commented out): a second one is a duplicate
-# that nginx refuses, so the packaged line is commented out first.
+# Debian 13's nginx.conf already sets server_tokens; a second one is refused.
 sed -i -E 's/^([[:space:]]*)(server_tokens[[:space:]])/\1# \2/' /etc/nginx/nginx.conf
-cat > /etc/nginx/conf.d/hardening.conf <<'CONF'
-server_tokens off;
-CONF
+echo 'server_tokens off;' > /etc/nginx/conf.d/hardening.conf
 nginx -t
 systemctl enable nginx
 systemctl restart nginx

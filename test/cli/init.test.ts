@@ -10,6 +10,7 @@ import { existsSync, statSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
+import { parse } from 'yaml';
 import { loadSpecFiles } from '../../src/verifiers/spec/load.js';
 import { assertBuilt, hallmark, project, removeProjects } from './run-cli.js';
 
@@ -61,6 +62,21 @@ describe('hallmark init', () => {
     const f = await hallmark(['init', '--force'], { cwd: dir });
     expect(f.exitCode, f.all).toBe(0);
     expect(await readFile(path.join(dir, 'hallmark.yml'), 'utf8')).toContain('name: qemu');
+  });
+
+  // examples/quickstart (benches, the debian-13 e2e test) is init's qemu + shell scaffold plus a platform and
+  // checks; it must not drift from what the README's quickstart builds (test/e2e/qemu-build.test.ts).
+  it('examples/quickstart is the qemu + shell scaffold: the same provision.sh, and every scaffold check among its own', async () => {
+    const dir = await project();
+    const r = await hallmark(['init', '--driver', 'qemu', '--provisioner', 'shell'], { cwd: dir });
+    expect(r.exitCode, r.all).toBe(0);
+    const example = path.resolve(import.meta.dirname, '../../examples/quickstart');
+    expect(await readFile(path.join(example, 'provision.sh'), 'utf8')).toBe(await readFile(path.join(dir, 'provision.sh'), 'utf8'));
+    const mine = parse(await readFile(path.join(dir, 'test/integration/default/web.yml'), 'utf8')) as Record<string, Record<string, unknown>>;
+    const theirs = parse(await readFile(path.join(example, 'test/integration/default/web.yml'), 'utf8')) as Record<string, Record<string, unknown>>;
+    for (const [type, resources] of Object.entries(mine)) {
+      for (const [key, attrs] of Object.entries(resources)) expect(theirs[type]?.[key], `${type} ${key}`).toEqual(attrs);
+    }
   });
 
   it('rejects an unknown driver', async () => {
