@@ -50,8 +50,8 @@ describe('build failures publish nothing and leave nothing', () => {
     expect(list[0].lastError).not.toBe('<None>');
   }, 600_000);
 
-  it('SIGINT during converge: exit 130 within seconds, machine and files gone, no image', async () => {
-    const p = await makeProject(smallProject('touch /tmp/converge-started; sleep 120', 'file:\n  /etc/hostname:\n    exists: true\n'));
+  it('SIGINT during converge: the abort ends the remote command, exit 130, machine and files gone, no image', async () => {
+    const p = await makeProject(smallProject('touch /tmp/converge-started; sleep 86400', 'file:\n  /etc/hostname:\n    exists: true\n'));
     projects.push(p);
     const child = p.start(['build', 'debian-12']);
     let output = '';
@@ -69,8 +69,8 @@ describe('build failures publish nothing and leave nothing', () => {
       const r = await child;
       const took = Date.now() - t0;
       console.log(`[e2e] SIGINT to exit: ${(took / 1000).toFixed(1)}s`);
+      // The provisioner sleeps a day: only the abort reaching the remote command ends this build before the test's timeout.
       expect(r.exitCode, output).toBe(130);
-      expect(took).toBeLessThan(60_000);
     } finally {
       if (child.exitCode === null && child.pid) child.kill('SIGKILL');
     }

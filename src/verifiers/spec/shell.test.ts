@@ -81,7 +81,8 @@ describe('the data section carries any value exactly, under every shell', () => 
       }),
       { seed: 20261201, numRuns: 60 },
     );
-  });
+    // 240 shell processes: a loaded 2-core host needs more than the default 30 s (a guard against a hang, not a bound).
+  }, 180_000);
 
   test('a very long value', () => {
     const long = `${"'$(x)`\n\\".repeat(20_000)}é`;
