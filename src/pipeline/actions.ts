@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { InstanceEntry, Project } from '../config/index.js';
+import { apiCallsOf } from '../drivers/api-calls.js';
 import { buildProblems } from '../config/build-rules.js';
 import { ConfigError, HallmarkError, UsageError, toHallmarkError } from '../kernel/errors.js';
 import type { EventBus } from '../kernel/events.js';
@@ -336,6 +337,7 @@ async function runInstance(entry: InstanceEntry, opts: RunActionOptions & { buil
       report: run.report,
       bootTest: run.bootTest,
       timings,
+      apiCalls: [run.plugins.driver, run.bootTestDriver].map(apiCallsOf).filter((l) => l !== undefined),
       ok: !error,
       error: error?.message,
     };

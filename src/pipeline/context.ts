@@ -38,6 +38,8 @@ export interface InstanceRun {
   imageName?: string;
   /** image.boot_test: the machine booted from the image, and its verification. */
   bootTest?: { instance: string; image: string; report: VerifyReport };
+  /** image.boot_test: the driver of that machine (its API calls count for this instance). */
+  bootTestDriver?: Driver;
   /** Set once every step of a build passed. */
   published?: boolean;
 }

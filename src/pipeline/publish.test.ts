@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { InstanceConfig } from '../config/types.js';
 import type { VerifyReport } from '../verifiers/verifier.js';
+import { ApiCallLedger } from '../drivers/api-calls.js';
 import { envKey, envProperties, manifest, writeOutputs, type BuildOutcome } from './publish.js';
 
 function instance(name: string, publish: Partial<InstanceConfig['publish']> = {}): InstanceConfig {
@@ -106,6 +107,39 @@ describe('manifest', () => {
     });
     expect(b.verification?.digest).toMatch(/\S{16,}/);
     expect(b.verification?.summary).toMatchObject({ total: 1, passed: 1 });
+  });
+});
+
+describe('manifest apiCalls', () => {
+  it('lists each build\'s calls (its machine\'s and boot test\'s ledgers together) and their sum over the builds at the top, as counted when it is written', () => {
+    const machine = new ApiCallLedger();
+    const bootTest = new ApiCallLedger();
+    const other = new ApiCallLedger();
+    const count = (l: ApiCallLedger, region: string, action: string, throttled = false) => {
+      l.call('ec2', region, action);
+      l.request('ec2', region, action, { retry: false, throttled });
+      if (throttled) l.request('ec2', region, action, { retry: true, throttled: false });
+    };
+    count(machine, 'us-east-1', 'RunInstances');
+    count(machine, 'eu-west-1', 'CopyImage', true);
+    count(bootTest, 'us-east-1', 'RunInstances');
+    count(other, 'us-east-1', 'RunInstances');
+    const withCalls = { ...outcome('web-a', 'ami-1', 'us-east-1'), apiCalls: [machine, bootTest] };
+    const m = manifest([withCalls, { ...outcome('web-b', 'ami-2', 'us-east-1'), apiCalls: [other] }, outcome('web-c', 'ami-3')]);
+    count(machine, 'us-east-1', 'DeregisterImage'); // after the manifest was made: not in it
+    expect(m.builds[0]!.apiCalls).toEqual({
+      total: { calls: 3, requests: 4, retries: 1, throttled: 1, failed: 0 },
+      byAction: [
+        { service: 'ec2', region: 'eu-west-1', action: 'CopyImage', calls: 1, requests: 2, retries: 1, throttled: 1, failed: 0 },
+        { service: 'ec2', region: 'us-east-1', action: 'RunInstances', calls: 2, requests: 2, retries: 0, throttled: 0, failed: 0 },
+      ],
+    });
+    expect(m.builds[2]).not.toHaveProperty('apiCalls');
+    expect(m.apiCalls?.total).toEqual({ calls: 4, requests: 5, retries: 1, throttled: 1, failed: 0 });
+    expect(m.apiCalls?.byAction.find((c) => c.action === 'RunInstances')?.calls).toBe(3);
+    expect(JSON.parse(JSON.stringify(m)).apiCalls).toEqual(m.apiCalls);
+    // No driver counted: no apiCalls at all.
+    expect(manifest([outcome('web-c', 'ami-3')])).not.toHaveProperty('apiCalls');
   });
 });
 

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { appendFile, readFile } from 'node:fs/promises';
 import type { InstanceConfig } from '../config/types.js';
+import { sumApiCalls, summaryOf, type ApiCallLedger, type ApiCallSummary } from '../drivers/api-calls.js';
 import type { PruneResult } from '../drivers/driver.js';
 import type { ImageRecord, ParameterRecord } from '../kernel/journal.js';
 import { writeFileAtomic } from '../kernel/journal.js';
@@ -30,6 +31,12 @@ export interface BuildOutcome {
   /** image.boot_test: the verification of a machine booted from the image (passed, when outputs are written). */
   bootTest?: { instance: string; image: string; report: VerifyReport };
   timings: Record<string, number>;
+  /**
+   * Where the instance's drivers count their API calls (drivers that count
+   * them: ec2), the build machine's and the boot test machine's. Live: the
+   * manifest shows the counts when it is written, the report when the run ended.
+   */
+  apiCalls?: ApiCallLedger[];
   ok: boolean;
   error?: string;
 }
@@ -63,10 +70,18 @@ export function envProperties(outcomes: BuildOutcome[]): string {
   return lines.join('\n') + '\n';
 }
 
+/**
+ * manifest.json. `apiCalls` (per build, and the sum over the builds listed at
+ * the top) counts every call up to the moment the manifest is written: the
+ * whole build and its commit, not the pruning of older images after it.
+ */
 export function manifest(outcomes: BuildOutcome[], extra: Record<string, unknown> = {}) {
+  const calls = new Map<BuildOutcome, ApiCallSummary>();
+  for (const o of outcomes) if (o.apiCalls?.length) calls.set(o, summaryOf(o.apiCalls));
   return {
     schema: 'hallmark.manifest/v1',
     generatedAt: new Date().toISOString(),
+    ...(calls.size > 0 ? { apiCalls: sumApiCalls([...calls.values()]) } : {}),
     builds: outcomes.map((o) => ({
       instance: o.instance.name,
       suite: o.instance.suite,
@@ -91,6 +106,7 @@ export function manifest(outcomes: BuildOutcome[], extra: Record<string, unknown
           }
         : {}),
       timings: o.timings,
+      ...(calls.has(o) ? { apiCalls: calls.get(o) } : {}),
       ...(extra[o.instance.name] as object | undefined),
     })),
   };

@@ -326,6 +326,7 @@ export const bootTestStep: Step<InstanceRun> = {
       report: undefined,
       copies: [],
     };
+    run.bootTestDriver = sub.plugins.driver;
     if (sub.journal.state.created || Object.keys(sub.journal.state.driver).length > 0) {
       // A killed build's boot machine: never reuse it (it runs an older image).
       run.log.warn(`boot test: removing the machine an earlier run left behind (${name})`);

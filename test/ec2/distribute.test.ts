@@ -11,6 +11,7 @@ import { CancelledError } from '../../src/kernel/errors.js';
 import type { Logger } from '../../src/kernel/events.js';
 import { silentLogger } from '../../src/kernel/events.js';
 import type { ImageRecord } from '../../src/kernel/journal.js';
+import type { ApiCallCount, ApiCallSummary } from '../../src/drivers/api-calls.js';
 import type { DistributeRequest } from '../../src/drivers/driver.js';
 import { Ec2Error } from '../../src/drivers/ec2/aws-errors.js';
 import { distributeExisting } from '../../src/drivers/ec2/distribute-existing.js';
@@ -47,6 +48,12 @@ beforeEach(() => {
 });
 
 const accounts = ['111122223333', '444455556666'];
+
+/** Requests per `action region`, as FaultProxy.countByActionRegion keys them. */
+function requestsByActionRegion(s: ApiCallSummary): Map<string, number> {
+  return new Map(s.byAction.filter((c) => c.requests > 0).map((c) => [`${c.action} ${c.region}`, c.requests]));
+}
+const sum = (rows: ApiCallCount[], k: 'calls' | 'requests' | 'retries' | 'throttled') => rows.reduce((n, r) => n + r[k], 0);
 
 function request(over: Partial<DistributeRequest> = {}): DistributeRequest {
   return {
@@ -182,10 +189,52 @@ describe('ec2 distribute against moto', () => {
       const named = await imagesNamed(src.name!);
       expect(named['eu-west-1']).toEqual([copies[0]!.id]);
       expect(named['us-west-2']).toEqual([copies[1]!.id]);
+
+      // The driver counted exactly the requests the proxy received, per action and region; each throttled answer was retried.
+      const counted = f.driver.apiCalls.summary();
+      expect(requestsByActionRegion(counted)).toEqual(proxy.countByActionRegion());
+      for (const action of ['CopyImage', 'DescribeImages', 'CreateTags']) {
+        const rows = counted.byAction.filter((c) => c.action === action);
+        expect(sum(rows, 'throttled'), action).toBe(2);
+        expect(sum(rows, 'retries'), action).toBe(2);
+        expect(sum(rows, 'requests') - sum(rows, 'calls'), action).toBe(2);
+      }
+      expect(counted.total).toMatchObject({ retries: 6, throttled: 6, failed: 0, requests: proxy.calls.length });
+      expect(counted.byAction.every((c) => c.service === 'ec2')).toBe(true);
     } finally {
       await f.cleanup();
     }
   });
+
+  it('starts every copy before any is available (K regions wait side by side), at most `concurrency` CopyImage calls at once', async () => {
+    // A proxy of its own: its in-flight high-water mark covers this test only.
+    const own = await startFaultProxy(moto.endpoint);
+    const targets = ['eu-west-1', 'us-west-2', 'ap-southeast-2', 'eu-central-1'];
+    // No copy shows `available` until all four CopyImage calls were answered. A distribute that waited
+    // for a copy before starting the next (concurrency 2 bounding whole copies) would never see one
+    // finish, and fail at max_wait instead.
+    own.pendCopies({ untilCopies: targets.length });
+    const f = await fixture(own.endpoint, moto, { max_wait: 45 });
+    try {
+      const src = await sourceImage(`hm-dist-parallel-${f.ctx.buildId}`);
+      // The first two CopyImage answers are held until both have arrived: two copies start together.
+      const holds = targets.slice(0, 2).map((region) => own.hold('CopyImage', { region }));
+      const run = f.driver.distribute!(f.ctx, src, request({ regions: targets, concurrency: 2 }));
+      await Promise.all(holds.map((h) => h.reached));
+      for (const h of holds) h.release();
+      const copies = await run;
+      expect(copies.map((c) => c.region)).toEqual(targets);
+      expect(own.copies.map((c) => c.region).sort()).toEqual([...targets].sort());
+      const firstAvailable = Math.min(...own.copies.map((c) => c.shownAvailableSeq ?? Infinity));
+      const copyRequests = own.calls.filter((c) => c.action === 'CopyImage').map((c) => c.seq);
+      expect(copyRequests).toHaveLength(targets.length);
+      expect(Math.max(...copyRequests)).toBeLessThan(firstAvailable);
+      expect(own.maxInFlight('CopyImage')).toBe(2);
+    } finally {
+      await f.cleanup();
+      await own.close();
+    }
+  }, 120_000);
 
   it('a waiter stops at once on AccessDenied / UnauthorizedOperation or a failed image instead of waiting out its timeout', async () => {
     const id = await registerImage(ec2, 'hm-wait-denied');
@@ -200,7 +249,7 @@ describe('ec2 distribute against moto', () => {
         expect((err as Ec2Error).awsCode).toBe(code);
         expect((err as Ec2Error).hint).toMatch(/IAM permission/);
         // One call and no second poll: the waiter gave up on the first answer instead of waiting out its 600 s.
-        expect(proxy.calls.filter((c) => c.action === 'DescribeImages')).toEqual([{ action: 'DescribeImages', region: 'us-east-1', outcome: code }]);
+        expect(proxy.calls.filter((c) => c.action === 'DescribeImages').map(({ seq: _seq, ...c }) => c)).toEqual([{ action: 'DescribeImages', region: 'us-east-1', outcome: code }]);
       }
       proxy.faults.length = 0;
       proxy.rewrites.push({ action: 'DescribeImages', from: /<imageState>available<\/imageState>/g, to: '<imageState>failed</imageState>' });

@@ -32,7 +32,7 @@ it('passes calls through, tells regions apart from the SigV4 scope, and injects 
     const err = await eu.send(new DescribeImagesCommand({ Owners: ['self'] })).catch((e: unknown) => e);
     expect(err).toMatchObject({ name: 'RequestLimitExceeded', $metadata: { httpStatusCode: 503 } });
     await expect(eu.send(new DescribeImagesCommand({ Owners: ['self'] }))).resolves.toBeDefined(); // `times` used up
-    expect(proxy.calls).toEqual([
+    expect(proxy.calls.map(({ seq: _seq, ...c }) => c)).toEqual([
       { action: 'DescribeRegions', region: 'eu-west-1', outcome: 'forwarded' },
       { action: 'DescribeImages', region: 'us-east-1', outcome: 'forwarded' },
       { action: 'DescribeImages', region: 'eu-west-1', outcome: 'RequestLimitExceeded' },
@@ -71,7 +71,7 @@ it('tells JSON protocol actions (SSM) apart by X-Amz-Target and answers their fa
     expect(err).toMatchObject({ name: 'AccessDeniedException', message: 'not allowed', $metadata: { httpStatusCode: 400 } });
     // The injected call never reached moto: eu-west-1 has no parameter.
     expect(await eu.send(new GetParameterCommand({ Name: '/fault-proxy/p' })).catch((e: unknown) => (e as Error).name)).toBe('ParameterNotFound');
-    expect(proxy.calls).toEqual([
+    expect(proxy.calls.map(({ seq: _seq, ...c }) => c)).toEqual([
       { action: 'PutParameter', region: 'us-east-1', outcome: 'forwarded' },
       { action: 'PutParameter', region: 'eu-west-1', outcome: 'AccessDeniedException' },
       { action: 'GetParameter', region: 'eu-west-1', outcome: 'forwarded' },
@@ -134,6 +134,45 @@ it('applies CopyImage\'s TagSpecifications to the copy before the caller hears o
     east.destroy();
     west.destroy();
     direct.destroy();
+  }
+});
+
+it('pendCopies keeps copies pending in DescribeImages until enough copies were made, records when each showed available, and counts open requests', async () => {
+  const east = sdk(moto, 'us-east-1');
+  const via = (r: string) => sdk(moto, r, proxy.endpoint);
+  const eu = via('eu-west-1');
+  const ap = via('ap-southeast-2');
+  const direct = sdk(moto, 'eu-west-1');
+  const state = async (c: ReturnType<typeof sdk>, id: string) => (await c.send(new DescribeImagesCommand({ ImageIds: [id] }))).Images?.[0]?.State;
+  try {
+    proxy.copies.length = 0;
+    proxy.pendCopies({ untilCopies: 2 });
+    const source = (await east.send(new RegisterImageCommand({ Name: 'pend-src', RootDeviceName: '/dev/xvda', Architecture: 'x86_64' }))).ImageId!;
+    const copy = (c: ReturnType<typeof sdk>) => c.send(new CopyImageCommand({ SourceImageId: source, SourceRegion: 'us-east-1', Name: 'pend' })).then((o) => o.ImageId!);
+    const first = await copy(eu);
+    expect(await state(eu, first)).toBe('pending');
+    expect(await state(direct, first)).toBe('available'); // moto's own view: only the proxy's answers change
+    expect(proxy.copies[0]).toMatchObject({ region: 'eu-west-1', imageId: first });
+    expect(proxy.copies[0]!.shownAvailableSeq).toBeUndefined();
+    const second = await copy(ap);
+    expect(await state(eu, first)).toBe('available');
+    expect(await state(ap, second)).toBe('available');
+    const describes = proxy.calls.filter((c) => c.action === 'DescribeImages').map((c) => c.seq);
+    expect(proxy.copies.map((c) => c.shownAvailableSeq)).toEqual(describes.slice(-2));
+    expect(proxy.copies[1]!.seq).toBeLessThan(proxy.copies[0]!.shownAvailableSeq!);
+
+    // Two CopyImage answers held at once: two open requests of that action, never more.
+    proxy.pendCopies(undefined);
+    const holds = ['eu-west-1', 'ap-southeast-2'].map((region) => proxy.hold('CopyImage', { region }));
+    const both = Promise.all([copy(eu), copy(ap)]);
+    await Promise.all(holds.map((h) => h.reached));
+    expect(proxy.maxInFlight('CopyImage')).toBe(2);
+    for (const h of holds) h.release();
+    await both;
+    expect(proxy.maxInFlight('CopyImage')).toBe(2);
+  } finally {
+    proxy.pendCopies(undefined);
+    for (const c of [east, eu, ap, direct]) c.destroy();
   }
 });
 

@@ -48,6 +48,8 @@ export interface RewriteRule {
 export interface ProxyCall {
   action: string;
   region?: string;
+  /** Arrival order across every request this proxy received (never reset, unlike `calls`). */
+  seq: number;
   /** `forwarded`, `answered` (an action moto lacks, answered by the proxy), or the error code injected. */
   outcome: string;
 }
@@ -70,6 +72,29 @@ export interface TemplateVersionDeletion {
   /** The versions deleted (the default version never is). */
   versions: number[];
   refused: number[];
+}
+
+/** A copy CopyImage made through the proxy (recorded when the upstream answered). */
+export interface CopyRecord {
+  region?: string;
+  imageId: string;
+  /** The `seq` of the CopyImage request that made it. */
+  seq: number;
+  answeredAt: number;
+  /** The `seq` of the first DescribeImages whose answer showed it `available`. */
+  shownAvailableSeq?: number;
+}
+
+/**
+ * FaultProxy.pendCopies: copies show `pending` in DescribeImages answers
+ * until both conditions hold (each when given): `delayMs` passed since their
+ * CopyImage answered (a copy takes time), and `untilCopies` copies were made
+ * (structural: a caller that waits for one copy before starting the next
+ * never sees one become available).
+ */
+export interface PendingCopies {
+  delayMs?: number;
+  untilCopies?: number;
 }
 
 /**
@@ -104,6 +129,14 @@ export interface FaultProxy {
   hold(action: string, opts?: { region?: string; phase?: 'request' | 'response' }): Hold;
   /** Shorthand: answer the first `times` calls of each action with RequestLimitExceeded. */
   throttle(actions: string[], times: number): void;
+  /** Copies made through the proxy, in the order their CopyImage answered. */
+  copies: CopyRecord[];
+  /** Keeps copies `pending` in DescribeImages answers (see PendingCopies); undefined: as the upstream says. */
+  pendCopies(opts: PendingCopies | undefined): void;
+  /** The most requests of `action` the proxy had open at once (received, not yet answered). */
+  maxInFlight(action: string): number;
+  /** Requests counted per `action region` key (every outcome), as the caller sent them. */
+  countByActionRegion(): Map<string, number>;
   close(): Promise<void>;
 }
 
@@ -164,6 +197,22 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
   const templateVersionDeletions: TemplateVersionDeletion[] = [];
   /** `region/imageId` -> DeprecationTime, as DescribeImages shows it. */
   const deprecated = new Map<string, string>();
+  const copies: CopyRecord[] = [];
+  let pending: PendingCopies | undefined;
+  let seq = 0;
+  const open = new Map<string, number>();
+  const maxOpen = new Map<string, number>();
+  const copyReady = (c: CopyRecord) =>
+    !pending || ((pending.delayMs === undefined || Date.now() - c.answeredAt >= pending.delayMs) && (pending.untilCopies === undefined || copies.length >= pending.untilCopies));
+  /** A DescribeImages answer with the copies that are not ready shown `pending`; records the first answer showing each ready copy. */
+  const pendingCopies = (text: string, region: string | undefined, requestSeq: number): string =>
+    text.replace(/(<imageId>(ami-[0-9a-f]+)<\/imageId>(?:(?!<imageId>)[\s\S])*?<imageState>)available(<\/imageState>)/g, (whole, head: string, id: string, tail: string) => {
+      const c = copies.find((x) => x.imageId === id && x.region === region);
+      if (!c) return whole;
+      if (!copyReady(c)) return `${head}pending${tail}`;
+      c.shownAvailableSeq ??= requestSeq;
+      return whole;
+    });
 
   const ec2Error = (status: number, code: string, message: string): LocalAnswer => ({ status, body: errorXml(code, message) });
   const ok = (action: string, inner: string): LocalAnswer => ({
@@ -271,12 +320,16 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
       const action =
         jsonTarget ?? new URLSearchParams(body.toString('utf8')).get('Action') ?? new URL(req.url ?? '/', 'http://x').searchParams.get('Action') ?? '';
       const region = regionOf(req.headers.authorization);
+      const mySeq = ++seq;
+      open.set(action, (open.get(action) ?? 0) + 1);
+      maxOpen.set(action, Math.max(maxOpen.get(action) ?? 0, open.get(action)!));
+      res.once('close', () => open.set(action, open.get(action)! - 1));
 
       const rule = faults.find((f) => matches(f, action, region) && (f.times === undefined || f.times > 0));
       if (rule?.after) rule.after--;
       else if (rule) {
         if (rule.times !== undefined) rule.times--;
-        calls.push({ action, region, outcome: rule.code });
+        calls.push({ action, region, seq: mySeq, outcome: rule.code });
         const message = rule.message ?? `injected ${rule.code} by the fault proxy`;
         const [type, text] = jsonTarget ? ['application/x-amz-json-1.1', errorJson(rule.code, message)] : ['text/xml', errorXml(rule.code, message)];
         res.writeHead(rule.status, { 'content-type': type, 'content-length': Buffer.byteLength(text) });
@@ -286,7 +339,7 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
 
       const answer = local[action];
       if (answer && !jsonTarget) {
-        calls.push({ action, region, outcome: 'answered' });
+        calls.push({ action, region, seq: mySeq, outcome: 'answered' });
         answer(new URLSearchParams(body.toString('utf8')), req.headers, region).then(
           (a) => {
             res.writeHead(a.status, { 'content-type': 'text/xml', 'content-length': Buffer.byteLength(a.body) });
@@ -300,7 +353,7 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
         return;
       }
 
-      calls.push({ action, region, outcome: 'forwarded' });
+      calls.push({ action, region, seq: mySeq, outcome: 'forwarded' });
       const forward = () => {
         const up = http.request(
           {
@@ -315,7 +368,14 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
             upRes.on('data', (c: Buffer) => out.push(c));
             upRes.on('end', async () => {
               let payload = Buffer.concat(out);
-              if (action === 'CopyImage' && upRes.statusCode === 200) await tagCopy(new URLSearchParams(body.toString('utf8')), payload.toString('utf8'), req.headers);
+              if (action === 'CopyImage' && upRes.statusCode === 200) {
+                await tagCopy(new URLSearchParams(body.toString('utf8')), payload.toString('utf8'), req.headers);
+                const imageId = payload.toString('utf8').match(/<imageId>(ami-[0-9a-f]+)<\/imageId>/)?.[1];
+                if (imageId) copies.push({ region, imageId, seq: mySeq, answeredAt: Date.now() });
+              }
+              if (action === 'DescribeImages' && upRes.statusCode === 200 && copies.length > 0) {
+                payload = Buffer.from(pendingCopies(payload.toString('utf8'), region, mySeq), 'utf8');
+              }
               const applicable = rewrites.filter((r) => matches(r, action, region));
               if (action === 'DescribeImages' && [...deprecated.keys()].some((k) => k.startsWith(`${region}/`))) {
                 // The deprecation times this proxy answered for, as EC2 shows them.
@@ -380,6 +440,16 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
       const h: PendingHold = { action, region: opts.region, phase: opts.phase ?? 'response', reached, release, used: false, arrive, gate };
       holds.push(h);
       return h;
+    },
+    copies,
+    pendCopies(opts) {
+      pending = opts;
+    },
+    maxInFlight: (action) => maxOpen.get(action) ?? 0,
+    countByActionRegion() {
+      const m = new Map<string, number>();
+      for (const c of calls) m.set(`${c.action} ${c.region ?? ''}`, (m.get(`${c.action} ${c.region ?? ''}`) ?? 0) + 1);
+      return m;
     },
     throttle(actions, times) {
       for (const action of actions) faults.push({ action, times, code: 'RequestLimitExceeded', status: 503, message: 'Request limit exceeded.' });

@@ -53,13 +53,20 @@ export function isPermanent(err: unknown): boolean {
   );
 }
 
+/** An answer that says "slow down": RequestLimitExceeded (EC2), Throttling / ThrottlingException (SSM, STS), HTTP 429. */
+export function isThrottling(err: unknown): boolean {
+  const c = awsCode(err);
+  const status = (err as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
+  return status === 429 || (c !== undefined && /Throttl|RequestLimitExceeded|TooManyRequests|SlowDown/.test(c));
+}
+
 /** Throttling and server-side errors: worth another poll once the SDK's own retries are spent. */
 export function isTransient(err: unknown): boolean {
   if (isAbortError(err)) return false;
   const c = awsCode(err);
   const status = (err as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
   if (status !== undefined && status >= 500) return true;
-  if (c && /Throttl|RequestLimitExceeded|TooManyRequests|ServiceUnavailable|InternalError|Unavailable/.test(c)) return true;
+  if (isThrottling(err) || (c && /ServiceUnavailable|InternalError|Unavailable/.test(c))) return true;
   // Network errors (no $metadata): connection reset, DNS hiccup.
   const code = (err as NodeJS.ErrnoException)?.code;
   return typeof code === 'string' && /^(ECONNRESET|ECONNREFUSED|ETIMEDOUT|EPIPE|EAI_AGAIN|ENOTFOUND)$/.test(code);

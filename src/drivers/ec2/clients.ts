@@ -1,4 +1,6 @@
 import { EC2Client, type EC2ClientConfig } from '@aws-sdk/client-ec2';
+import { ApiCallLedger } from '../api-calls.js';
+import { meterClient } from './api-call-meter.js';
 import { Ec2Error } from './aws-errors.js';
 import type { Ec2Options } from './schema.js';
 
@@ -21,6 +23,8 @@ export interface ClientSettings {
   credentials?: EC2ClientConfig['credentials'];
   /** Region used when the options name none and the default chain has none. */
   defaultRegion?: string;
+  /** Where every client made from these settings counts its calls (api-call-meter.ts); uncounted when absent. */
+  calls?: ApiCallLedger;
 }
 
 export function clientSettings(o: Ec2Options, credentials?: ClientSettings['credentials']): ClientSettings {
@@ -30,6 +34,7 @@ export function clientSettings(o: Ec2Options, credentials?: ClientSettings['cred
     retryMode: o.retry_mode,
     profile: o.shared_credentials_profile,
     credentials,
+    calls: new ApiCallLedger(),
   };
 }
 
@@ -51,12 +56,14 @@ export function clientConfig(s: ClientSettings, region: string) {
   };
 }
 
-/** One SDK client per region, made on first use from the same settings. */
-export class RegionalClients<C extends { destroy(): void }> {
+/** One SDK client per region, made on first use from the same settings; each counts its calls in `settings.calls`. */
+export class RegionalClients<C extends { destroy(): void } & Parameters<typeof meterClient>[0]> {
   private readonly clients = new Map<string, C>();
 
   constructor(
     readonly settings: ClientSettings,
+    /** The service's signing name (`ec2`, `ssm`), as the calls are counted. */
+    readonly service: string,
     private readonly make: (config: ReturnType<typeof clientConfig>) => C,
   ) {}
 
@@ -64,6 +71,7 @@ export class RegionalClients<C extends { destroy(): void }> {
     let c = this.clients.get(region);
     if (!c) {
       c = this.make(clientConfig(this.settings, region));
+      if (this.settings.calls) meterClient(c, this.settings.calls, this.service, region);
       this.clients.set(region, c);
     }
     return c;
@@ -78,7 +86,7 @@ export class RegionalClients<C extends { destroy(): void }> {
 
 export class Ec2Clients extends RegionalClients<EC2Client> {
   constructor(settings: ClientSettings) {
-    super(settings, (config) => new EC2Client(config));
+    super(settings, 'ec2', (config) => new EC2Client(config));
   }
 
   /**

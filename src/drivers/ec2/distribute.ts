@@ -1,4 +1,4 @@
-import { CopyImageCommand, DescribeImagesCommand } from '@aws-sdk/client-ec2';
+import { CopyImageCommand, DescribeImagesCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import { throwIfAborted } from '../../kernel/abort.js';
 import { CancelledError, isAbortError } from '../../kernel/errors.js';
 import type { Logger } from '../../kernel/events.js';
@@ -51,38 +51,65 @@ export async function distributeImage(a: DistributeArgs): Promise<ImageRecord[]>
  * Copies an image to other regions, tagged, and returns the copies in the
  * order of `regions`. Shares nothing.
  *
- * - Copies run in parallel, at most `concurrency` at once. Each CopyImage has a
- *   ClientToken derived from build id + source + region, so a retried call
- *   (SDK retry after a lost answer, or a re-run of this build) returns the
- *   same copy instead of a second one.
+ * - Copies start at most `concurrency` at once: starting one is its
+ *   CopyImage call, journaling its id and tagging it. The waits for the
+ *   copies to become available are not bounded: every started copy is waited
+ *   for at once (one poll per region every `delay`), so K regions take about
+ *   as long as the slowest copy, not K/concurrency copies one after another.
+ * - Each CopyImage has a ClientToken derived from build id + source + region,
+ *   so a retried call (SDK retry after a lost answer, or a re-run of this
+ *   build) returns the same copy instead of a second one.
  * - Each copy id is journaled the moment CopyImage returns, before waiting.
  *   The call itself is not aborted midway: its answer is the only record of
  *   what it made. The signal is checked right after the id is safe.
  * - When one region fails, the waits of the others end at once (one
- *   AbortSignal), but this still waits for every started CopyImage to
- *   answer, so that copies finished or started before the failure are in the
- *   journal for the pipeline's cleanup (deleteImage on every recorded image).
+ *   AbortSignal) and copies not started yet are not started, but this still
+ *   waits for every started CopyImage to answer, so that copies finished or
+ *   started before the failure are in the journal for the pipeline's cleanup
+ *   (deleteImage on every recorded image).
  */
 export async function copyImages(a: Omit<DistributeArgs, keyof ShareTargets>): Promise<ImageRecord[]> {
   const targets = [...new Set(a.regions)].filter((r) => r !== a.source.region);
   const failFast = new AbortController();
   const signal = AbortSignal.any([a.signal, failFast.signal]);
   const copies: ImageRecord[] = [];
-  const tags = { ...copyableTags(a.sourceTags ?? (await sourceTagsOf(a))), ...a.tags };
+  const args = { ...a, tags: { ...copyableTags(a.sourceTags ?? (await sourceTagsOf(a))), ...a.tags } };
+  const starting = limiter(Math.max(1, a.concurrency));
 
-  const results = await mapBounded(targets, Math.max(1, a.concurrency), async (region) => {
-    try {
-      const copy = await copyOne({ ...a, tags }, region, signal);
-      copies.push(copy);
-      return copy;
-    } catch (err) {
-      failFast.abort(err);
-      throw err;
-    }
-  });
+  const results = await Promise.allSettled(
+    targets.map(async (region) => {
+      try {
+        const started = await starting(() => startCopy(args, region, signal));
+        const copy = await finishCopy(args, started, signal);
+        copies.push(copy);
+        return copy;
+      } catch (err) {
+        failFast.abort(err);
+        throw err;
+      }
+    }),
+  );
   throwFirstFailure(results, a.signal, a.log, 'copying images');
   throwIfAborted(a.signal);
   return targets.map((r) => copies.find((c) => c.region === r)!);
+}
+
+/** Runs the functions given to it, at most `limit` at once, in the order they were given. */
+export function limiter(limit: number): <T>(fn: () => Promise<T>) => Promise<T> {
+  let running = 0;
+  const queue: (() => void)[] = [];
+  return async (fn) => {
+    if (running >= limit) await new Promise<void>((resolve) => queue.push(resolve));
+    else running++;
+    try {
+      return await fn();
+    } finally {
+      // The slot passes straight to the next waiting function, so `running` stays at most `limit`.
+      const next = queue.shift();
+      if (next) next();
+      else running--;
+    }
+  };
 }
 
 /** Shares every image in its own region, `concurrency` at once; waits for all, then throws the first failure. */
@@ -116,7 +143,15 @@ export async function unshareImages(clients: Ec2Clients, images: ImageRecord[], 
   throwFirstFailure(done, signal, log, 'taking back launch permissions');
 }
 
-async function copyOne(a: Omit<DistributeArgs, keyof ShareTargets>, region: string, signal: AbortSignal): Promise<ImageRecord> {
+/** A copy whose CopyImage answered: journaled and tagged, not yet available. */
+interface StartedCopy {
+  record: ImageRecord;
+  region: string;
+  client: EC2Client;
+}
+
+/** CopyImage to `region`, the copy's id journaled, the pending copy tagged. */
+async function startCopy(a: Omit<DistributeArgs, keyof ShareTargets>, region: string, signal: AbortSignal): Promise<StartedCopy> {
   throwIfAborted(signal);
   const client = a.clients.get(region);
   let id: string;
@@ -145,10 +180,16 @@ async function copyOne(a: Omit<DistributeArgs, keyof ShareTargets>, region: stri
   a.log.info(`copying ${a.source.id} to ${region}: ${id}`);
   // EC2-compatible services that ignore TagSpecifications on CopyImage (moto): the pending copy is tagged now, before the wait.
   await tagResources(client, region, [id], a.tags, signal);
-  const [img] = await waitForImagesAvailable(client, region, [id], { delayMs: a.delayMs, maxWaitMs: a.maxWaitMs, signal, log: a.log });
+  return { record, region, client };
+}
+
+/** Waits for a started copy to be available, then journals and tags its snapshots. */
+async function finishCopy(a: Omit<DistributeArgs, keyof ShareTargets>, c: StartedCopy, signal: AbortSignal): Promise<ImageRecord> {
+  const { record, region, client } = c;
+  const [img] = await waitForImagesAvailable(client, region, [record.id], { delayMs: a.delayMs, maxWaitMs: a.maxWaitMs, signal, log: a.log });
   record.snapshots = snapshotsOf(img!);
   await a.journal.recordImage(record);
-  await tagResources(client, region, [id, ...record.snapshots], a.tags, signal);
+  await tagResources(client, region, [record.id, ...record.snapshots], a.tags, signal);
   return record;
 }
 

@@ -7,6 +7,7 @@ import type { ImageRecord, ParameterRecord, TemplateVersionRecord } from '../../
 import { retry } from '../../kernel/retry.js';
 import type { ConnectionTarget } from '../../transports/transport.js';
 import type { CaptureRequest, DistributeRequest, Driver, DriverContext, Leftover, LeftoverQuery, LeftoverRemoval, PruneRequest, PruneResult, ShareRequest } from '../driver.js';
+import { ApiCallLedger, type MetersApiCalls } from '../api-calls.js';
 import type { Ec2LeftoverDeps } from './leftovers.js';
 import { awsCode, Ec2Error, isNotFound, wrapAws } from './aws-errors.js';
 import { clientSettings, Ec2Clients, type ClientSettings } from './clients.js';
@@ -37,10 +38,12 @@ export interface Ec2DriverDeps {
  * AMIs in other regions. Each step lives in its own module; this class wires
  * them to the journal. All ids are journaled before any wait.
  */
-export class Ec2Driver implements Driver {
+export class Ec2Driver implements Driver, MetersApiCalls {
   readonly name = 'ec2';
   readonly ownsMachine = true;
   readonly clients: Ec2Clients;
+  /** Every call of every client this driver makes (EC2, and SSM), by service, region and action: for the manifest. */
+  readonly apiCalls: ApiCallLedger;
   /** Made on first use (publish.ssm_parameter), with the EC2 clients' settings. */
   private ssmClients?: SsmClients;
 
@@ -49,6 +52,7 @@ export class Ec2Driver implements Driver {
     private readonly deps: Ec2DriverDeps = {},
   ) {
     this.clients = new Ec2Clients(clientSettings(options, deps.credentials));
+    this.apiCalls = this.clients.settings.calls ?? new ApiCallLedger();
   }
 
   /** The machine's region: the journaled one (it may predate a config change), else the configured one. */

@@ -20,7 +20,7 @@ export const PARAMETER_DATA_TYPE = 'aws:ec2:image';
 
 export class SsmClients extends RegionalClients<SSMClient> {
   constructor(settings: ClientSettings) {
-    super(settings, (config) => new SSMClient(config));
+    super(settings, 'ssm', (config) => new SSMClient(config));
   }
 }
 

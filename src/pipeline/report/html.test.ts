@@ -4,6 +4,7 @@ import { runSteps } from '../runner.js';
 import { TimelineRecorder } from './timeline.js';
 import { buildReport } from './model.js';
 import { renderHtml } from './html.js';
+import { ApiCallLedger } from '../../drivers/api-calls.js';
 import type { CheckResult } from '../../verifiers/verifier.js';
 
 const check = (id: string, status: CheckResult['status'], source: string): CheckResult => ({
@@ -46,5 +47,24 @@ describe('report', () => {
     expect(html).toMatch(/data-step="boot-test" data-kind="step" data-status="skipped"/);
     expect(html).not.toMatch(/<(script|link|img)[^>]+(src|href)=/);
     expect(html).toContain('FAILED');
+    expect(html).not.toContain('API calls');
+  });
+
+  it('shows the API calls each instance\'s driver made, by action and region, and the build total', () => {
+    const ledger = new ApiCallLedger();
+    ledger.call('ec2', 'eu-west-1', 'CopyImage');
+    ledger.request('ec2', 'eu-west-1', 'CopyImage', { retry: false, throttled: true });
+    ledger.request('ec2', 'eu-west-1', 'CopyImage', { retry: true, throttled: false });
+    ledger.call('ec2', 'us-east-1', 'RunInstances');
+    ledger.request('ec2', 'us-east-1', 'RunInstances', { retry: false, throttled: false });
+    const outcome = { instance: undefined as never, buildId: 'b1', copies: [], timings: {}, ok: true, apiCalls: [ledger] };
+    const report = buildReport({ action: 'build', buildId: 'b1', projectDir: '/p', lanes: [], instances: [{ name: 'default-al2023', ok: true, outcome }] });
+    expect(report.apiCalls?.total).toEqual({ calls: 2, requests: 3, retries: 1, throttled: 1, failed: 0 });
+    const html = renderHtml(report);
+    const rows = [...html.matchAll(/<tr class="api-call" data-action="(\w+)" data-region="([\w-]+)">((?:<td[^>]*>[^<]*<\/td>)+)<\/tr>/g)].map(
+      (m) => `${m[2]} ${m[1]}: ${[...m[3]!.matchAll(/class="num">(\d+)</g)].map((n) => n[1]).join(' ')}`,
+    );
+    expect(rows).toEqual(['eu-west-1 CopyImage: 1 2 1 1 0', 'us-east-1 RunInstances: 1 1 0 0 0']);
+    expect(html).toContain('<dt>API calls</dt><dd>2 calls (3 requests: 1 retry, 1 throttled)</dd>');
   });
 });

@@ -3,6 +3,7 @@
  * network) rendered from a BuildReport. A pure function: the same report
  * gives the same page.
  */
+import type { ApiCallSummary } from '../../drivers/api-calls.js';
 import type { CheckStatus } from '../../verifiers/verifier.js';
 import { CSS, SCRIPT } from './assets.js';
 import type { BuildReport, InstanceReport, ReportCheck, ReportVerification } from './model.js';
@@ -94,6 +95,24 @@ ${tags.length ? `<h4>Tags</h4><table class="tags">${tags.map(([k, v]) => `<tr><t
 ${params.length ? `<h4>SSM parameters</h4><table class="parameters"><tr><th>Name</th><th>Region</th><th>Value</th><th>Version</th></tr>${params.join('')}</table>` : ''}`;
 }
 
+/** "57 calls (60 requests: 3 retries, 3 throttled; 2 failed)": `failed` counts NotFound answers the driver expects too. */
+export function apiCallsText(t: ApiCallSummary['total']): string {
+  const extra = [t.retries ? `${t.retries} ${t.retries === 1 ? 'retry' : 'retries'}` : '', t.throttled ? `${t.throttled} throttled` : ''].filter(Boolean).join(', ');
+  return `${t.calls} calls (${t.requests} requests${extra ? `: ${extra}` : ''}${t.failed ? `; ${t.failed} failed` : ''})`;
+}
+
+/** Every action in every region the instance's drivers called, with retries and throttling. */
+function apiCallsSection(s: ApiCallSummary | undefined): string {
+  if (!s || s.byAction.length === 0) return '';
+  const num = (n: number) => `<td class="num">${n}</td>`;
+  const rows = s.byAction.map(
+    (c) =>
+      `<tr class="api-call" data-action="${esc(c.action)}" data-region="${esc(c.region)}"><td>${esc(c.service)}</td><td>${esc(c.region)}</td><td class="mono">${esc(c.action)}</td>${num(c.calls)}${num(c.requests)}${num(c.retries)}${num(c.throttled)}${num(c.failed)}</tr>`,
+  );
+  return `<h4>API calls</h4><p class="msg">${esc(apiCallsText(s.total))}</p>
+<table class="api-calls"><tr><th>Service</th><th>Region</th><th>Action</th><th>Calls</th><th>Requests</th><th>Retries</th><th>Throttled</th><th>Failed</th></tr>${rows.join('')}</table>`;
+}
+
 function checkRow(c: ReportCheck): string {
   return `<tr class="check st-row-${c.status}" data-status="${c.status}" data-id="${esc(c.id)}"><td><span class="status st-${c.status}">${c.status}</span></td>
 <td class="mono">${esc(c.resourceType)}: ${esc(c.resource)}</td><td>${esc(c.property)}</td><td>${esc(c.title)}${c.message && c.status !== 'pass' ? `<div class="msg">${esc(c.message)}</div>` : ''}</td>
@@ -131,7 +150,7 @@ ${facts([
   ['config digest', i.configDigest],
   ...i.verifications.map((v): [string, string] => [`verification digest (${v.label})`, v.digest]),
 ])}
-${imagesSection(i, action)}</section>`;
+${imagesSection(i, action)}${apiCallsSection(i.apiCalls)}</section>`;
 }
 
 export function renderHtml(r: BuildReport): string {
@@ -156,6 +175,7 @@ ${facts([
   ['hallmark', r.hallmarkVersion],
   ['generated', r.generatedAt],
   ['outputs', r.outputs.join(', ') || (r.action === 'build' ? 'none (nothing was published)' : undefined)],
+  ['API calls', r.apiCalls ? apiCallsText(r.apiCalls.total) : undefined],
 ])}${r.commitError ? `<p class="error" id="commit-error">${esc(r.commitError)}</p>` : ''}</header>
 <h2>Instances</h2>${summaryTable(r)}
 <h2>Timeline</h2>${timeline(r, now)}

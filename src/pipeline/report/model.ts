@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { InstanceConfig } from '../../config/types.js';
+import { sumApiCalls, summaryOf, type ApiCallSummary } from '../../drivers/api-calls.js';
 import type { ParameterRecord } from '../../kernel/journal.js';
 import { resultsDigest } from '../../verifiers/digest.js';
 import { summarize, type CheckResult, type VerifyReport } from '../../verifiers/verifier.js';
@@ -62,6 +63,8 @@ export interface InstanceReport {
   verifications: ReportVerification[];
   /** The instance's lane, then its boot-test machine's, when it had one. */
   lanes: Lane[];
+  /** The API calls its drivers made (ec2), until the run ended: rollback and pruning included. */
+  apiCalls?: ApiCallSummary;
 }
 
 export interface BuildReport {
@@ -79,6 +82,8 @@ export interface BuildReport {
   commit?: Lane;
   /** Why the commit did not hold, when the instances' own errors do not say it. */
   commitError?: string;
+  /** The sum of the instances' API calls, when any driver counted them. */
+  apiCalls?: ApiCallSummary;
 }
 
 export interface InstanceInput {
@@ -200,9 +205,11 @@ export function buildReport(input: BuildReportInput): BuildReport {
       parameters: o?.parameters ?? [],
       verifications,
       lanes: own,
+      ...(o?.apiCalls?.length ? { apiCalls: summaryOf(o.apiCalls) } : {}),
     };
   });
   const commit = lanes.get(COMMIT);
+  const calls = instances.flatMap((i) => (i.apiCalls ? [i.apiCalls] : []));
   const ok = instances.length > 0 && instances.every((i) => i.ok) && !input.commitError;
   return {
     schema: 'hallmark.report/v1',
@@ -216,5 +223,6 @@ export function buildReport(input: BuildReportInput): BuildReport {
     outputs: (input.outputs ?? []).map((f) => (path.isAbsolute(f) ? path.relative(input.projectDir, f) || f : f)),
     ...(commit ? { commit } : {}),
     ...(input.commitError ? { commitError: input.commitError } : {}),
+    ...(calls.length ? { apiCalls: sumApiCalls(calls) } : {}),
   };
 }
