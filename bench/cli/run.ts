@@ -77,7 +77,16 @@ function main(): void {
     const d = (x: number) => (k === 0 ? '' : `+${x.toFixed(0)} ms`);
     console.log(`  ${c.label.padEnd(32)} ${`${w.toFixed(0)} ms`.padStart(8)} ${d(w - bw).padStart(9)} ${`${u.toFixed(0)} ms`.padStart(8)} ${d(u - bc).padStart(9)}`);
   });
-  console.log('  goals: --version within 60 ms of bare node, list within 150 ms (wall, idle machine)');
+  // The goals (issue 13) are on wall time on an idle machine; on a loaded one
+  // the CPU margin is the steadier number (wall includes waiting for a core).
+  const goals: [number, number][] = [
+    [1, 60],
+    [3, 150],
+  ];
+  for (const [k, goal] of goals) {
+    const over = (x: number) => (x <= goal ? `met, ${(goal - x).toFixed(0)} ms to spare` : `missed by ${(x - goal).toFixed(0)} ms`);
+    console.log(`  goal: ${cases[k]!.label} within ${goal} ms of bare node: wall ${over(median(wall[k]!) - bw)}; CPU ${over(median(cpu[k]!) - bc)}`);
+  }
 }
 
 main();
