@@ -59,8 +59,9 @@ export function toGossfile(checks: Check[]): string {
   checks.forEach((c, i) => {
     switch (c.kind) {
       case 'package': return add('package', `  ${q(c.name)}: {installed: ${c.installed}}`);
-      case 'file-mode': return add('file', `  mode-${i}: {path: ${q(c.path)}, mode: ${q(c.mode)}}`);
-      case 'file-owner': return add('file', `  owner-${i}: {path: ${q(c.path)}, owner: ${q(c.owner)}}`);
+      // goss fails a file without exists (Missing required attribute): hallmark refuses one, so each file check is two results.
+      case 'file-mode': return add('file', `  mode-${i}: {path: ${q(c.path)}, exists: true, mode: ${q(c.mode)}}`);
+      case 'file-owner': return add('file', `  owner-${i}: {path: ${q(c.path)}, exists: true, owner: ${q(c.owner)}}`);
       case 'user': return add('user', `  ${q(c.name)}: {exists: true}`);
       case 'group': return add('group', `  ${q(c.name)}: {exists: true}`);
       case 'sysctl': return add('kernel-param', `  ${q(c.name)}: {value: ${q(c.value)}}`);

@@ -138,7 +138,7 @@ async function main(): Promise<void> {
       `verify benchmark: ${n} checks against ${target.username}@${target.host}:${target.port}`,
       `  one SSH round trip (true)        ${fmt(rt.ms)}  (median of 5)`,
       `  generated script, on the target  ${(rawMs / 1000).toFixed(2)} s  (${hm.value.script.length} bytes; median of 5)`,
-      `  hallmark spec (one round trip)   ${fmt(hm.ms)}   pass ${hmSum.passed}/${n}   (median of 5; ${(hm.ms / (rt.ms + rawMs)).toFixed(2)}x round trip + script)`,
+      `  hallmark spec (one round trip)   ${fmt(hm.ms)}   pass ${hmSum.passed}/${hm.value.results.length} results   (median of 5; ${(hm.ms / (rt.ms + rawMs)).toFixed(2)}x round trip + script)`,
       ...(others
         ? [
             `  testinfra over SSH               ${fmt(ti.ms)}   pass ${tiPassed}/${n}   ${(ti.ms / hm.ms).toFixed(1)}x hallmark`,

@@ -5,8 +5,8 @@
  * connection (what `hallmark verify --target local` does) and through the
  * CLI itself. Every check must pass, fail or skip exactly as in goss.
  */
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { chmod, copyFile, mkdir, mkdtemp, readFile, symlink, writeFile } from 'node:fs/promises';
 import { existsSync, statSync } from 'node:fs';
 import os, { userInfo } from 'node:os';
 import dgram from 'node:dgram';
@@ -17,6 +17,7 @@ import { promisify } from 'node:util';
 import dnsPacket from 'dns-packet';
 import { describe, expect, test } from 'vitest';
 import { LocalConnection } from '../../src/transports/local/connection.js';
+import type { Connection } from '../../src/transports/transport.js';
 import { runSpecChecks } from '../../src/verifiers/spec/run.js';
 import { parseSpecText } from '../../src/verifiers/spec/load.js';
 
@@ -77,10 +78,49 @@ describe('goss conformance', () => {
       expect(got).toEqual(want);
       const expected = Object.values(results.reduce<Record<string, number>>((n, r) => ({ ...n, [`${r.resourceType}:${r.resource}`]: Object.keys(r.meta!.expect as object).length }), {}));
       expect(results).toHaveLength(expected.reduce((a, b) => a + b, 0));
-      expect(results).toHaveLength(20);
+      expect(results).toHaveLength(21);
     } finally {
       udp.close();
       await new Promise<void>((r) => web.close(() => r()));
+    }
+  });
+
+  test("the system as goss's system/*.go sees it: a symlink lstat'ed, paths cleaned, comm names of 15 bytes, dpkg's installed states", async () => {
+    const work = await mkdtemp(path.join(os.tmpdir(), 'hm-sys-'));
+    await symlink('/etc/passwd', path.join(work, 'link'));
+    // A process whose name is longer than the kernel's comm keeps.
+    const long = 'hallmark-conformance-sleeper';
+    await copyFile(execFileSync('sh', ['-c', 'command -v sleep'], { encoding: 'utf8' }).trim(), path.join(work, long));
+    await chmod(path.join(work, long), 0o755);
+    const sleeper = spawn(path.join(work, long), ['300'], { stdio: 'ignore' });
+    // A dpkg database with a held, a half-installed, a removed and a multi-arch package, read by the real dpkg-query.
+    const pkg = (name: string, status: string, arch: string, version: string) =>
+      `Package: ${name}\nStatus: ${status}\nPriority: optional\nMaintainer: x <x@example.org>\nArchitecture: ${arch}\n${name === 'libmulti' ? 'Multi-Arch: same\n' : ''}Version: ${version}\nDescription: x\n`;
+    await mkdir(path.join(work, 'dpkg', 'updates'), { recursive: true });
+    await writeFile(path.join(work, 'dpkg', 'available'), '');
+    await writeFile(
+      path.join(work, 'dpkg', 'status'),
+      [pkg('held-pkg', 'hold ok installed', 'amd64', '1.2-3'), pkg('half-pkg', 'install reinstreq half-installed', 'amd64', '2.0-1'), pkg('conf-pkg', 'deinstall ok config-files', 'amd64', '3.0-1'), pkg('libmulti', 'install ok installed', 'i386', '4.0-1'), pkg('libmulti', 'install ok installed', 'amd64', '4.0-1')].join('\n'),
+    );
+    await mkdir(path.join(work, 'bin'));
+    await writeFile(path.join(work, 'bin', 'dpkg-query'), `#!/bin/sh\nexec ${execFileSync('sh', ['-c', 'command -v dpkg-query'], { encoding: 'utf8' }).trim()} --admindir=${work}/dpkg "$@"\n`, { mode: 0o755 });
+    const local = new LocalConnection();
+    const connection: Connection = {
+      exec: (cmd, o = {}) => local.exec(cmd, { ...o, env: { ...o.env, PATH: `${work}/bin:${process.env.PATH}` } }),
+      upload: (a, b, o) => local.upload(a, b, o),
+      download: (a, b) => local.download(a, b),
+      close: () => local.close(),
+    };
+    try {
+      await expect.poll(() => readFile(`/proc/${sleeper.pid}/comm`, 'utf8').catch(() => '')).toBe(`${long.slice(0, 15)}\n`);
+      const { results } = await runSpecChecks(connection, [path.join(dir, 'system.yml')], { sudo: false, vars: { dir: work, long, comm: long.slice(0, 15) } });
+      const got = results.map((r) => `${r.resourceType} ${r.resource} ${r.property}: ${r.status}`);
+      const want = results.map((r) => `${r.resourceType} ${r.resource} ${r.property}: ${(r.meta!.expect as Record<string, string>)[r.property!]}`);
+      expect(got).toEqual(want);
+      expect(results).toHaveLength(Object.values(results.reduce<Record<string, number>>((n, r) => ({ ...n, [`${r.resourceType}:${r.resource}`]: Object.keys(r.meta!.expect as object).length }), {})).reduce((a, b) => a + b, 0));
+      expect(results).toHaveLength(25);
+    } finally {
+      sleeper.kill('SIGKILL');
     }
   });
 

@@ -32,7 +32,7 @@ describe('baseline profile', () => {
     expect(status('HM-SSH-01:stdout')).toBe(/^permitrootlogin (no|prohibit-password|without-password)$/m.test(sshdT) ? 'pass' : 'fail');
     expect(status('HM-FS-01:mode')).toBe('pass');
     expect(status('HM-FS-03:mode')).toBe('pass');
-    expect(status('HM-FS-05')).toBe('pass');
+    expect(status('HM-FS-05:mode')).toBe('pass');
     expect(status('HM-ACC-02:stdout')).toBe('pass');
     expect(status('HM-SVC-01')).toBe('pass');
     expect(status('HM-SVC-11')).toBe('pass');

@@ -85,8 +85,8 @@ describe('mount: opts, vfs-opts and usage as goss computes them', () => {
         `    opts: {consist-of: ${JSON.stringify(opts)}}`,
         `    vfs-opts: {consist-of: ${JSON.stringify(vfs)}}`,
         `    usage: ${usage}`,
-        ...(superOnly.length ? ['  superblock-options-are-not-opts:', '    mountpoint: /', `    opts: ${JSON.stringify(superOnly)}`] : []),
-        ...(df !== usage ? ['  df-percentage-is-not-usage:', '    mountpoint: /', `    usage: ${df}`] : []),
+        ...(superOnly.length ? ['  superblock-options-are-not-opts:', '    mountpoint: /', '    exists: true', `    opts: ${JSON.stringify(superOnly)}`] : []),
+        ...(df !== usage ? ['  df-percentage-is-not-usage:', '    mountpoint: /', '    exists: true', `    usage: ${df}`] : []),
       ].join('\n'),
     );
     expect(statuses(res)).toEqual([
@@ -94,8 +94,8 @@ describe('mount: opts, vfs-opts and usage as goss computes them', () => {
       '/ opts: pass',
       '/ vfs-opts: pass',
       '/ usage: pass',
-      ...(superOnly.length ? [expect.stringMatching(/^superblock-options-are-not-opts opts: fail/)] : []),
-      ...(df !== usage ? [expect.stringMatching(/^df-percentage-is-not-usage usage: fail/)] : []),
+      ...(superOnly.length ? ['superblock-options-are-not-opts exists: pass', expect.stringMatching(/^superblock-options-are-not-opts opts: fail/)] : []),
+      ...(df !== usage ? ['df-percentage-is-not-usage exists: pass', expect.stringMatching(/^df-percentage-is-not-usage usage: fail/)] : []),
     ]);
   });
 

@@ -225,7 +225,7 @@ function resourcesFor(v: string, i: number, init: 'systemd' | 'openrc' | 'sysv' 
     { type: 'package', key: `${k}p`, body: { name: v, installed: false } },
     ...(fileName ? [{ type: 'service', key: `${k}s`, body: { name: v, enabled: true, running: true, runlevels: { systemd: { 'have-len': 0 }, openrc: ['default'], sysv: ['3'] }[init] } }] : []),
     { type: 'kernel-param', key: `${k}kp`, body: { name: v, value: '1' } },
-    { type: 'mount', key: `${k}m`, body: { mountpoint: v, usage: { lt: 100 } } },
+    { type: 'mount', key: `${k}m`, body: { mountpoint: v, exists: false, usage: { lt: 100 } } },
     { type: 'interface', key: `${k}i`, body: { name: v, exists: true, mtu: 1234, addrs: ['10.0.0.1/8'] } },
     { type: 'addr', key: `tcp://${v}:80`, body: { reachable: false } },
     { type: 'addr', key: `udp://${v}:53`, body: { reachable: false } },

@@ -72,11 +72,11 @@ beforeAll(async () => {
     `
 file:
   ${D}/plain: {exists: true, mode: "0640", owner: root, group: root, uid: 0, size: 12, filetype: file, contents: [hello, "!absent", "/^w.rld$/"], sha256: ${sha}, md5: ${md5}}
-  ${D}/link: {filetype: symlink, linked-to: ${D}/plain, mode: "0640", contains: [world]}
-  ${D}/sub: {filetype: directory, mode: {match-regexp: "^0[0-7]{3}$"}}
+  ${D}/link: {exists: true, filetype: symlink, linked-to: ${D}/plain, mode: "0777", contains: [world]}
+  ${D}/sub: {exists: true, filetype: directory, mode: {match-regexp: "^0[0-7]{3}$"}}
   ${D}/missing: {exists: false}
   "${D}/we|ird": {exists: true, mode: "0600", size: 3}
-  ${D}/dangling: {filetype: symlink, linked-to: ${D}/gone}
+  ${D}/dangling: {exists: true, filetype: symlink, linked-to: ${D}/gone}
 command:
   "printf 'a\\nb\\n'; echo oops >&2; exit 3": {exit-status: 3, stdout: [a, "/^b$/", "!c"], stderr: [oops]}
   read-stdin: {exec: "cat; echo done", exit-status: 0, stdout: ["/^done$/"]}
@@ -118,25 +118,26 @@ matching:
     path.join(dir, 'fail.yml'),
     `
 file:
-  plain-mode: {path: ${D}/plain, mode: "0644", meta: {want: 'expected mode to equal "0644", found 0640'}}
-  plain-contents: {path: ${D}/plain, contents: [hello, nothere, "!world"], meta: {want: 'not found: ["nothere"]; found but negated: ["!world"]'}}
+  plain-mode: {path: ${D}/plain, exists: true, mode: "0644", meta: {pass: exists, want: 'expected mode to equal "0644", found 0640'}}
+  plain-contents: {path: ${D}/plain, exists: true, contents: [hello, nothere, "!world"], meta: {pass: exists, want: 'not found: ["nothere"]; found but negated: ["!world"]'}}
   ${D}/nope: {exists: true, meta: {want: "expected exists to equal true, found false"}}
-  nope-owner: {path: ${D}/nope, owner: root, meta: {want: "but ${D}/nope does not exist"}}
-  plain-link: {path: ${D}/plain, linked-to: /x, meta: {want: "is not a symlink (it is a file)"}}
-  dir-contents: {path: ${D}/sub, contents: [x], meta: {want: "is not a regular file (it is a directory)"}}
-  dangling-mode: {path: ${D}/dangling, mode: "0644", meta: {want: "is a dangling symlink"}}
+  nope-owner: {path: ${D}/nope, exists: false, owner: root, meta: {pass: exists, status: skip, want: "skipped: exists is false"}}
+  plain-link: {path: ${D}/plain, exists: true, linked-to: /x, meta: {pass: exists, want: "is not a symlink (it is a file)"}}
+  dir-contents: {path: ${D}/sub, exists: true, contents: [x], meta: {pass: exists, want: "is not a regular file (it is a directory)"}}
+  dangling-contents: {path: ${D}/dangling, exists: true, contents: [x], meta: {pass: exists, want: "is a dangling symlink"}}
+  link-mode: {path: ${D}/link, exists: true, mode: "0640", meta: {pass: exists, want: 'expected mode to equal "0640", found 0777'}}
 command:
   echo hi: {exit-status: 1, stdout: [bye], meta: {want: "expected"}}
   hung: {exec: "sleep 30", exit-status: 0, timeout: 300, meta: {want: "timed out after 0.3 s", status: error}}
 user:
-  root-uid: {username: root, uid: 1, meta: {want: "expected uid to equal 1, found 0"}}
+  root-uid: {username: root, exists: true, uid: 1, meta: {pass: exists, want: "expected uid to equal 1, found 0"}}
   hm-no-such-user: {exists: true, meta: {want: "found false"}}
 group:
   hm-no-such-group: {exists: true, meta: {want: "expected exists to equal true, found false"}}
-  nogroup-gid: {groupname: hm-no-such-group, gid: 5, meta: {want: "group hm-no-such-group does not exist"}}
+  nogroup-gid: {groupname: hm-no-such-group, exists: false, gid: 5, meta: {pass: exists, status: skip, want: "skipped: exists is false"}}
 package:
   hm-no-such-package: {installed: true, meta: {want: "expected installed to equal true, found false"}}
-  nopkg-versions: {name: hm-no-such-package, versions: [1.0], meta: {want: "but package hm-no-such-package is not installed"}}
+  nopkg-versions: {name: hm-no-such-package, installed: false, versions: [1.0], meta: {pass: installed, status: skip, want: "skipped: installed is false"}}
 service:
   hm-no-such-service: {running: true, meta: {want: "found false (init script status: no /etc/init.d/hm-no-such-service script)"}}
 kernel-param:
@@ -188,12 +189,14 @@ describe.each(shells)('spec checks on this machine under %s', (_name, conn) => {
   test('every resource type fails where it should, saying what was expected and found', async () => {
     // The hung command (sleep 30) must be cut at 0.3 s: its meta wants "timed out after 0.3 s" with status error.
     const run = await runSpecChecks(conn(), [path.join(dir, 'fail.yml')]);
+    // meta.pass names the resource's first attribute when it holds (goss requires it); every other result is meta.status (default fail) with meta.want in its message.
+    const gatePass = (r: (typeof run.results)[number]) => r.property === r.meta?.pass;
     const wrong = run.results
-      .filter((r) => r.status !== ((r.meta?.status as string | undefined) ?? 'fail') || !r.message?.includes(r.meta?.want as string))
+      .filter((r) => (gatePass(r) ? r.status !== 'pass' : r.status !== ((r.meta?.status as string | undefined) ?? 'fail') || !r.message?.includes(r.meta?.want as string)))
       .map((r) => `${r.id} ${r.status}: ${r.message}`);
     expect(wrong).toEqual([]);
-    expect(run.results.length).toBe(29);
-    expect(run.results.filter((r) => r.status === 'pass')).toEqual([]);
+    expect(run.results.length).toBe(40);
+    expect(run.results.filter((r) => r.status === 'pass' && !gatePass(r))).toEqual([]);
   });
 });
 

@@ -12,6 +12,7 @@
  *   `fail` with goss's reason.
  */
 import type { CheckResult } from '../verifier.js';
+import { goTyped } from './go-values.js';
 import { MatchError, show, type Matcher } from './matchers.js';
 import type { Parsed } from './framing.js';
 import { hasProbe } from './script.js';
@@ -82,6 +83,8 @@ export function evaluate(resources: ResourceSpec[], parsed: Parsed, defs: Map<st
     if (!r.skip && reported) {
       try {
         obs = def.observe(r, { own: parsed.fields.get(r.probeId) ?? new Map(), facts });
+        // Lists from the target are Go's []string in goss (see goTypedLists); a matching's content is the gossfile's own.
+        if (r.type !== 'matching') for (const o of Object.values(obs)) if ('value' in o) goTyped(o.value);
       } catch (err) {
         obs = {};
         for (const c of r.checks) obs[c.name] = { error: `could not interpret the target's answer: ${(err as Error).message}` };

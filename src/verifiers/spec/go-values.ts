@@ -81,9 +81,29 @@ export function elementsOf(v: unknown, matcher: string): unknown[] {
   throw new MatchError(`${matcher} matcher expects an array/slice/map. Got: ${goString(v)}`);
 }
 
-/** reflect.DeepEqual: types must agree (the string "true" is not the bool true, "1" is not 1). */
+/**
+ * Lists the target reported: Go's `[]string` in goss (a user's groups, a
+ * package's versions, a mount's opts, ...), where a gossfile's list is a
+ * `[]interface{}`. A list from the gossfile or from JSON (matching content,
+ * gjson) is not one of them.
+ */
+const goTypedLists = new WeakSet<object>();
+
+/** Marks a list as one the target reported (see goTypedLists); returns it. */
+export function goTyped<T>(v: T): T {
+  if (Array.isArray(v)) goTypedLists.add(v);
+  return v;
+}
+
+/**
+ * reflect.DeepEqual: types must agree (the string "true" is not the bool
+ * true, "1" is not 1, and a `[]string` the target reported is never a
+ * gossfile's `[]interface{}`: goss's `equal: [a, b]` on a user's groups
+ * never passes, whatever the groups).
+ */
 export function deepEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
+  if (Array.isArray(a) && Array.isArray(b) && goTypedLists.has(a) !== goTypedLists.has(b)) return false;
   if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => deepEqual(x, b[i]));
   if (isMap(a) && isMap(b)) {
     const ka = Object.keys(a);

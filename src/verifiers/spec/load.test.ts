@@ -44,6 +44,25 @@ describe('loading gossfiles', () => {
     expect(await problems('service:\n  sshd: {}\n')).toMatchObject([{ message: expect.stringContaining('nothing to check') }]);
   });
 
+  test("a resource without its type's first attribute is refused: goss fails it (Missing required attribute), whatever the others say", async () => {
+    const p = await problems(
+      'file:\n  /etc/passwd: {mode: "0644"}\npackage:\n  bash: {versions: [5.2]}\nport:\n  tcp:22: {ip: [0.0.0.0]}\nuser:\n  root: {uid: 0}\ngroup:\n  root: {gid: 0}\nmount:\n  /: {filesystem: ext4}\ninterface:\n  lo: {mtu: 65536}\nhttp:\n  http://localhost/: {body: [x]}\ndns:\n  localhost: {addrs: [127.0.0.1]}\n',
+    );
+    expect(p.map((x) => [x.line, x.message.split(':')[0]])).toEqual([
+      [2, 'exists is required for file'],
+      [4, 'installed is required for package'],
+      [6, 'listening is required for port'],
+      [8, 'exists is required for user'],
+      [10, 'exists is required for group'],
+      [12, 'exists is required for mount'],
+      [14, 'exists is required for interface'],
+      [16, 'status is required for http'],
+      [18, 'resolvable is required for dns'],
+    ]);
+    // goss's old spelling counts; a skipped resource is not looked at (goss: skip results, no failure).
+    await parseSpecText('dns:\n  localhost: {resolveable: true, addrs: [127.0.0.1]}\nfile:\n  /x: {mode: "0644", skip: true}\ncommand:\n  y: {stdout: [a], skip: true}\n', path.join(dir, 'g.yml'));
+  });
+
   test('every problem is reported, not just the first', async () => {
     const p = await problems('file:\n  /a: {exists: true, bogus: 1}\n  /b: {exists: true, mode: {nope: 1}}\nport:\n  "tcp:abc": {listening: true}\n');
     expect(p.map((x) => x.line)).toEqual([2, 3, 5]);

@@ -247,8 +247,12 @@ function buildResource(type: string, key: string, attrs: Pair<Node, Node>[], pos
       problem(`unknown attribute "${name}" for ${type}${suggest(name, known)}`, { expected: `one of ${known.join(', ')}` });
     }
   }
-  for (const req of def.required ?? []) {
-    if (!r.checks.some((c) => c.name === req)) ctx.problems.push({ ...pos, path: `${type}.${key}`, message: `${req} is required for ${type} (as in goss)` });
+  // goss checks a type's first attribute (its gate) whether or not it is written, and fails the
+  // resource without it ("Missing required attribute"); a skipped resource is not looked at.
+  for (const req of r.skip ? [] : [...(def.gate ? [def.gate] : []), ...(def.required ?? [])]) {
+    if (!r.checks.some((c) => c.name === req)) {
+      ctx.problems.push({ ...pos, path: `${type}.${key}`, message: `${req} is required for ${type}: goss fails a ${type} without it ("Missing required attribute")`, hint: req === def.gate ? `add ${req}: true (or ${req}: false)` : undefined });
+    }
   }
   if (!r.skip && r.checks.length === 0 && ctx.problems.length === before) {
     ctx.problems.push({ ...pos, path: `${type}.${key}`, message: `nothing to check: give at least one of ${Object.keys(def.attrs).join(', ')}` });

@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest';
+import { goTyped } from './go-values.js';
 import { compileMatcher, MatchError, MatcherSyntaxError } from './matchers.js';
 import { compileReader as compilePatterns } from './patterns.js';
 import { parseConstraint, satisfiesConstraint } from './semver.js';
@@ -19,6 +20,9 @@ describe('gomega-style matchers', () => {
     [['a', 'z'], ['a', 'b'], false],
     [{ equal: ['a', 'b'] }, ['a', 'b'], true],
     [{ equal: ['a', 'b'] }, ['b', 'a'], false],
+    [{ equal: ['a', 'b'] }, goTyped(['a', 'b']), false], // a []string from the target never DeepEquals the gossfile's []interface{}
+    [{ not: { equal: ['a', 'b'] } }, goTyped(['a', 'b']), true],
+    [{ 'consist-of': ['b', 'a'] }, goTyped(['a', 'b']), true],
     [{ 'have-prefix': 'Lin' }, 'Linux', true],
     [{ 'have-prefix': 'nux' }, 'Linux', false],
     [{ 'have-suffix': 'nux' }, 'Linux', true],

@@ -110,10 +110,11 @@ export const STAT_FORMAT = '%F|%a|%U|%G|%s|%u|%g|%n';
 /** Target-wide facts gathered once, before the probes that need them. Results land in `_`. */
 export const FACTS: Record<string, Sh> = {
   net: sh`for _f in tcp tcp6 udp udp6; do if [ -r /proc/net/$_f ]; then hm_read _ net.$_f /proc/net/$_f; fi; done`,
-  procs: sh`if [ -d /proc/1 ]; then hm_capture _ procs; for _f in /proc/[0-9]*/comm; do { read -r _c <"$_f"; } 2>/dev/null && printf '%s\n' "$_c"; done >"$HM_F"; elif hm_has ps; then hm_capture _ procs; ps -e -o comm= >"$HM_F" 2>/dev/null </dev/null; fi`,
+  procs: sh`if [ -d /proc/1 ]; then hm_capture _ procs; for _f in /proc/[0-9]*/comm; do { IFS= read -r _c <"$_f"; } 2>/dev/null && printf '%s\n' "$_c"; done >"$HM_F"; elif hm_has ps; then hm_capture _ procs; ps -e -o comm= >"$HM_F" 2>/dev/null </dev/null; fi`,
   mountinfo: sh`if [ -r /proc/self/mountinfo ]; then hm_read _ mountinfo /proc/self/mountinfo; fi`,
   // One query of the whole package database is far cheaper than one per package.
-  pkgs: sh`case "$HM_PKG" in dpkg) hm_run _ pkgs dpkg-query -W -f='$\{Package}\t$\{Status}\t$\{Version}\n' ;; rpm) hm_run _ pkgs rpm -qa --qf '%{NAME}\t%{VERSION}\n' ;; esac`,
+  // dpkg: name, architecture, status, version; rpm: name, arch, version, release, and the version as goss reports it ([EPOCH:]VERSION-RELEASE).
+  pkgs: sh`case "$HM_PKG" in dpkg) hm_run _ pkgs dpkg-query -W -f='$\{Package}\t$\{Architecture}\t$\{Status}\t$\{Version}\n' ;; rpm) hm_run _ pkgs rpm -qa --qf '%{NAME}\t%{ARCH}\t%{VERSION}\t%{RELEASE}\t%|EPOCH?{%{EPOCH}:}:{}|%{VERSION}-%{RELEASE}\n' ;; esac`,
 };
 
 /**

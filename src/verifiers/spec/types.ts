@@ -71,7 +71,7 @@ export interface ResourceDef {
    * goss's first attribute (`exists`, `installed`, `listening`, ...): when it
    * does not pass or observes false, the other attributes are skipped (goss's
    * shouldSkip). goss fails a resource without it ("Missing required
-   * attribute"); hallmark then checks the others (see README).
+   * attribute"): the loader refuses one (unless it is skipped).
    */
   gate?: string;
   /** Attributes goss requires (missing one is a load error). */

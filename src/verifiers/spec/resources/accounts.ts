@@ -17,7 +17,12 @@ function entry(data: ProbeData, db: 'passwd' | 'group', name: string): { found: 
   return { found: false, fields: [], error: `lookup failed (exit ${b.rc}): ${errorFor(b, name)}` };
 }
 
-/** `user`: exists, uid, gid, groups (names, via `id -Gn`), home, shell. */
+/** Go's sort.Strings: byte order. */
+function sortBytes(xs: string[]): string[] {
+  return xs.sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+}
+
+/** `user`: exists, uid, gid, groups (names, via `id -Gn`, sorted as goss sorts them), home, shell. */
 export const userDef: ResourceDef = {
   type: 'user',
   gate: 'exists',
@@ -34,7 +39,7 @@ export const userDef: ResourceDef = {
     if (!e.found) return absentFor(r, { exists: { value: false } }, `user ${name} does not exist`);
     const [, , uid, gid, , home, shell] = e.fields;
     const groups: Observation =
-      rc(data, 'grp') === 0 ? { value: out(data, 'grp').trim().split(/\s+/).filter(Boolean) } : { error: `id -Gn ${name} failed: ${err(data, 'grp')}` };
+      rc(data, 'grp') === 0 ? { value: sortBytes(out(data, 'grp').trim().split(/\s+/).filter(Boolean)) } : { error: `id -Gn ${name} failed: ${err(data, 'grp')}` };
     return { exists: { value: true }, uid: { value: Number(uid) }, gid: { value: Number(gid) }, home: { value: home ?? '' }, shell: { value: shell ?? '' }, groups };
   },
 };

@@ -1,3 +1,4 @@
+import { posix } from 'node:path';
 import { code, joinSh, sh, word } from '../shell.js';
 import type { Observation, ProbeData, ResourceDef, ResourceSpec } from '../types.js';
 import { absentFor, batchResult, err, errorFor, out, rc, target, wants, type BatchResult } from './common.js';
@@ -62,6 +63,21 @@ export function tildePath(path: string): { user: string; rest: string } | undefi
   return { user, rest: parts.map((x) => `/${x}`).join('') };
 }
 
+/**
+ * The path goss looks at: a `~` path as written (expanded on the target),
+ * any other path cleaned as Go's filepath.Abs cleans it (system/file.go
+ * NewDefFile): `/etc/passwd/` is /etc/passwd, `/nowhere/../etc` is /etc.
+ * The kernel would resolve `..` after a missing directory, or a trailing
+ * slash on a file, differently (no such file), and `exists: false` would
+ * pass where goss fails it.
+ */
+export function filePath(r: ResourceSpec): string {
+  const p = target(r, 'path');
+  if (p.startsWith('~')) return p;
+  const clean = posix.normalize(p);
+  return clean.length > 1 && clean.endsWith('/') ? clean.slice(0, -1) : clean;
+}
+
 /** Sets HM_H to the home directory of user $1 (name or uid; empty: the user the script runs as); status 1 if there is none. */
 const HOME_HELPER = code`hm_home() {
   HM_H=; _u=$1
@@ -81,22 +97,27 @@ const HOME_HELPER = code`hm_home() {
 
 /** stat's answer for this file: the suite's batch, or (for a `~` path) the probe's own stat. */
 function statOf(r: ResourceSpec, data: ProbeData, kind: 'stat' | 'statL'): BatchResult {
-  if (!tildePath(target(r, 'path'))) return batchResult(data, kind);
+  if (!tildePath(filePath(r))) return batchResult(data, kind);
   const f = kind === 'stat' ? 'st' : 'stL';
   const code = rc(data, f);
   return { out: out(data, f), ...(code === undefined ? {} : { rc: code }), err: err(data, f) };
 }
 
-/** Attributes that describe what a symlink points to (everything but exists, filetype, linked-to). */
+/** Attributes read through a symlink (goss opens the file): the contents and the checksums. */
+const THROUGH_LINK = ['contents', 'contains', 'sha256', 'sha512', 'md5'];
+
+/** Whether the symlink's target must be looked at (what it is decides whether contents and checksums can be read). */
 function needsTarget(r: ResourceSpec): boolean {
-  return r.checks.some((c) => !['exists', 'filetype', 'linked-to'].includes(c.name));
+  return r.checks.some((c) => THROUGH_LINK.includes(c.name));
 }
 
 /**
- * `file`: exists, filetype and linked-to describe the path itself (lstat);
- * mode, owner, group, size, contents and checksums follow a symlink to its
- * target (what a reader of the file gets). Reading contents needs read access:
- * that is why the script runs as root by default.
+ * `file`: as goss (system/file.go, file_posix.go), exists, filetype,
+ * linked-to, mode, owner, group, uid, gid and size describe the path itself
+ * (lstat: a symlink's mode is 0777, its size the length of its target);
+ * contents and checksums are read through a symlink (goss opens the file).
+ * Reading contents needs read access: that is why the script runs as root
+ * by default.
  */
 export const fileDef: ResourceDef = {
   type: 'file',
@@ -125,13 +146,13 @@ export const fileDef: ResourceDef = {
     return undefined;
   },
   batch(r) {
-    const path = target(r, 'path');
-    if (tildePath(path)) return [];
-    return [{ kind: 'stat', arg: path }, ...(needsTarget(r) ? [{ kind: 'statL', arg: path }] : [])];
+    const p = filePath(r);
+    if (tildePath(p)) return [];
+    return [{ kind: 'stat', arg: p }, ...(needsTarget(r) ? [{ kind: 'statL', arg: p }] : [])];
   },
   probe(r, { id, val }) {
-    const tilde = tildePath(target(r, 'path'));
-    const p = tilde ? sh`"$HM_P"` : val(target(r, 'path'));
+    const tilde = tildePath(filePath(r));
+    const p = tilde ? sh`"$HM_P"` : val(filePath(r));
     const lines = [sh`if [ -e ${p} ] || [ -L ${p} ]; then`, sh`hm_val ${id} exists 1`];
     if (tilde) {
       lines.unshift(sh`if hm_home ${val(tilde.user)}; then HM_P=$HM_H${val(tilde.rest)}`, sh`hm_str ${id} path "$HM_P"`);
@@ -149,12 +170,12 @@ export const fileDef: ResourceDef = {
     return joinSh(lines);
   },
   observe(r, data) {
-    const tilde = tildePath(target(r, 'path'));
+    const tilde = tildePath(filePath(r));
     if (tilde && data.own.get('nohome') === '1') {
       const e = { error: tilde.user ? `user: unknown user ${tilde.user}` : 'user: the current user has no home directory' };
       return Object.fromEntries(r.checks.map((c) => [c.name, e]));
     }
-    const path = tilde ? (data.own.get('path') ?? target(r, 'path')) : target(r, 'path');
+    const path = tilde ? (data.own.get('path') ?? filePath(r)) : filePath(r);
     if (data.own.get('exists') === '0') return absentFor(r, { exists: { value: false } }, `${path} does not exist`);
     const st = statOf(r, data, 'stat');
     if (data.own.get('exists') !== '1' || st.rc === undefined) return Object.fromEntries(r.checks.map((c) => [c.name, { error: 'file probe did not report back' }]));
@@ -167,6 +188,14 @@ export const fileDef: ResourceDef = {
     res.filetype = { value: self.ft };
     const isLink = self.ft === 'symlink';
     res['linked-to'] = isLink ? { value: out(data, 'lnk').replace(/\n$/, '') } : { missing: `${path} is not a symlink (it is a ${self.ft})` };
+    Object.assign(res, {
+      mode: { value: self.mode },
+      owner: { value: self.owner },
+      group: { value: self.group },
+      uid: { value: self.uid },
+      gid: { value: self.gid },
+      size: { value: self.size },
+    });
     let tgt = self;
     if (isLink && needsTarget(r)) {
       const sl = statOf(r, data, 'statL');
@@ -174,19 +203,11 @@ export const fileDef: ResourceDef = {
       if (!t) {
         const why = errorFor(sl, path);
         const o: Observation = /No such file|cannot statx?|can't stat/i.test(why) ? { missing: `${path} is a dangling symlink` } : { error: `stat -L ${path} failed: ${why}` };
-        for (const a of ['mode', 'owner', 'group', 'uid', 'gid', 'size', 'contents', 'contains', 'sha256', 'sha512', 'md5']) res[a] = o;
+        for (const a of THROUGH_LINK) res[a] = o;
         return res;
       }
       tgt = t;
     }
-    Object.assign(res, {
-      mode: { value: tgt.mode },
-      owner: { value: tgt.owner },
-      group: { value: tgt.group },
-      uid: { value: tgt.uid },
-      gid: { value: tgt.gid },
-      size: { value: tgt.size },
-    });
     const notFile = { missing: `${path} is not a regular file (it is a ${tgt.ft})` };
     const text = (prefix: string): Observation => {
       if (tgt.ft !== 'file') return notFile;

@@ -205,7 +205,7 @@ export const httpDef: ResourceDef = {
       [
         sh`printf '%s' ${val(curlConfig(r))} >"$HM_T/curl"`,
         sh`hm_capture ${id} body; _b=$HM_F; hm_capture ${id} headers; _h=$HM_F`,
-        sh`hm_val ${id} tool curl; hm_run ${id} c curl -q -sS -g -K "$HM_T/curl" -o "$_b" -D "$_h" -w '%{http_code}' --max-time ${secs} --proto-redir =http,https ${insecure ? sh`-k` : sh``} ${o['no-follow-redirects'] === true ? sh`` : sh`-L`}`,
+        sh`hm_val ${id} tool curl; hm_run ${id} c curl -q -sS -g -K "$HM_T/curl" -o "$_b" -D "$_h" -w '%{http_code}' --max-time ${secs} --max-redirs 10 --proto-redir =http,https ${insecure ? sh`-k` : sh``} ${o['no-follow-redirects'] === true ? sh`` : sh`-L`}`,
       ],
       '; ',
     );
@@ -236,7 +236,8 @@ export const httpDef: ResourceDef = {
       status = Number(lines[idx]!.split(' ')[1]);
       headers = goHeaders(lines.slice(idx).filter(Boolean).join('\n')).join('\n');
     }
-    const res: Record<string, Observation> = { status: { value: status }, body: { value: body }, headers: { value: headers } };
-    return res;
+    // wget keeps no body of an error answer (GNU: ERROR 404, the file left empty; busybox: none): unknown, never "".
+    const bodyObs: Observation = tool === 'wget' && status >= 400 ? { error: `wget does not keep the body of an HTTP ${status} answer (install curl on the target to check it)` } : { value: body };
+    return { status: { value: status }, body: bodyObs, headers: { value: headers } };
   },
 };

@@ -36,7 +36,13 @@ function paramFile(r: ResourceSpec): string {
   return `/proc/sys/${target(r, 'name').replace(/\./g, '/')}`;
 }
 
-/** `process`: running, by executable name (`/proc/<pid>/comm`, 15 characters, as goss). */
+/**
+ * `process`: running, when some process's name is exactly `comm`. The name
+ * is goss's (goss-org/go-ps on Linux: the text of /proc/<pid>/stat between
+ * the first "(" and the next ")"): the kernel's comm, at most 15 bytes, so a
+ * longer `comm` is never running, in goss as here; a comm holding ")" ends
+ * there.
+ */
 export const processDef: ResourceDef = {
   type: 'process',
   attrs: { running: 'value' },
@@ -46,8 +52,8 @@ export const processDef: ResourceDef = {
   observe(r, data) {
     const list = data.facts.get('procs');
     if (list === undefined) return every(r, { error: 'cannot list processes on the target (no /proc, no ps)' });
-    const comm = target(r, 'comm').slice(0, 15);
-    const running = list.split('\n').some((l) => l.trim() === comm);
+    const comm = target(r, 'comm');
+    const running = list.split('\n').some((l) => l.replace(/\).*$/, '') === comm);
     return { running: { value: running } };
   },
 };
