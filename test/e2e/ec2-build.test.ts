@@ -130,6 +130,27 @@ describe('hallmark build with the ec2 driver against moto', () => {
     expect(r.exitCode, r.all).toBe(0);
     for (const action of ['CopyImage', 'DescribeImages', 'CreateTags']) expect(proxy.injected(action, 'RequestLimitExceeded'), action).toBe(3);
     await expectPublished(prefix);
+
+    // The manifest lists exactly the requests the proxy received, per action and region (nothing calls AWS after it is
+    // written in this build: no image.keep), and each injected RequestLimitExceeded as a throttled answer that was retried.
+    const manifest = JSON.parse(await readFile(path.join(project.dir, 'manifest.json'), 'utf8')) as {
+      apiCalls: { total: Record<string, number> };
+      builds: { apiCalls: { total: Record<string, number>; byAction: { service: string; region: string; action: string; calls: number; requests: number; retries: number; throttled: number }[] } }[];
+    };
+    const calls = manifest.builds[0]!.apiCalls;
+    const requests = new Map(calls.byAction.filter((c) => c.requests > 0).map((c) => [`${c.action} ${c.region}`, c.requests]));
+    expect(requests).toEqual(proxy.countByActionRegion());
+    expect(calls.total.requests).toBe(proxy.calls.length);
+    for (const action of ['CopyImage', 'DescribeImages', 'CreateTags']) {
+      const rows = calls.byAction.filter((c) => c.action === action);
+      expect(rows.reduce((n, c) => n + c.throttled, 0), action).toBe(3);
+      expect(rows.reduce((n, c) => n + c.retries, 0), action).toBeGreaterThanOrEqual(3);
+    }
+    expect(calls.total.throttled).toBe(proxy.calls.filter((c) => c.outcome === 'RequestLimitExceeded').length);
+    expect(calls.byAction.filter((c) => c.action === 'CopyImage').map((c) => `${c.region} ${c.calls}`).sort()).toEqual(['eu-west-1 1', 'us-west-2 1']);
+    expect(calls.byAction.find((c) => c.action === 'RunInstances')).toMatchObject({ service: 'ec2', region: 'us-east-1', calls: 1 });
+    // One instance: the build total is its count.
+    expect(manifest.apiCalls.total).toEqual(calls.total);
     // A retried CopyImage must not have made a second copy (the SDK's client token or the check before copying).
     for (const region of ['us-west-2', 'eu-west-1']) expect(proxy.forwarded('CopyImage', region), region).toBeGreaterThanOrEqual(1);
   }, 180_000);
