@@ -276,7 +276,8 @@ describe('ec2 distribute against moto', () => {
       const run = f.driver.distribute!(f.ctx, src, request()).catch((e: unknown) => e);
       // Generous under load (the full suite runs VMs beside this): the two CopyImage calls journal their ids.
       for (let i = 0; i < 600 && f.ctx.journal.state.images.length < 2; i++) await new Promise((r) => setTimeout(r, 50));
-      await new Promise((r) => setTimeout(r, 300)); // let the waits poll a few times
+      // The waits have polled and seen `pending` (a fixed sleep here failed once under load).
+      for (let i = 0; i < 600 && !progress.some((m) => /pending/.test(m)); i++) await new Promise((r) => setTimeout(r, 50));
       expect(f.ctx.journal.state.images.map((i) => i.region).sort()).toEqual(['eu-west-1', 'us-west-2']);
       ac.abort();
       // The copies would wait forever (max_wait 600 s, beyond the test's timeout): ending at all means the waits saw the cancel.
