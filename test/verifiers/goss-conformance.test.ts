@@ -6,7 +6,7 @@
  * CLI itself. Every check must pass, fail or skip exactly as in goss.
  */
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { chmod, copyFile, mkdir, mkdtemp, readFile, symlink, writeFile } from 'node:fs/promises';
+import { chmod, chown, copyFile, mkdir, mkdtemp, readFile, symlink, writeFile } from 'node:fs/promises';
 import { existsSync, statSync } from 'node:fs';
 import os, { userInfo } from 'node:os';
 import dgram from 'node:dgram';
@@ -88,6 +88,8 @@ describe('goss conformance', () => {
   test("the system as goss's system/*.go sees it: a symlink lstat'ed, paths cleaned, comm names of 15 bytes, dpkg's installed states", async () => {
     const work = await mkdtemp(path.join(os.tmpdir(), 'hm-sys-'));
     await symlink('/etc/passwd', path.join(work, 'link'));
+    await writeFile(path.join(work, 'orphan'), '');
+    await chown(path.join(work, 'orphan'), 54321, 54321);
     // A process whose name is longer than the kernel's comm keeps.
     const long = 'hallmark-conformance-sleeper';
     await copyFile(execFileSync('sh', ['-c', 'command -v sleep'], { encoding: 'utf8' }).trim(), path.join(work, long));
@@ -118,7 +120,7 @@ describe('goss conformance', () => {
       const want = results.map((r) => `${r.resourceType} ${r.resource} ${r.property}: ${(r.meta!.expect as Record<string, string>)[r.property!]}`);
       expect(got).toEqual(want);
       expect(results).toHaveLength(Object.values(results.reduce<Record<string, number>>((n, r) => ({ ...n, [`${r.resourceType}:${r.resource}`]: Object.keys(r.meta!.expect as object).length }), {})).reduce((a, b) => a + b, 0));
-      expect(results).toHaveLength(25);
+      expect(results).toHaveLength(29);
     } finally {
       sleeper.kill('SIGKILL');
     }

@@ -188,10 +188,13 @@ export const fileDef: ResourceDef = {
     res.filetype = { value: self.ft };
     const isLink = self.ft === 'symlink';
     res['linked-to'] = isLink ? { value: out(data, 'lnk').replace(/\n$/, '') } : { missing: `${path} is not a symlink (it is a ${self.ft})` };
+    // stat prints UNKNOWN for an id without a name; goss then fails (getent finds no entry), it never compares a name.
+    const named = (name: string, db: 'passwd' | 'group', id: number): Observation =>
+      name === 'UNKNOWN' ? { error: `no ${db === 'passwd' ? 'user' : 'group'} has ${db === 'passwd' ? 'uid' : 'gid'} ${id} (goss: no matching entries in ${db})` } : { value: name };
     Object.assign(res, {
       mode: { value: self.mode },
-      owner: { value: self.owner },
-      group: { value: self.group },
+      owner: named(self.owner, 'passwd', self.uid),
+      group: named(self.group, 'group', self.gid),
       uid: { value: self.uid },
       gid: { value: self.gid },
       size: { value: self.size },
