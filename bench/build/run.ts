@@ -1,102 +1,100 @@
 /**
  * Benchmark: one real quickstart build (`hallmark build debian-12` of
- * examples/quickstart, as a child process, in a temp copy with its own image
- * store), printed as numbers: boot-to-SSH, converge, verify, capture and total
- * seconds and the image size, next to a full `qemu-img convert -c -O qcow2`
- * (zlib) of the same disk, time and size.
+ * examples/quickstart) and, when `packer` is installed, Packer's qemu builder
+ * doing the same work from the same base image (bench/build/packer.ts says
+ * what "the same" means), one after the other in one invocation so both see
+ * the same host. Prints each side's wall time with its breakdown, the host
+ * load around each run, and hallmark/Packer.
  *
- * Where the numbers come from: step timings from manifest.json; boot-to-SSH
- * from the qemu driver's `bootMs` in the instance journal (read while the
- * build runs: the journal forgets the machine when it is destroyed); image
- * size and path from the image store. The plain convert reads the captured
- * image (the same guest disk, already standalone) because the build's overlay
- * is gone once the build ends.
+ * Without packer (or with --no-packer) it prints hallmark's numbers next to a
+ * plain `qemu-img convert -c -O qcow2` (zlib) of the captured disk, which is
+ * what Packer's compression step runs.
  *
- * Build and run:  npm run build && npx tsc -p tsconfig.json --outDir /tmp/hm-build && node /tmp/hm-build/bench/build/run.js [--keep]
- * (`bin/hallmark` runs dist/, so `npm run build` first.)
+ * Build and run:  npm run build && npx tsc -p tsconfig.json --outDir /tmp/hm-build && node /tmp/hm-build/bench/build/run.js [--keep] [--no-packer] [--packer-first]
+ * (`bin/hallmark` runs dist/, so `npm run build` first.) Starts VMs: run it
+ * under the VM lock (`flock /tmp/vm-tests.lock node ...`).
  */
-import { cp, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
+import { runHallmark, type HallmarkRun } from './hallmark.js';
+import { packerVersion, runPacker, type PackerRun } from './packer.js';
 
 const repo = process.env.HALLMARK_REPO ?? '/work/main';
-const bin = path.join(repo, 'bin', 'hallmark');
-const instance = 'default-debian-12';
-
-interface ManifestBuild {
-  image: { id: string };
-  timings: Record<string, number>;
-  artifacts?: { images: { id: string; path?: string; sizeBytes?: number; sha256?: string }[] };
-}
+const cacheDir = path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'hallmark', 'base');
 
 const s = (ms: number | undefined) => (ms === undefined ? '   n/a' : `${(ms / 1000).toFixed(1).padStart(6)}s`);
 const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
+const load = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
 
 async function main(): Promise<void> {
   const keep = process.argv.includes('--keep');
+  const packerFirst = process.argv.includes('--packer-first');
+  const version = process.argv.includes('--no-packer') ? undefined : await packerVersion();
   const dir = await mkdtemp(path.join(os.tmpdir(), 'hallmark-bench-build-'));
-  const store = path.join(dir, 'store');
-  const project = path.join(dir, 'project');
-  for (const f of ['hallmark.yml', 'provision.sh', 'test']) await cp(path.join(repo, 'examples', 'quickstart', f), path.join(project, f), { recursive: true });
-  const env = { CI: '1', HALLMARK_IMAGE_STORE: store };
+  const lines: string[] = [];
+  const say = (l: string) => {
+    lines.push(l);
+    process.stdout.write(l + '\n');
+  };
   try {
-    // Watch the journal for bootMs while the build runs.
-    let bootMs: number | undefined;
-    const journalFile = path.join(project, '.hallmark', `${instance}.json`);
-    const watch = setInterval(() => {
-      readFile(journalFile, 'utf8')
-        .then((t) => {
-          const b = (JSON.parse(t) as { driver?: { bootMs?: number } }).driver?.bootMs;
-          if (typeof b === 'number') bootMs = b;
-        })
-        .catch(() => {});
-    }, 200);
-    const t0 = Date.now();
-    const r = await execa(bin, ['build', 'debian-12'], { cwd: project, env, reject: false, all: true });
-    const totalMs = Date.now() - t0;
-    clearInterval(watch);
-    if (r.exitCode !== 0) {
-      process.stderr.write(String(r.all) + '\n');
-      throw new Error(`hallmark build exited ${r.exitCode}`);
+    say(`build benchmark: examples/quickstart on debian-12, ${os.cpus().length} CPUs, ${new Date().toISOString()}`);
+    let h: HallmarkRun | undefined;
+    let p: PackerRun | undefined;
+    const loads: Record<string, string> = {};
+    const hallmark = async () => {
+      const before = load();
+      h = await runHallmark(repo, path.join(dir, 'hallmark'));
+      loads.hallmark = `load ${before} -> ${load()}`;
+    };
+    const packer = async () => {
+      const before = load();
+      p = await runPacker({
+        dir: path.join(dir, 'packer'),
+        baseImage: path.join(cacheDir, 'debian-12.qcow2'),
+        provisionScript: path.join(repo, 'examples', 'quickstart', 'provision.sh'),
+        memoryMiB: 1024,
+        cpus: 2,
+      });
+      loads.packer = `load ${before} -> ${load()}`;
+    };
+    if (version && packerFirst) await packer();
+    await hallmark();
+    if (version && !packerFirst) await packer();
+    const hr = h!;
+
+    say(`hallmark build (${hr.accel}; create, converge, verify, capture, destroy)   ${loads.hallmark}`);
+    say(`  boot-to-SSH   ${s(hr.bootMs)}   (create step: ${s(hr.timings.create).trim()})`);
+    say(`  converge      ${s(hr.timings.converge)}`);
+    say(`  verify        ${s(hr.timings.verify)}`);
+    say(`  capture       ${s(hr.timings.capture)}   (convert alone: ${s(hr.captureMs).trim()})`);
+    say(`  total         ${s(hr.totalMs)}   (wall, CLI start to exit)`);
+    say(`  image         ${mib(hr.sizeBytes)} on disk, ${mib(hr.virtualSizeBytes)} virtual`);
+    if (p) {
+      const size = (await stat(p.imagePath)).size;
+      say(`packer ${p.version} qemu builder (TCG; boot, provision.sh, shutdown, compressed qcow2; no verify)   ${loads.packer}`);
+      say(`  boot-to-SSH   ${s(p.bootMs)}`);
+      say(`  provision     ${s(p.provisionMs)}`);
+      say(`  shutdown      ${s(p.shutdownMs)}`);
+      say(`  convert       ${s(p.convertMs)}`);
+      say(`  total         ${s(p.totalMs)}   (wall, packer start to exit)`);
+      say(`  image         ${mib(size)} on disk`);
+      say(`hallmark / packer: ${(hr.totalMs / p.totalMs).toFixed(2)}x   (target <= 0.75x)`);
+    } else {
+      const plain = path.join(dir, 'plain.qcow2');
+      const c0 = Date.now();
+      await execa('qemu-img', ['convert', '-c', '-O', 'qcow2', hr.imagePath, plain]);
+      const plainMs = Date.now() - c0;
+      const plainSize = (await stat(plain)).size;
+      say(`plain qemu-img convert -c -O qcow2 (zlib) of the same disk${version === undefined ? ' (packer not run)' : ''}`);
+      say(`  time          ${s(plainMs)}`);
+      say(`  size          ${mib(plainSize)}`);
+      say(`capture vs plain: ${(plainMs / (hr.captureMs ?? hr.timings.capture!)).toFixed(1)}x faster, size ${(hr.sizeBytes / plainSize).toFixed(2)}x`);
     }
-    if (bootMs === undefined) {
-      // Fallback: the driver's log line (whole seconds).
-      const log = await readFile(path.join(project, '.hallmark', 'logs', `${instance}.log`), 'utf8').catch(() => String(r.all));
-      const m = /SSH server answered after (\d+(?:\.\d+)?)s/.exec(log);
-      if (m) bootMs = Number(m[1]) * 1000;
-    }
-
-    const manifest = JSON.parse(await readFile(path.join(project, 'manifest.json'), 'utf8')) as { builds: ManifestBuild[] };
-    const b = manifest.builds[0]!;
-    const images = JSON.parse((await execa(bin, ['images', '--json'], { cwd: project, env })).stdout) as { id: string; sizeBytes: number; virtualSizeBytes: number; captureMs?: number }[];
-    const img = images.find((i) => i.id === b.image.id)!;
-    const file = b.artifacts?.images[0]?.path ?? path.join(store, `${img.id}.qcow2`);
-
-    const plain = path.join(dir, 'plain.qcow2');
-    const c0 = Date.now();
-    await execa('qemu-img', ['convert', '-c', '-O', 'qcow2', file, plain]);
-    const plainMs = Date.now() - c0;
-    const plainSize = (await stat(plain)).size;
-
-    const accel = /using (KVM|TCG)/.exec(String(r.all))?.[1] ?? '?';
-    const lines = [
-      `hallmark build of examples/quickstart (debian-12, ${accel}, nginx from the mirror)`,
-      `  boot-to-SSH   ${s(bootMs)}   (create step: ${s(b.timings.create).trim()})`,
-      `  converge      ${s(b.timings.converge)}`,
-      `  verify        ${s(b.timings.verify)}`,
-      `  capture       ${s(b.timings.capture)}   (convert alone: ${s(img.captureMs).trim()})`,
-      `  total         ${s(totalMs)}   (wall, CLI start to exit)`,
-      `  image         ${mib(img.sizeBytes)} on disk, ${mib(img.virtualSizeBytes)} virtual  ${file}`,
-      `plain qemu-img convert -c -O qcow2 (zlib) of the same disk`,
-      `  time          ${s(plainMs)}`,
-      `  size          ${mib(plainSize)}`,
-      `capture vs plain: ${(plainMs / (img.captureMs ?? b.timings.capture!)).toFixed(1)}x faster, size ${(img.sizeBytes / plainSize).toFixed(2)}x`,
-    ];
-    process.stdout.write(lines.join('\n') + '\n');
     await writeFile(path.join(dir, 'result.txt'), lines.join('\n') + '\n');
   } finally {
-    // The build destroyed its machine; the store and project are ours to remove.
+    // Both builds stopped their VMs; the temp dir (projects, store, Packer output) is ours to remove.
     if (!keep) await rm(dir, { recursive: true, force: true });
     else process.stdout.write(`kept ${dir}\n`);
   }
