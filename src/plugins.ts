@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { Driver } from './drivers/driver.js';
+import { resolveDriver, type Capability, type Driver, type DriverImplementation } from './drivers/driver.js';
 import type { Transport } from './transports/transport.js';
 import type { Provisioner } from './provisioners/provisioner.js';
 import type { Verifier } from './verifiers/verifier.js';
@@ -23,29 +23,27 @@ interface KindMap {
   verifier: Verifier;
 }
 
-/** Optional `publish:` outputs that only some drivers can write. */
-export type PublishOutput = 'ssm_parameter';
-
-/** The image lifecycle keys (issue 15) that only some drivers give a meaning to. */
-export type ImageLifecycleKey = 'image.deprecate_after' | 'image.keep' | 'distribute.launch_templates';
-
-export interface PluginDef<K extends PluginKind> {
+interface Common<K extends PluginKind> {
   kind: K;
   name: string;
   description: string;
   schema: z.ZodType;
-  /**
-   * Drivers: the `publish:` outputs beyond the files that they write (an SSM
-   * parameter is an AWS thing). The loader reports an output set for an
-   * instance whose driver does not write it as a problem of that instance.
-   */
-  publishes?: readonly PublishOutput[];
-  /**
-   * Drivers: the image lifecycle keys they act on. The loader reports any
-   * other one set for an instance of this driver as a problem of that
-   * instance, rather than let a build ignore it.
-   */
-  imageLifecycle?: readonly ImageLifecycleKey[];
+}
+
+interface OtherDef<K extends Exclude<PluginKind, 'driver'>> extends Common<K> {
+  /** Creates the plugin with its validated options. */
+  load: (options: Record<string, unknown>) => Promise<KindMap[K]>;
+}
+
+/**
+ * A driver: what it can do besides machines is its `capabilities`, the one
+ * place that says so. The config rules read them without loading the driver
+ * (an SSM parameter on a qemu instance is a problem of that instance); the
+ * loaded driver has exactly them (see resolveDriver in drivers/driver.ts),
+ * and `load` must return an implementation of each (the compiler checks it).
+ */
+export interface DriverDef<C extends Capability = Capability> extends Common<'driver'> {
+  capabilities: readonly C[];
   /**
    * Drivers whose images carry a name that must follow a rule and be unique
    * per region (AMIs): what a rendered image name must be when it is not,
@@ -53,9 +51,11 @@ export interface PluginDef<K extends PluginKind> {
    * and the build checks that no two of its instances render one name.
    */
   imageNameProblem?: (name: string) => string | undefined;
-  /** Creates the plugin with its validated options. */
-  load: (options: Record<string, unknown>) => Promise<KindMap[K]>;
+  /** Creates the implementation with its validated options. */
+  load: (options: Record<string, unknown>) => Promise<DriverImplementation<C>>;
 }
+
+export type PluginDef<K extends PluginKind> = K extends 'driver' ? DriverDef : K extends Exclude<PluginKind, 'driver'> ? OtherDef<K> : never;
 
 const registry: { [K in PluginKind]: Map<string, PluginDef<K>> } = {
   driver: new Map(),
@@ -64,8 +64,15 @@ const registry: { [K in PluginKind]: Map<string, PluginDef<K>> } = {
   verifier: new Map(),
 };
 
-export function registerPlugin<K extends PluginKind>(def: PluginDef<K>): void {
-  (registry[def.kind] as Map<string, PluginDef<K>>).set(def.name, def);
+export function registerPlugin<const C extends Capability>(def: DriverDef<C>): void;
+export function registerPlugin<K extends Exclude<PluginKind, 'driver'>>(def: OtherDef<K>): void;
+export function registerPlugin(def: { kind: PluginKind; name: string }): void {
+  (registry[def.kind] as Map<string, unknown>).set(def.name, def);
+}
+
+/** The capabilities a registered driver declares (none for an unknown one); its implementation is not loaded. */
+export function driverCapabilities(name: string): readonly Capability[] {
+  return getPluginDef('driver', name)?.capabilities ?? [];
 }
 
 export function getPluginDef<K extends PluginKind>(kind: K, name: string): PluginDef<K> | undefined {
@@ -90,5 +97,9 @@ export async function loadPlugin<K extends PluginKind>(kind: K, options: { name:
     });
   }
   const parsed = def.schema.parse(options, { jitless: true }) as Record<string, unknown>; // parsed once: see config/zod-problems.ts
-  return def.load(parsed);
+  if (def.kind === 'driver') {
+    const d = def as DriverDef;
+    return resolveDriver(await d.load(parsed), d.capabilities) as KindMap[K];
+  }
+  return (def as OtherDef<Exclude<PluginKind, 'driver'>>).load(parsed) as Promise<KindMap[K]>;
 }

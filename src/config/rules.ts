@@ -1,5 +1,6 @@
 import type { ConfigProblem } from '../kernel/errors.js';
-import { getPluginDef, pluginNames, type ImageLifecycleKey, type PublishOutput } from '../plugins.js';
+import type { Capability } from '../drivers/driver.js';
+import { driverCapabilities, getPluginDef, pluginNames } from '../plugins.js';
 import type { DistributeConfig, ImageConfig, PluginBlock, PublishConfig } from './types.js';
 import { imageNameProblem } from './image-name.js';
 import { child } from './merge.js';
@@ -58,6 +59,22 @@ function distributeRules(d: DistributeConfig, node: ValueNode): ConfigProblem[] 
   return out;
 }
 
+/** The driver capability each `publish:` output beyond the files needs. */
+const OUTPUT_NEEDS = { ssm_parameter: 'parameters' } as const satisfies Record<string, Capability>;
+
+/** The image lifecycle keys (issue 15), and the driver capability that gives each a meaning. */
+const LIFECYCLE_NEEDS = {
+  'image.deprecate_after': 'deprecation',
+  'image.keep': 'images',
+  'distribute.launch_templates': 'launchTemplates',
+} as const satisfies Record<string, Capability>;
+type ImageLifecycleKey = keyof typeof LIFECYCLE_NEEDS;
+
+/** Registered drivers with the capability, sorted. */
+function driversWith(c: Capability): string[] {
+  return pluginNames('driver').filter((n) => driverCapabilities(n).includes(c));
+}
+
 /**
  * Rules between an instance's driver and its sections: a `publish:` output
  * that the driver cannot write (an SSM parameter for local qemu images) is a
@@ -65,14 +82,13 @@ function distributeRules(d: DistributeConfig, node: ValueNode): ConfigProblem[] 
  * not stop `list` or the instances of other platforms.
  */
 export function checkInstanceRules(instance: string, driver: PluginBlock, publish: PublishConfig | undefined, publishNode: ValueNode | undefined): ConfigProblem[] {
-  const def = getPluginDef('driver', driver.name);
   // An unknown driver is reported with the driver block already.
-  if (!def || !publish || !publishNode) return [];
+  if (!getPluginDef('driver', driver.name) || !publish || !publishNode) return [];
   const out: ConfigProblem[] = [];
-  const outputs: PublishOutput[] = publish.ssm_parameter !== undefined ? ['ssm_parameter'] : [];
+  const outputs: (keyof typeof OUTPUT_NEEDS)[] = publish.ssm_parameter !== undefined ? ['ssm_parameter'] : [];
   for (const output of outputs) {
-    if (def.publishes?.includes(output)) continue;
-    const able = pluginNames('driver').filter((n) => getPluginDef('driver', n)?.publishes?.includes(output));
+    if (driverCapabilities(driver.name).includes(OUTPUT_NEEDS[output])) continue;
+    const able = driversWith(OUTPUT_NEEDS[output]);
     out.push(
       problemAt(
         publishNode,
@@ -102,18 +118,18 @@ export function checkLifecycleRules(
   sections: { image?: ImageConfig; distribute?: DistributeConfig },
   nodes: { image?: ValueNode; distribute?: ValueNode },
 ): ConfigProblem[] {
-  const def = getPluginDef('driver', driver.name);
-  if (!def) return [];
+  if (!getPluginDef('driver', driver.name)) return [];
+  const has = driverCapabilities(driver.name);
   const set: [ImageLifecycleKey, ValueNode | undefined, string][] = [];
   if (sections.image?.deprecate_after !== undefined) set.push(['image.deprecate_after', nodes.image, 'deprecate_after']);
   if (sections.image?.keep !== undefined) set.push(['image.keep', nodes.image, 'keep']);
   if ((sections.distribute?.launch_templates ?? []).length > 0) set.push(['distribute.launch_templates', nodes.distribute, 'launch_templates']);
   const out: ConfigProblem[] = [];
   for (const [key, node, sub] of set) {
-    if (!node || def.imageLifecycle?.includes(key)) continue;
-    const able = pluginNames('driver').filter((n) => getPluginDef('driver', n)?.imageLifecycle?.includes(key));
+    if (!node || has.includes(LIFECYCLE_NEEDS[key])) continue;
+    const able = driversWith(LIFECYCLE_NEEDS[key]);
     const why =
-      driver.name === 'qemu' ? ' (its images are files in the local image store: no deprecation time, no launch templates)' : def.imageLifecycle === undefined ? ' (it makes no images)' : '';
+      driver.name === 'qemu' ? ' (its images are files in the local image store: no deprecation time, no launch templates)' : !has.includes('images') ? ' (it makes no images)' : '';
     out.push(
       problemAt(
         node,

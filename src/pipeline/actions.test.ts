@@ -13,7 +13,7 @@ import { z } from 'zod';
 import { registerPlugin } from '../plugins.js';
 import type { InstanceEntry, Project } from '../config/index.js';
 import type { InstanceConfig } from '../config/types.js';
-import type { Driver, DriverContext } from '../drivers/driver.js';
+import type { DriverContext, ImageCapability, MachineCapability, SharingCapability } from '../drivers/driver.js';
 import type { Connection, Transport } from '../transports/transport.js';
 import type { Provisioner } from '../provisioners/provisioner.js';
 import type { Verifier } from '../verifiers/verifier.js';
@@ -52,9 +52,8 @@ interface FakeOpts {
   boot_image?: string;
 }
 
-class FakeDriver implements Driver {
+class FakeDriver implements MachineCapability, ImageCapability, SharingCapability {
   readonly name = 'fake-vm';
-  readonly ownsMachine = true;
   constructor(private o: FakeOpts) {}
   async create(ctx: DriverContext) {
     if (this.o.boot_image !== undefined) {
@@ -118,6 +117,12 @@ class FakeDriver implements Driver {
   bootFrom(image: { id: string }) {
     return { boot_image: image.id };
   }
+  async pruneImages() {
+    return [];
+  }
+  async describeImages(_ctx: DriverContext, images: { id: string; region?: string }[]) {
+    return { images: images.map((i) => ({ id: i.id, region: i.region })) };
+  }
 }
 
 const connection: Connection = {
@@ -160,7 +165,7 @@ const verifier = (o: FakeOpts): Verifier => ({
 
 beforeAll(() => {
   const schema = (name: string) => z.looseObject({ name: z.literal(name) });
-  registerPlugin({ kind: 'driver', name: 'fake-vm', description: 'test', schema: schema('fake-vm'), load: async (o) => new FakeDriver(o as FakeOpts) });
+  registerPlugin({ kind: 'driver', name: 'fake-vm', description: 'test', schema: schema('fake-vm'), capabilities: ['images', 'sharing'], load: async (o) => new FakeDriver(o as FakeOpts) });
   registerPlugin({ kind: 'transport', name: 'fake-conn', description: 'test', schema: schema('fake-conn'), load: async () => fakeTransport });
   registerPlugin({ kind: 'provisioner', name: 'fake-prov', description: 'test', schema: schema('fake-prov'), load: async (o) => provisioner(o as FakeOpts) });
   registerPlugin({ kind: 'verifier', name: 'fake-check', description: 'test', schema: schema('fake-check'), load: async (o) => verifier(o as FakeOpts) });

@@ -337,7 +337,8 @@ async function runInstance(entry: InstanceEntry, opts: RunActionOptions & { buil
       report: run.report,
       bootTest: run.bootTest,
       timings,
-      apiCalls: [run.plugins.driver, run.bootTestDriver].map(apiCallsOf).filter((l) => l !== undefined),
+      // The ledger is the implementation's (Driver.machines), whatever capabilities it has.
+      apiCalls: [run.plugins.driver?.machines, run.bootTestDriver?.machines].map(apiCallsOf).filter((l) => l !== undefined),
       ok: !error,
       error: error?.message,
     };

@@ -1,10 +1,10 @@
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { ShareRequest } from '../drivers/driver.js';
-import type { HallmarkError } from '../kernel/errors.js';
+import { HallmarkError } from '../kernel/errors.js';
 import type { EventBus, Logger } from '../kernel/events.js';
 import { writeFileAtomic, type ImageRecord } from '../kernel/journal.js';
-import { driverContext, need, type InstanceRun } from './context.js';
+import { driverContext, type InstanceRun } from './context.js';
 import { writeOutputs, type BuildOutcome } from './publish.js';
 import { runSteps, type CleanupOutcome, type Step } from './runner.js';
 import { deprecateAction, keepAction, launchTemplatesAction } from './image-lifecycle.js';
@@ -94,19 +94,17 @@ export const shareAction: CommitAction = {
   name: 'share',
   skip: (ctx) => {
     const d = (p: ProvenInstance) => p.run.instance.distribute;
-    const any = ctx.instances.some((p) => driverOf(p).share && (d(p).accounts.length || d(p).organization_arns.length || d(p).ou_arns.length));
+    const any = ctx.instances.some((p) => driverOf(p).sharing && (d(p).accounts.length || d(p).organization_arns.length || d(p).ou_arns.length));
     return any ? undefined : 'no distribute.accounts, organization_arns or ou_arns';
   },
   async do(ctx, signal) {
     for (const p of ctx.instances) {
-      const driver = driverOf(p);
-      await driver.share?.(driverContext(p.run, signal), images(p), shareRequest(p.run));
+      await driverOf(p).sharing?.share(driverContext(p.run, signal), images(p), shareRequest(p.run));
     }
   },
   async undo(ctx, signal) {
     await eachInstance(ctx, async (p) => {
-      const driver = driverOf(p);
-      await driver.unshare?.(driverContext(p.run, signal), images(p), shareRequest(p.run));
+      await driverOf(p).sharing?.unshare(driverContext(p.run, signal), images(p), shareRequest(p.run));
     });
   },
 };
@@ -120,7 +118,8 @@ export const parametersAction: CommitAction = {
       const name = p.run.parameterName;
       if (name === undefined) continue;
       const driver = driverOf(p);
-      p.run.parameters = await need(driver.publish, 'publish').call(driver, driverContext(p.run, signal), images(p), { name });
+      if (!driver.parameters) throw new HallmarkError(`driver "${driver.name}" cannot write publish.ssm_parameter`, { hint: 'remove publish.ssm_parameter for this instance' });
+      p.run.parameters = await driver.parameters.publish(driverContext(p.run, signal), images(p), { name });
       p.outcome.parameters = p.run.parameters;
     }
   },
@@ -136,12 +135,12 @@ export const parametersAction: CommitAction = {
 export const publishedTagAction: CommitAction = {
   name: 'tag-published',
   async do(ctx, signal) {
-    for (const p of ctx.instances) await driverOf(p).tagImages?.(driverContext(p.run, signal), images(p), { [TAG_STATE]: STATE_PUBLISHED });
+    for (const p of ctx.instances) await driverOf(p).images?.tagImages(driverContext(p.run, signal), images(p), { [TAG_STATE]: STATE_PUBLISHED });
   },
   async undo(ctx, signal) {
     await eachInstance(ctx, async (p) => {
       // Back to what capture and distribute tagged: uncommitted (the reaper's, should the rollback die half way).
-      await driverOf(p).tagImages?.(driverContext(p.run, signal), images(p), { [TAG_STATE]: STATE_PENDING });
+      await driverOf(p).images?.tagImages(driverContext(p.run, signal), images(p), { [TAG_STATE]: STATE_PENDING });
     });
   },
 };
@@ -158,8 +157,8 @@ export function outputsAction(): CommitAction {
     name: 'outputs',
     async do(ctx, signal) {
       for (const p of ctx.instances) {
-        const driver = driverOf(p);
-        if (!driver.describeImages) continue;
+        const driver = driverOf(p).images;
+        if (!driver) continue;
         // Where the image is and its checksum, for the manifest. Best effort: the image is already proven.
         p.outcome.artifacts = await driver.describeImages(driverContext(p.run, AbortSignal.any([signal, AbortSignal.timeout(60_000)])), images(p)).catch((err: unknown) => {
           p.run.log.warn(`could not describe the images for the manifest: ${(err as Error).message}`);

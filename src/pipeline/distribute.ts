@@ -7,11 +7,12 @@
 import { parameterNameProblem } from '../config/parameter-name.js';
 import { launchTemplateSchema } from '../config/sections.js';
 import type { InstanceConfig, LaunchTemplateTarget } from '../config/types.js';
-import type { Ec2Driver } from '../drivers/ec2/ec2-driver.js';
+import { resolveDriver } from '../drivers/driver.js';
 import { HallmarkError, UsageError } from '../kernel/errors.js';
 import type { EventBus } from '../kernel/events.js';
 import type { ImageRecord, ParameterRecord } from '../kernel/journal.js';
 import { Journal } from '../kernel/journal.js';
+import { ec2Plugin } from '../drivers/register.js';
 import { parametersAction, publishedTagAction, runCommit, shareAction, type CommitContext, type ProvenInstance } from './commit.js';
 import type { InstanceRun } from './context.js';
 import { launchTemplatesAction } from './image-lifecycle.js';
@@ -66,7 +67,8 @@ export async function distributeExistingImage(r: DistributeExistingRequest): Pro
   const ec2 = await import('../drivers/ec2/index.js');
   // image_id: prepare checks that the AMI exists in `from`.
   const options = ec2.ec2Schema.parse({ name: 'ec2', region: r.from, image_id: r.imageId, ...r.driverOptions });
-  const driver: Ec2Driver = new ec2.Ec2Driver(options);
+  const impl = new ec2.Ec2Driver(options);
+  const driver = resolveDriver(impl, ec2Plugin.capabilities);
   const name = `distribute-${r.imageId}`;
   const journal = await Journal.open(r.stateDir, r.imageId);
   const buildId = `distribute-${r.imageId}`;
@@ -112,7 +114,7 @@ export async function distributeExistingImage(r: DistributeExistingRequest): Pro
   try {
     if (targets.length > 0 || r.ssmParameter !== undefined) {
       // What can be checked before copying: the templates exist where the image will be, the parameter can be written.
-      await driver.prepare({ instance, journal, log, signal: r.signal, buildId, stateDir: r.stateDir }, { regions: r.to, parameterName: r.ssmParameter });
+      await impl.prepare({ instance, journal, log, signal: r.signal, buildId, stateDir: r.stateDir }, { regions: r.to, parameterName: r.ssmParameter });
     }
     let copied: { source: ImageRecord; copies: ImageRecord[] };
     try {

@@ -27,8 +27,8 @@ export const launchTemplatesAction: CommitAction = {
       const targets = p.run.instance.distribute.launch_templates ?? [];
       if (targets.length === 0) continue;
       const driver = driverOf(p);
-      if (!driver.updateLaunchTemplates) throw new HallmarkError(`driver "${driver.name}" has no launch templates`, { hint: 'remove distribute.launch_templates for this instance' });
-      const made = await driver.updateLaunchTemplates(driverContext(p.run, signal), images(p), targets);
+      if (!driver.launchTemplates) throw new HallmarkError(`driver "${driver.name}" has no launch templates`, { hint: 'remove distribute.launch_templates for this instance' });
+      const made = await driver.launchTemplates.updateLaunchTemplates(driverContext(p.run, signal), images(p), targets);
       p.outcome.launchTemplates = made.map((r) => ({ region: r.region, template: r.template.name ?? r.templateId ?? r.template.id ?? '?', version: r.version, imageId: r.imageId, default: r.setDefault }));
     }
   },
@@ -54,16 +54,16 @@ export const deprecateAction: CommitAction = {
       const after = p.run.instance.image.deprecate_after;
       if (after === undefined) continue;
       const driver = driverOf(p);
-      if (!driver.deprecateImages) throw new HallmarkError(`driver "${driver.name}" cannot deprecate images`, { hint: 'remove image.deprecate_after for this instance' });
+      if (!driver.deprecation) throw new HallmarkError(`driver "${driver.name}" cannot deprecate images`, { hint: 'remove image.deprecate_after for this instance' });
       const at = deprecationTime(now, after);
-      await driver.deprecateImages(driverContext(p.run, signal), images(p), at);
+      await driver.deprecation.deprecateImages(driverContext(p.run, signal), images(p), at);
       p.outcome.deprecateAt = at.toISOString();
     }
   },
   async undo(ctx, signal) {
     await eachInstance(ctx, async (p) => {
       if (p.run.instance.image.deprecate_after === undefined) return;
-      await driverOf(p).undeprecateImages?.(driverContext(p.run, signal), images(p));
+      await driverOf(p).deprecation?.undeprecateImages(driverContext(p.run, signal), images(p));
       p.outcome.deprecateAt = undefined;
     });
   },
@@ -88,14 +88,14 @@ export const keepAction: CommitAction = {
       const keep = p.run.instance.image.keep;
       if (keep === undefined) continue;
       const driver = driverOf(p);
-      if (!driver.pruneImages) {
+      if (!driver.images) {
         ctx.log.warn(`image.keep: driver "${driver.name}" cannot remove older images`);
         continue;
       }
       const family = imageFamily(p.run.instance);
       const regions = [...new Set(images(p).map((i) => i.region).filter((r): r is string => r !== undefined))];
       try {
-        const results = await driver.pruneImages(driverContext(p.run, signal), { family, keep, regions, spare, parameterNames, dryRun: false });
+        const results = await driver.images.pruneImages(driverContext(p.run, signal), { family, keep, regions, spare, parameterNames, dryRun: false });
         p.outcome.pruned = results;
         p.run.log.info(pruneSummary(family, keep, results));
       } catch (err) {

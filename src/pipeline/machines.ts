@@ -38,7 +38,7 @@ export async function connectToMachine(project: Project, entry: InstanceEntry, e
   const run = await openInstanceRun(project, entry, events, signal);
   const name = entry.config.name;
   if (!run.journal.state.created) throw new UsageError(`instance ${name} has no machine`, { hint: `run: hallmark create ${name}` });
-  const target = await run.plugins.driver!.connectionTarget(driverContext(run, signal));
+  const target = await run.plugins.driver!.machines.connectionTarget(driverContext(run, signal));
   return run.plugins.transport!.connect({ ...target, maxWaitUntilReadyMs: 30_000 }, { signal, log: run.log });
 }
 
@@ -98,7 +98,7 @@ export async function cleanupInstances(project: Project, entries: InstanceEntry[
           const buildId = s.buildId;
           if (s.images.length) await deleteBuildImages(run, run.signal);
           if (s.created || Object.keys(s.driver).length) {
-            await run.plugins.driver!.destroy(driverContext(run, run.signal));
+            await run.plugins.driver!.machines.destroy(driverContext(run, run.signal));
             await run.journal.resetMachine();
             run.log.info('machine destroyed');
           }

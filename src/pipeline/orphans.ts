@@ -1,6 +1,6 @@
 import type { InstanceEntry, Project } from '../config/index.js';
 import { renderParameterName } from '../config/parameter-name.js';
-import type { Driver, Leftover, LeftoverQuery, LeftoverRemoval } from '../drivers/driver.js';
+import type { Driver, Leftover, LeftoverCapability, LeftoverQuery, LeftoverRemoval } from '../drivers/driver.js';
 import type { Logger } from '../kernel/events.js';
 import { listStateFiles, readInstanceState } from '../kernel/journal.js';
 import { loadPlugin } from '../plugins.js';
@@ -51,6 +51,7 @@ export async function claimedIds(stateDir: string): Promise<Set<string>> {
 
 interface Scope {
   driver: Driver;
+  leftovers: LeftoverCapability;
   regions: Set<string>;
   parameterNames: Set<string>;
 }
@@ -62,9 +63,10 @@ export async function reapOrphans(o: OrphanOptions): Promise<OrphanReport> {
     if (e.problems.length > 0) continue;
     const c = e.config;
     const driver = await loadPlugin('driver', c.driver);
-    if (!driver.findLeftovers) continue;
-    const key = driver.leftoverScope?.() ?? driver.name;
-    const s = scopes.get(key) ?? { driver, regions: new Set<string>(), parameterNames: new Set<string>() };
+    const leftovers = driver.leftovers;
+    if (!leftovers) continue;
+    const key = leftovers.leftoverScope();
+    const s = scopes.get(key) ?? { driver, leftovers, regions: new Set<string>(), parameterNames: new Set<string>() };
     scopes.set(key, s);
     for (const r of c.distribute.regions) s.regions.add(r);
     const p = c.publish.ssm_parameter;
@@ -84,13 +86,13 @@ export async function reapOrphans(o: OrphanOptions): Promise<OrphanReport> {
       log: o.log,
     };
     try {
-      const found = await s.driver.findLeftovers!(q);
+      const found = await s.leftovers.findLeftovers(q);
       report.found.push(...found);
-      if (!o.dryRun && found.some((l) => !l.kept)) report.removals.push(...(await s.driver.removeLeftovers!(q, found)));
+      if (!o.dryRun && found.some((l) => !l.kept)) report.removals.push(...(await s.leftovers.removeLeftovers(q, found)));
     } catch (err) {
       report.errors.push({ scope: key, error: err as Error });
     } finally {
-      (s.driver as { dispose?: () => void }).dispose?.();
+      s.driver.dispose();
     }
   }
   return report;
@@ -105,7 +107,8 @@ export async function sweepBuild(
   driver: Driver,
   args: { buildId: string; instance: string; regions: string[]; parameterNames: string[]; stateDir: string; log: Logger; signal: AbortSignal },
 ): Promise<LeftoverRemoval[]> {
-  if (!driver.findLeftovers || !driver.removeLeftovers) return [];
+  const leftovers = driver.leftovers;
+  if (!leftovers) return [];
   const q: LeftoverQuery = {
     regions: args.regions,
     buildId: args.buildId,
@@ -118,6 +121,6 @@ export async function sweepBuild(
     signal: args.signal,
     log: args.log,
   };
-  const found = await driver.findLeftovers(q);
-  return found.some((l) => !l.kept) ? driver.removeLeftovers(q, found) : [];
+  const found = await leftovers.findLeftovers(q);
+  return found.some((l) => !l.kept) ? leftovers.removeLeftovers(q, found) : [];
 }

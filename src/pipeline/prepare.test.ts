@@ -13,7 +13,7 @@ import '../builtin-plugins.js';
 import { registerPlugin } from '../plugins.js';
 import type { Project } from '../config/index.js';
 import type { InstanceConfig, PluginBlock } from '../config/types.js';
-import type { Driver, DriverContext } from '../drivers/driver.js';
+import type { DriverContext, ImageCapability, MachineCapability } from '../drivers/driver.js';
 import type { Transport } from '../transports/transport.js';
 import type { Provisioner } from '../provisioners/provisioner.js';
 import type { Verifier } from '../verifiers/verifier.js';
@@ -22,9 +22,9 @@ import { EventBus, type HallmarkEvent } from '../kernel/events.js';
 
 const launched: string[] = [];
 
-class CountingDriver implements Driver {
+/** Images are declared so that a build gets past prepare's checks; none is reached here. */
+class CountingDriver implements MachineCapability, ImageCapability {
   readonly name = 'prep-vm';
-  readonly ownsMachine = true;
   async create(ctx: DriverContext) {
     launched.push(ctx.instance.name);
     await ctx.journal.recordDriver({ vm: ctx.instance.name });
@@ -33,9 +33,17 @@ class CountingDriver implements Driver {
     return { hostname: 'prep', port: 1, username: 'u' };
   }
   async destroy() {}
-  async capture(): Promise<never> {
-    throw new Error('not reached in these tests');
-  }
+  capture = notReached;
+  distribute = notReached;
+  tagImages = notReached;
+  deleteImage = notReached;
+  bootFrom = notReached;
+  pruneImages = notReached;
+  describeImages = notReached;
+}
+
+function notReached(): never {
+  throw new Error('not reached in these tests');
 }
 
 const noop = { async close() {}, async exec() { return { stdout: '', stderr: '', exitCode: 0, durationMs: 0 }; }, async upload() {}, async download() {} };
@@ -43,7 +51,7 @@ const noop = { async close() {}, async exec() { return { stdout: '', stderr: '',
 let dir: string;
 beforeAll(async () => {
   const schema = (name: string) => z.looseObject({ name: z.literal(name) });
-  registerPlugin({ kind: 'driver', name: 'prep-vm', description: 'test', schema: schema('prep-vm'), load: async () => new CountingDriver() });
+  registerPlugin({ kind: 'driver', name: 'prep-vm', description: 'test', schema: schema('prep-vm'), capabilities: ['images'], load: async () => new CountingDriver() });
   registerPlugin({ kind: 'transport', name: 'prep-conn', description: 'test', schema: schema('prep-conn'), load: async () => ({ name: 'prep-conn', connect: async () => noop }) as Transport });
   registerPlugin({ kind: 'provisioner', name: 'prep-prov', description: 'test', schema: schema('prep-prov'), load: async () => ({ name: 'prep-prov', provision: async () => {} }) as Provisioner });
   registerPlugin({ kind: 'verifier', name: 'prep-check', description: 'test', schema: schema('prep-check'), load: async () => ({ name: 'prep-check', verify: async () => { throw new Error('not reached'); } }) as Verifier });

@@ -63,16 +63,16 @@ export async function pruneProjectImages(project: Project, entries: InstanceEntr
   for (const g of groups.values()) {
     const i = g.entry.config;
     const driver = await loadPlugin('driver', i.driver);
-    if (!driver.pruneImages) throw new UsageError(`driver "${driver.name}" of instance ${i.name} has no images to prune`);
+    if (!driver.images) throw new UsageError(`driver "${driver.name}" of instance ${i.name} has no images to prune`);
     const log = o.events.logger(i.name);
     try {
-      const results = await driver.pruneImages(
+      const results = await driver.images.pruneImages(
         { instance: i, journal: await Journal.open(project.stateDir, i.name), log, signal: o.signal, buildId: 'prune', stateDir: project.stateDir },
         { family: g.family, keep: o.keep, regions: [...g.regions], spare: [], parameterNames, dryRun: o.dryRun },
       );
       out.push({ driver: driver.name, family: g.family, instances: g.instances, results });
     } finally {
-      (driver as { dispose?: () => void }).dispose?.();
+      driver.dispose();
     }
   }
   return out;

@@ -4,7 +4,7 @@ import { imageFamily, TAG_FAMILY } from '../config/image-family.js';
 import { renderImageName } from '../config/image-name.js';
 import { renderParameterName } from '../config/parameter-name.js';
 import { loadPlugin } from '../plugins.js';
-import type { Driver } from '../drivers/driver.js';
+import type { Driver, ImageCapability } from '../drivers/driver.js';
 import type { Transport } from '../transports/transport.js';
 import type { Verifier } from '../verifiers/verifier.js';
 import { summarize } from '../verifiers/verifier.js';
@@ -52,13 +52,14 @@ export function withAbsoluteKey(block: InstanceRun['instance']['transport'], pro
 
 const driverOf = (run: InstanceRun): Driver => need(run.plugins.driver, 'driver');
 const transportOf = (run: InstanceRun): Transport => need(run.plugins.transport, 'transport');
+const imagesOf = (driver: Driver): ImageCapability => need(driver.images, `images of driver "${driver.name}"`);
 
 /** `prepare`: checks what can be checked before anything is launched (build only). */
 export const prepareStep: Step<InstanceRun> = {
   name: 'prepare',
   async run(run, signal) {
     const driver = driverOf(run);
-    if (!driver.ownsMachine) {
+    if (!driver.images) {
       throw new ConfigError([
         {
           file: run.instance.file,
@@ -68,7 +69,6 @@ export const prepareStep: Step<InstanceRun> = {
         },
       ]);
     }
-    if (!driver.capture) throw new HallmarkError(`driver "${driver.name}" cannot capture images`);
     run.imageName = renderImageName(run.instance.image.name, {
       suite: run.instance.suite,
       platform: run.instance.platform,
@@ -79,13 +79,13 @@ export const prepareStep: Step<InstanceRun> = {
     const parameter = run.instance.publish.ssm_parameter;
     if (parameter !== undefined) {
       // The loader already refuses the option for a driver that cannot write it; this guards library callers.
-      if (!driver.publish) throw new HallmarkError(`driver "${driver.name}" cannot write publish.ssm_parameter`, { hint: 'remove publish.ssm_parameter for this instance' });
+      if (!driver.parameters) throw new HallmarkError(`driver "${driver.name}" cannot write publish.ssm_parameter`, { hint: 'remove publish.ssm_parameter for this instance' });
       run.parameterName = renderParameterName(parameter, { suite: run.instance.suite, platform: run.instance.platform, instance: run.instance.name });
     }
     // The controller's tools before the driver's checks: neither launches anything, and a missing tool is the cheaper to find.
     await run.plugins.provisioner?.preflight?.({ instance: run.instance, signal });
     await run.plugins.verifier?.preflight?.({ instance: run.instance, signal });
-    await driver.prepare?.(driverContext(run, signal), { imageName: run.imageName, regions: run.instance.distribute.regions, parameterName: run.parameterName });
+    await driver.machines.prepare?.(driverContext(run, signal), { imageName: run.imageName, regions: run.instance.distribute.regions, parameterName: run.parameterName });
   },
 };
 
@@ -104,7 +104,7 @@ export function createStep(opts: { destroyAfter: boolean }): Step<InstanceRun> {
         s.buildId = run.buildId;
         s.created = false;
       });
-      await driverOf(run).create({ ...driverContext(run, signal), machine: opts.destroyAfter ? 'build' : 'kept' });
+      await driverOf(run).machines.create({ ...driverContext(run, signal), machine: opts.destroyAfter ? 'build' : 'kept' });
       await run.journal.update((s) => {
         s.created = true;
       });
@@ -121,7 +121,7 @@ export function createStep(opts: { destroyAfter: boolean }): Step<InstanceRun> {
 }
 
 export async function destroyMachine(run: InstanceRun, signal: AbortSignal): Promise<void> {
-  await driverOf(run).destroy(driverContext(run, signal));
+  await driverOf(run).machines.destroy(driverContext(run, signal));
   await run.journal.resetMachine();
 }
 
@@ -136,7 +136,7 @@ export async function connect(run: InstanceRun, signal: AbortSignal) {
   if (run.connection) return run.connection;
   const driver = driverOf(run);
   const transport = transportOf(run);
-  const driverTarget = await driver.connectionTarget(driverContext(run, signal));
+  const driverTarget = await driver.machines.connectionTarget(driverContext(run, signal));
   // Provisioners and verifiers see the target as reached (transport overrides applied, e.g. username).
   run.target = transport.resolveTarget?.(driverTarget) ?? driverTarget;
   run.connection = await transport.connect(driverTarget, { signal, log: run.log });
@@ -244,7 +244,7 @@ export const captureStep: Step<InstanceRun> = {
       [TAG_STATE]: STATE_PENDING,
     };
     if (run.report) tags[TAG_VERIFICATION] = resultsDigest(run.report);
-    run.image = await need(driver.capture, 'capture').call(driver, driverContext(run, signal), {
+    run.image = await imagesOf(driver).capture(driverContext(run, signal), {
       name: need(run.imageName, 'image name'),
       description: i.image.description,
       tags,
@@ -283,7 +283,7 @@ export async function deleteBuildImages(run: InstanceRun, signal: AbortSignal): 
   const errors: unknown[] = [];
   for (const image of images) {
     try {
-      await driver.deleteImage?.(driverContext(run, signal), image);
+      await driver.images?.deleteImage(driverContext(run, signal), image);
       await run.journal.forgetImage(image.id, image.region);
       run.log.info(`removed ${image.role} image ${image.id}${image.region ? ` (${image.region})` : ''}`);
     } catch (err) {
@@ -312,9 +312,9 @@ export const bootTestStep: Step<InstanceRun> = {
     if (!run.instance.image.boot_test) return { skipped: 'image.boot_test is off' };
     const driver = driverOf(run);
     const image = need(run.image, 'image');
-    if (!driver.bootFrom) throw new HallmarkError(`driver "${driver.name}" cannot boot-test images`, { hint: 'set image.boot_test: false' });
+    if (!driver.images) throw new HallmarkError(`driver "${driver.name}" cannot boot-test images`, { hint: 'set image.boot_test: false' });
     const name = bootTestInstanceName(run.instance.name);
-    const instance = { ...run.instance, name, driver: { ...run.instance.driver, ...driver.bootFrom(image) } };
+    const instance = { ...run.instance, name, driver: { ...run.instance.driver, ...driver.images.bootFrom(image) } };
     const sub: InstanceRun = {
       ...run,
       instance,
@@ -356,8 +356,8 @@ export async function unpublishParameters(run: InstanceRun, signal: AbortSignal)
   const records = run.journal.state.parameters ?? [];
   if (records.length === 0) return;
   const driver = driverOf(run);
-  if (!driver.unpublish) throw new HallmarkError(`driver "${driver.name}" cannot put back parameters ${records.map((r) => r.name).join(', ')}`);
-  await driver.unpublish(driverContext(run, signal), [...records]);
+  if (!driver.parameters) throw new HallmarkError(`driver "${driver.name}" cannot put back parameters ${records.map((r) => r.name).join(', ')}`);
+  await driver.parameters.unpublish(driverContext(run, signal), [...records]);
   run.parameters = undefined;
 }
 
@@ -366,8 +366,8 @@ export async function revertTemplateVersions(run: InstanceRun, signal: AbortSign
   const records = run.journal.state.templateVersions ?? [];
   if (records.length === 0) return;
   const driver = driverOf(run);
-  if (!driver.revertLaunchTemplates) throw new HallmarkError(`driver "${driver.name}" cannot remove launch template versions of ${records.map((r) => r.template.name ?? r.template.id).join(', ')}`);
-  await driver.revertLaunchTemplates(driverContext(run, signal), [...records]);
+  if (!driver.launchTemplates) throw new HallmarkError(`driver "${driver.name}" cannot remove launch template versions of ${records.map((r) => r.template.name ?? r.template.id).join(', ')}`);
+  await driver.launchTemplates.revertLaunchTemplates(driverContext(run, signal), [...records]);
 }
 
 /** `distribute`: copies to regions / exports to targets; nothing is shared before the commit. */
@@ -378,8 +378,7 @@ export const distributeStep: Step<InstanceRun> = {
     const driver = driverOf(run);
     const nothing = d.regions.length === 0 && d.targets.length === 0;
     if (nothing) return { skipped: 'no regions or targets to copy to' };
-    if (!driver.distribute) return { skipped: `driver "${driver.name}" does not distribute images` };
-    run.copies = await driver.distribute(driverContext(run, signal), need(run.image, 'image'), {
+    run.copies = await imagesOf(driver).distribute(driverContext(run, signal), need(run.image, 'image'), {
       regions: d.regions,
       concurrency: d.concurrency,
       encrypted: d.encrypted,

@@ -178,6 +178,7 @@ it('pendCopies keeps copies pending in DescribeImages until enough copies were m
 
 it('the registry loads the ec2 driver from its block', async () => {
   const d = await loadPlugin('driver', { name: 'ec2', region: 'eu-west-1', image_id: 'ami-0123456789abcdef0', endpoint: moto.endpoint });
-  expect(d).toBeInstanceOf(Ec2Driver);
-  (d as Ec2Driver).dispose();
+  expect(d.machines).toBeInstanceOf(Ec2Driver);
+  expect(d.capabilities).toEqual(['images', 'sharing', 'parameters', 'launchTemplates', 'deprecation', 'leftovers']);
+  d.dispose();
 });

@@ -10,7 +10,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import '../../src/drivers/register.js';
-import type { Driver } from '../../src/drivers/driver.js';
+import type { Driver, MachineCapability } from '../../src/drivers/driver.js';
 import { loadPlugin } from '../../src/plugins.js';
 import { HostKeyMismatchError } from '../../src/transports/ssh/errors.js';
 import { SshTransport } from '../../src/transports/ssh/transport.js';
@@ -33,8 +33,12 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function proxy(extra: Record<string, unknown> = {}): Promise<Driver> {
-  return loadPlugin('driver', { name: 'proxy', host: sshd!.host, port: sshd!.port, username: sshd!.username, ssh_key: 'id_ed25519', ...extra });
+/** The proxy driver as the registry loads it: machines only, no other capability (so `build` refuses it). */
+async function proxy(extra: Record<string, unknown> = {}): Promise<MachineCapability> {
+  const driver: Driver = await loadPlugin('driver', { name: 'proxy', host: sshd!.host, port: sshd!.port, username: sshd!.username, ssh_key: 'id_ed25519', ...extra });
+  expect(driver.capabilities).toEqual([]);
+  expect(driver.images).toBeUndefined();
+  return driver.machines;
 }
 
 describe('proxy driver', () => {
@@ -43,8 +47,6 @@ describe('proxy driver', () => {
     const marker = path.join(work, 'converged');
     const resets = path.join(work, 'resets');
     const driver = await proxy({ reset_command: `rm -f ${marker} && echo reset >> ${resets}` });
-    expect(driver.ownsMachine).toBe(false);
-    expect(driver.capture).toBeUndefined();
     const ctx = await driverContext(dir, { name: 'a-existing' });
 
     await driver.create(ctx);
@@ -100,7 +102,7 @@ describe('proxy driver', () => {
 
   test('create fails fast when nothing answers (transport max_wait_until_ready bounds the wait)', async () => {
     const port = await freePort();
-    const driver = await loadPlugin('driver', { name: 'proxy', host: '127.0.0.1', port, ssh_key: key });
+    const driver = (await loadPlugin('driver', { name: 'proxy', host: '127.0.0.1', port, ssh_key: key })).machines;
     const ctx = await driverContext(dir, { name: 'd-existing', transport: { max_wait_until_ready: 1 } });
     // max_wait_until_ready: 1 s; the default wait would outlast the test's timeout.
     await expect(driver.create(ctx)).rejects.toThrow(new RegExp(`127\\.0\\.0\\.1:${port}`));

@@ -6,7 +6,7 @@ import { MACHINE_KEPT, TAG_MACHINE } from '../../kernel/tags.js';
 import type { ImageRecord, ParameterRecord, TemplateVersionRecord } from '../../kernel/journal.js';
 import { retry } from '../../kernel/retry.js';
 import type { ConnectionTarget } from '../../transports/transport.js';
-import type { CaptureRequest, DistributeRequest, Driver, DriverContext, Leftover, LeftoverQuery, LeftoverRemoval, PruneRequest, PruneResult, ShareRequest } from '../driver.js';
+import type { CaptureRequest, DistributeRequest, MachineCapability, ImageCapability, SharingCapability, ParameterCapability, LaunchTemplateCapability, DeprecationCapability, LeftoverCapability, DriverContext, Leftover, LeftoverQuery, LeftoverRemoval, PruneRequest, PruneResult, ShareRequest } from '../driver.js';
 import { ApiCallLedger, type MetersApiCalls } from '../api-calls.js';
 import type { Ec2LeftoverDeps } from './leftovers.js';
 import { awsCode, Ec2Error, isNotFound, wrapAws } from './aws-errors.js';
@@ -38,9 +38,8 @@ export interface Ec2DriverDeps {
  * AMIs in other regions. Each step lives in its own module; this class wires
  * them to the journal. All ids are journaled before any wait.
  */
-export class Ec2Driver implements Driver, MetersApiCalls {
+export class Ec2Driver implements MachineCapability, ImageCapability, SharingCapability, ParameterCapability, LaunchTemplateCapability, DeprecationCapability, LeftoverCapability, MetersApiCalls {
   readonly name = 'ec2';
-  readonly ownsMachine = true;
   readonly clients: Ec2Clients;
   /** Every call of every client this driver makes (EC2, and SSM), by service, region and action: for the manifest. */
   readonly apiCalls: ApiCallLedger;

@@ -4,7 +4,7 @@ import { applyTransportOverrides } from '../../transports/ssh/overrides.js';
 import { sshTransportSchema, type SshTransportOptions } from '../../transports/ssh/schema.js';
 import { HostKeyMismatchError } from '../../transports/ssh/errors.js';
 import type { Connection, ConnectionTarget } from '../../transports/transport.js';
-import type { Driver, DriverContext } from '../driver.js';
+import type { MachineCapability, DriverContext } from '../driver.js';
 import type { ProxyDriverOptions } from './schema.js';
 import { hostPort, readProxyState } from './state.js';
 
@@ -18,13 +18,12 @@ const READY_WAIT_MS = 30_000;
 
 /**
  * The `proxy` driver (Test Kitchen's): converge and verify a machine hallmark
- * did not make. It never creates, stops or images anything, so `ownsMachine`
- * is false and `build` refuses it. The SSH host key is pinned: the configured
+ * did not make. It never creates, stops or images anything, so it has no
+ * capability besides machines and `build` refuses it. The SSH host key is pinned: the configured
  * `host_key`, else the first key seen, recorded in the journal.
  */
-export class ProxyDriver implements Driver {
+export class ProxyDriver implements MachineCapability {
   readonly name = 'proxy';
-  readonly ownsMachine = false;
 
   constructor(private readonly opts: ProxyDriverOptions) {}
 

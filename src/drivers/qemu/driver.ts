@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises';
 import { HallmarkError } from '../../kernel/errors.js';
 import type { ImageRecord } from '../../kernel/journal.js';
 import type { ConnectionTarget } from '../../transports/transport.js';
-import type { CaptureRequest, DistributeRequest, Driver, DriverContext, Leftover, LeftoverQuery, LeftoverRemoval, PruneRequest, PruneResult } from '../driver.js';
+import type { CaptureRequest, DistributeRequest, MachineCapability, ImageCapability, LeftoverCapability, DriverContext, Leftover, LeftoverQuery, LeftoverRemoval, PruneRequest, PruneResult } from '../driver.js';
 import { findQemuLeftovers, removeQemuLeftovers } from './leftovers.js';
 import { captureMachine } from './capture.js';
 import { ImageStoreError } from './errors.js';
@@ -20,9 +20,8 @@ import { defaultStoreDir, getImage, imagePath, removeImage, setImageTags } from 
  * reached over SSH through a forwarded loopback port, captured into the local
  * image store and exported to directories or S3.
  */
-export class QemuDriver implements Driver {
+export class QemuDriver implements MachineCapability, ImageCapability, LeftoverCapability {
   readonly name = 'qemu';
-  readonly ownsMachine = true;
 
   constructor(private readonly opts: QemuDriverOptions) {}
 
