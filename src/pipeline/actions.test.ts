@@ -166,6 +166,8 @@ const verifier = (o: FakeOpts): Verifier => ({
 beforeAll(() => {
   const schema = (name: string) => z.looseObject({ name: z.literal(name) });
   registerPlugin({ kind: 'driver', name: 'fake-vm', description: 'test', schema: schema('fake-vm'), capabilities: ['images', 'sharing'], load: async (o) => new FakeDriver(o as FakeOpts) });
+  // The same implementation declaring no capability: the pipeline gets its machines and nothing else.
+  registerPlugin({ kind: 'driver', name: 'fake-machines', description: 'test', schema: schema('fake-machines'), capabilities: [], load: async (o) => new FakeDriver(o as FakeOpts) });
   registerPlugin({ kind: 'transport', name: 'fake-conn', description: 'test', schema: schema('fake-conn'), load: async () => fakeTransport });
   registerPlugin({ kind: 'provisioner', name: 'fake-prov', description: 'test', schema: schema('fake-prov'), load: async (o) => provisioner(o as FakeOpts) });
   registerPlugin({ kind: 'verifier', name: 'fake-check', description: 'test', schema: schema('fake-check'), load: async (o) => verifier(o as FakeOpts) });
@@ -219,6 +221,21 @@ async function act(project: Project, action: Action, extra: Partial<RunActionOpt
 const outputsIn = async (dir: string) => (await readdir(dir)).filter((f) => ['env.properties', 'manifest.json', 'junit.xml'].includes(f)).sort();
 
 describe('runAction build', () => {
+  it('a driver without the images capability: the build fails as a config problem of that instance before it starts; converge still runs', async () => {
+    const p = await makeProject([{ name: 'a', driver: { name: 'fake-machines' } as FakeOpts }]);
+    const machines = world.machines.size;
+    const r = await act(p, 'build');
+    const error = r.results[0]?.error;
+    expect(error?.exitCode).toBe(2);
+    expect(error?.message).toContain('driver.name: driver "fake-machines" works on machines it did not make, so it cannot capture images');
+    expect(r.steps('a')).toEqual([]);
+    expect(world.machines.size).toBe(machines);
+    const c = await act(p, 'converge');
+    expect(c.results[0]?.ok, c.results[0]?.error?.message).toBe(true);
+    expect(c.steps('a')).toEqual(['load', 'create', 'converge']);
+    await act(p, 'destroy');
+  });
+
   it('runs the steps in order, keeps the image, destroys the machine and writes the outputs', async () => {
     const p = await makeProject([{ name: 'a', regions: ['r2'] }]);
     const machines = world.machines.size;

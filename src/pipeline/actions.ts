@@ -5,8 +5,10 @@ import { buildProblems } from '../config/build-rules.js';
 import { ConfigError, HallmarkError, UsageError, toHallmarkError } from '../kernel/errors.js';
 import type { EventBus } from '../kernel/events.js';
 import { InstanceLock, Journal } from '../kernel/journal.js';
-import { runSteps, type CleanupOutcome, type Step } from './runner.js';
-import type { InstanceRun } from './context.js';
+import type { CleanupOutcome, Step } from './runner.js';
+import type { BuildRun, CapturedRun, Distributed, DriverRun, InstanceRun, LoadedRun } from './context.js';
+import { Chain } from './chain.js';
+import { missingCapabilities } from './plan.js';
 import {
   bootTestStep,
   captureStep,
@@ -73,42 +75,51 @@ export interface ActionResult {
 /** The name report warnings carry in place of an instance name. */
 const REPORT = 'report';
 
-const destroyStep: Step<InstanceRun> = {
+const destroyStep: Step<DriverRun> = {
   name: 'destroy',
   async run(run, signal) {
     await destroyMachine(run, signal);
   },
 };
 
-function stepsFor(action: Action, run: InstanceRun, destroy: DestroyStrategy): Step<InstanceRun>[] {
+/** The steps of a lifecycle action (every action but build): load, then machine work. */
+function stepsFor(action: Exclude<Action, 'build'>, run: InstanceRun, destroy: DestroyStrategy): Chain<InstanceRun, LoadedRun> {
   const s = run.journal.state;
   const keep = createStep({ destroyAfter: false });
+  const loaded = Chain.of<InstanceRun>().yields(loadPluginsStep);
   switch (action) {
     case 'create':
-      return [loadPluginsStep, keep];
+      return loaded.then(keep);
     case 'converge':
-      return [loadPluginsStep, keep, convergeStep];
+      return loaded.then(keep).then(convergeStep);
     case 'setup':
-      return [loadPluginsStep, keep, ...(s.converged ? [] : [convergeStep]), setupStep];
-    case 'verify':
-      return [loadPluginsStep, keep, ...(s.converged ? [] : [convergeStep]), ...(s.setUp ? [] : [setupStep]), verifyStep];
+      return (s.converged ? loaded.then(keep) : loaded.then(keep).then(convergeStep)).then(setupStep);
+    case 'verify': {
+      const converged = s.converged ? loaded.then(keep) : loaded.then(keep).then(convergeStep);
+      return (s.setUp ? converged : converged.then(setupStep)).then(verifyStep);
+    }
     case 'destroy':
-      return [loadPluginsStep, destroyStep];
+      return loaded.then(destroyStep);
     case 'test':
-      return [loadPluginsStep, destroyStep, createStep({ destroyAfter: destroy === 'always' }), convergeStep, setupStep, verifyStep];
-    case 'build':
-      return [
-        loadPluginsStep,
-        prepareStep,
-        createStep({ destroyAfter: true }),
-        convergeStep,
-        setupStep,
-        verifyStep,
-        captureStep,
-        bootTestStep,
-        distributeStep,
-      ];
+      return loaded.then(destroyStep).then(createStep({ destroyAfter: destroy === 'always' })).then(convergeStep).then(setupStep).then(verifyStep);
   }
+}
+
+/** A build's run once every step passed. */
+type BuiltRun = CapturedRun & Distributed;
+
+/** A build's steps: each gets what the earlier ones made (the compiler checks the order). */
+function buildSteps(): Chain<InstanceRun, BuiltRun> {
+  return Chain.of<InstanceRun>()
+    .yields(loadPluginsStep)
+    .yields(prepareStep)
+    .then(createStep({ destroyAfter: true }))
+    .then(convergeStep)
+    .then(setupStep)
+    .then(verifyStep)
+    .yields(captureStep)
+    .then(bootTestStep)
+    .yields(distributeStep);
 }
 
 /**
@@ -121,6 +132,8 @@ export async function runAction(opts: RunActionOptions): Promise<ActionResult> {
     const [conflict] = buildProblems(opts.entries.filter((e) => e.problems.length === 0).map((e) => e.config));
     if (conflict) throw new UsageError(`${conflict.message}; nothing was started`, { hint: conflict.hint });
   }
+  // What the action needs of each driver, resolved once: an instance whose driver lacks it fails as a config problem before it starts.
+  opts = { ...opts, entries: opts.entries.map((e) => (e.problems.length > 0 ? e : { ...e, problems: missingCapabilities(opts.action, e.config) })) };
   const buildId = opts.buildId ?? newBuildId();
   const plan = planReports(opts.action, opts.entries, opts.project.projectDir);
   const timeline = plan.html || plan.stepSummary ? new TimelineRecorder(opts.events) : undefined;
@@ -307,7 +320,6 @@ async function runInstance(entry: InstanceEntry, opts: RunActionOptions & { buil
       stateDir: opts.project.stateDir,
       signal: opts.signal,
       plugins: {},
-      copies: [],
     };
     await journal.update((s) => {
       s.lastAction = opts.action;
@@ -315,11 +327,13 @@ async function runInstance(entry: InstanceEntry, opts: RunActionOptions & { buil
     });
     const destroy = opts.destroy ?? 'passing';
     const build = opts.action === 'build';
-    const r = await runSteps(stepsFor(opts.action, run, destroy), run, { instance: name, events, signal: opts.signal, holdOutputs: build });
+    const stepOptions = { instance: name, events, signal: opts.signal, holdOutputs: build };
+    const r = opts.action === 'build' ? await buildSteps().run(run, stepOptions) : await stepsFor(opts.action, run, destroy).run(run, stepOptions);
+    const built = opts.action === 'build' ? (r.completed as BuiltRun | undefined) : undefined;
     let error = r.error;
-    if (opts.action === 'test' && destroy === 'passing' && r.ok) {
+    if (opts.action === 'test' && destroy === 'passing' && r.completed) {
       try {
-        await destroyMachine(run, AbortSignal.timeout(15 * 60_000));
+        await destroyMachine(r.completed, AbortSignal.timeout(15 * 60_000));
       } catch (err) {
         error = toHallmarkError(err);
       }
@@ -328,12 +342,13 @@ async function runInstance(entry: InstanceEntry, opts: RunActionOptions & { buil
       s.lastError = error ? error.message.split('\n')[0]! : null;
       s.timings = { ...s.timings, ...timings };
     });
+    const made: BuildRun = run;
     const outcome: BuildOutcome = {
       instance,
       buildId: opts.buildId,
-      imageName: run.imageName,
-      image: run.image,
-      copies: run.copies,
+      imageName: made.imageName,
+      image: made.image,
+      copies: made.copies ?? [],
       report: run.report,
       bootTest: run.bootTest,
       timings,
@@ -343,10 +358,10 @@ async function runInstance(entry: InstanceEntry, opts: RunActionOptions & { buil
       error: error?.message,
     };
     const result = finish({ instance: name, ok: !error, error, outcome });
-    if (!build || error || !run.image) return { result };
+    if (error || !built) return { result };
     keepLock = true;
     const release = r.release ?? (async () => undefined);
-    return { result, proven: { run, image: run.image, copies: run.copies, outcome, result, release, unlock: () => lock.release() } };
+    return { result, proven: { run: built, image: built.image, copies: built.copies, outcome, result, release, unlock: () => lock.release() } };
   } catch (err) {
     const e = toHallmarkError(err);
     await journal

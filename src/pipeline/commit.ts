@@ -4,7 +4,7 @@ import type { ShareRequest } from '../drivers/driver.js';
 import { HallmarkError } from '../kernel/errors.js';
 import type { EventBus, Logger } from '../kernel/events.js';
 import { writeFileAtomic, type ImageRecord } from '../kernel/journal.js';
-import { driverContext, type InstanceRun } from './context.js';
+import { driverContext, type DriverRun, type InstanceRun } from './context.js';
 import { writeOutputs, type BuildOutcome } from './publish.js';
 import { runSteps, type CleanupOutcome, type Step } from './runner.js';
 import { deprecateAction, keepAction, launchTemplatesAction } from './image-lifecycle.js';
@@ -50,7 +50,7 @@ export interface CommitAction {
 
 /** An instance that ran to "proven, not committed". */
 export interface ProvenInstance {
-  run: InstanceRun;
+  run: DriverRun;
   image: ImageRecord;
   copies: ImageRecord[];
   /** What the outputs describe (artifacts are added by the outputs action). */

@@ -1,5 +1,5 @@
 import type { InstanceConfig } from '../config/types.js';
-import type { Driver, DriverContext } from '../drivers/driver.js';
+import type { Driver, DriverContext, ImageCapability } from '../drivers/driver.js';
 import type { Provisioner } from '../provisioners/provisioner.js';
 import type { Connection, ConnectionTarget, Transport } from '../transports/transport.js';
 import type { Verifier, VerifyReport } from '../verifiers/verifier.js';
@@ -7,9 +7,10 @@ import type { EventBus, Logger } from '../kernel/events.js';
 import type { ImageRecord, Journal, ParameterRecord } from '../kernel/journal.js';
 
 /**
- * Everything one instance's pipeline knows, typed. Steps fill in the optional
- * fields as they go; a later step that needs an earlier one's output asserts
- * it with `need()` instead of reading a string-keyed bag.
+ * What one instance's pipeline knows before its steps run. What the steps
+ * make is typed per stage below: a step that needs an earlier step's output
+ * declares the stage it runs at, and the Chain (chain.ts) it is placed in
+ * checks at compile time that the step making it comes first.
  */
 export interface InstanceRun {
   instance: InstanceConfig;
@@ -20,34 +21,55 @@ export interface InstanceRun {
   stateDir: string;
   /** Signal of the whole run (SIGINT/SIGTERM). Cleanups use fresh deadlines instead. */
   signal: AbortSignal;
-  plugins: {
-    driver?: Driver;
-    transport?: Transport;
-    provisioner?: Provisioner;
-    verifier?: Verifier;
-  };
-  target?: ConnectionTarget;
+  /** Plugins a caller loaded already (machines.ts, distribute.ts); the load step fills in the rest. */
+  plugins: Partial<Plugins>;
+  /** The open connection (reused by the steps that need one) and the target as reached. */
   connection?: Connection;
+  target?: ConnectionTarget;
+  /** The verification of this machine, once verify ran (also when it failed). */
   report?: VerifyReport;
-  /** publish.ssm_parameter rendered for this instance (prepare), and what the publish step wrote. */
+  /** publish.ssm_parameter rendered for this instance (prepare), and what the commit wrote. */
   parameterName?: string;
   parameters?: ParameterRecord[];
-  /** The captured image and its copies (also in the journal). */
-  image?: ImageRecord;
-  copies: ImageRecord[];
-  imageName?: string;
   /** image.boot_test: the machine booted from the image, and its verification. */
   bootTest?: { instance: string; image: string; report: VerifyReport };
   /** image.boot_test: the driver of that machine (its API calls count for this instance). */
   bootTestDriver?: Driver;
-  /** Set once every step of a build passed. */
-  published?: boolean;
 }
 
-export function need<T>(value: T | undefined, what: string): T {
-  if (value === undefined) throw new Error(`internal: ${what} is not available at this point of the pipeline`);
-  return value;
+export interface Plugins {
+  driver: Driver;
+  transport: Transport;
+  provisioner: Provisioner;
+  verifier: Verifier;
 }
+
+/** A run whose driver is loaded (cleanup, destroy, the commit). */
+export type DriverRun = InstanceRun & { plugins: { driver: Driver } };
+
+/** After the load step: every plugin of the instance. */
+export type LoadedRun = InstanceRun & { plugins: Plugins };
+
+/** After a build's prepare: the driver's images (resolved once) and the rendered names. */
+export type PreparedRun = LoadedRun & Prepared;
+export interface Prepared {
+  images: ImageCapability;
+  imageName: string;
+}
+
+/** After capture: the image that boot-test and distribute take. */
+export type CapturedRun = PreparedRun & Captured;
+export interface Captured {
+  image: ImageRecord;
+}
+
+/** After distribute: the copies (none when there was nowhere to copy to). */
+export interface Distributed {
+  copies: ImageRecord[];
+}
+
+/** A build's run as far as it got, whatever failed: what its outcome reports. */
+export type BuildRun = InstanceRun & Partial<Prepared & Captured & Distributed>;
 
 export function driverContext(run: InstanceRun, signal: AbortSignal): DriverContext {
   return {

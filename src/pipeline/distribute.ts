@@ -14,7 +14,7 @@ import type { ImageRecord, ParameterRecord } from '../kernel/journal.js';
 import { Journal } from '../kernel/journal.js';
 import { ec2Plugin } from '../drivers/register.js';
 import { parametersAction, publishedTagAction, runCommit, shareAction, type CommitContext, type ProvenInstance } from './commit.js';
-import type { InstanceRun } from './context.js';
+import type { DriverRun } from './context.js';
 import { launchTemplatesAction } from './image-lifecycle.js';
 import type { BuildOutcome } from './publish.js';
 import { deleteBuildImages } from './steps.js';
@@ -99,7 +99,7 @@ export async function distributeExistingImage(r: DistributeExistingRequest): Pro
     file: r.projectDir,
     projectDir: r.projectDir,
   };
-  const run: InstanceRun = {
+  const run: DriverRun = {
     instance,
     journal,
     events: r.events,
@@ -108,7 +108,6 @@ export async function distributeExistingImage(r: DistributeExistingRequest): Pro
     stateDir: r.stateDir,
     signal: r.signal,
     plugins: { driver },
-    copies: [],
     parameterName: r.ssmParameter,
   };
   try {
@@ -134,8 +133,6 @@ export async function distributeExistingImage(r: DistributeExistingRequest): Pro
       await rollBack(run, r.keepOnFailure);
       throw err;
     }
-    run.image = copied.source;
-    run.copies = copied.copies;
     const outcome: BuildOutcome = { instance, buildId, image: copied.source, copies: copied.copies, timings: {}, ok: true };
     const proven: ProvenInstance = { run, image: copied.source, copies: copied.copies, outcome };
     const ctx: CommitContext = { buildId, projectDir: r.projectDir, events: r.events, log, instances: [proven], committed: [], outcomes: [outcome], outputs: [] };
@@ -151,7 +148,7 @@ export async function distributeExistingImage(r: DistributeExistingRequest): Pro
 }
 
 /** Removes the copies (unless kept); the commit's own undo already ran. */
-async function rollBack(run: InstanceRun, keep: boolean | undefined): Promise<void> {
+async function rollBack(run: DriverRun, keep: boolean | undefined): Promise<void> {
   if (keep) {
     const left = run.journal.state.images.map((i) => `${i.id} (${i.region})`);
     if (left.length) run.log.warn(`--keep-on-failure: keeping ${left.join(', ')}`);

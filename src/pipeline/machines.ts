@@ -9,13 +9,16 @@ import { InstanceLock, Journal, listStateFiles } from '../kernel/journal.js';
 import { UsageError, toHallmarkError, type HallmarkError } from '../kernel/errors.js';
 import type { Connection } from '../transports/transport.js';
 import type { InstanceEntry, Project } from '../config/index.js';
-import { driverContext, type InstanceRun } from './context.js';
+import { driverContext, type InstanceRun, type Plugins } from './context.js';
 import { bootTestInstanceName, deleteBuildImages, withAbsoluteKey } from './steps.js';
 import { sweepBuild } from './orphans.js';
 import { renderParameterName } from '../config/parameter-name.js';
 
+/** A run with the driver and transport of an instance loaded. */
+export type RecordedRun = InstanceRun & { plugins: Pick<Plugins, 'driver' | 'transport'> };
+
 /** The run of an instance's recorded machine, with its driver and transport loaded (keys resolved as a build does). */
-export async function openInstanceRun(project: Project, entry: InstanceEntry, events: EventBus, signal: AbortSignal): Promise<InstanceRun> {
+export async function openInstanceRun(project: Project, entry: InstanceEntry, events: EventBus, signal: AbortSignal): Promise<RecordedRun> {
   const journal = await Journal.open(project.stateDir, entry.config.name);
   return {
     instance: entry.config,
@@ -29,7 +32,6 @@ export async function openInstanceRun(project: Project, entry: InstanceEntry, ev
       driver: await loadPlugin('driver', entry.config.driver),
       transport: await loadPlugin('transport', withAbsoluteKey(entry.config.transport, entry.config.projectDir)),
     },
-    copies: [],
   };
 }
 
@@ -38,8 +40,8 @@ export async function connectToMachine(project: Project, entry: InstanceEntry, e
   const run = await openInstanceRun(project, entry, events, signal);
   const name = entry.config.name;
   if (!run.journal.state.created) throw new UsageError(`instance ${name} has no machine`, { hint: `run: hallmark create ${name}` });
-  const target = await run.plugins.driver!.machines.connectionTarget(driverContext(run, signal));
-  return run.plugins.transport!.connect({ ...target, maxWaitUntilReadyMs: 30_000 }, { signal, log: run.log });
+  const target = await run.plugins.driver.machines.connectionTarget(driverContext(run, signal));
+  return run.plugins.transport.connect({ ...target, maxWaitUntilReadyMs: 30_000 }, { signal, log: run.log });
 }
 
 /**
@@ -47,9 +49,9 @@ export async function connectToMachine(project: Project, entry: InstanceEntry, e
  * this instance and never journaled (the answer of its last create call was
  * cut off), found by the build id and instance tags (Driver.findLeftovers).
  */
-async function sweepLostIds(run: InstanceRun, entry: InstanceEntry, buildId: string, name: string, stateDir: string): Promise<void> {
+async function sweepLostIds(run: RecordedRun, entry: InstanceEntry, buildId: string, name: string, stateDir: string): Promise<void> {
   const p = entry.config.publish.ssm_parameter;
-  const removals = await sweepBuild(run.plugins.driver!, {
+  const removals = await sweepBuild(run.plugins.driver, {
     buildId,
     instance: name,
     regions: entry.config.distribute.regions,
@@ -98,7 +100,7 @@ export async function cleanupInstances(project: Project, entries: InstanceEntry[
           const buildId = s.buildId;
           if (s.images.length) await deleteBuildImages(run, run.signal);
           if (s.created || Object.keys(s.driver).length) {
-            await run.plugins.driver!.machines.destroy(driverContext(run, run.signal));
+            await run.plugins.driver.machines.destroy(driverContext(run, run.signal));
             await run.journal.resetMachine();
             run.log.info('machine destroyed');
           }

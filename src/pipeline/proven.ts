@@ -2,11 +2,10 @@
 import { toHallmarkError, type HallmarkError } from '../kernel/errors.js';
 import type { ImageRecord } from '../kernel/journal.js';
 import type { CommitContext, ProvenInstance } from './commit.js';
-import { need } from './context.js';
 
 /** The captured image and its copies. */
 export const images = (p: ProvenInstance): ImageRecord[] => [p.image, ...p.copies];
-export const driverOf = (p: ProvenInstance) => need(p.run.plugins.driver, 'driver');
+export const driverOf = (p: ProvenInstance) => p.run.plugins.driver;
 
 /** Runs `fn` for every instance, each to its end; then throws the first failure, the others attached. */
 export async function eachInstance(ctx: CommitContext, fn: (p: ProvenInstance) => Promise<void>): Promise<void> {

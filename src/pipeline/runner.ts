@@ -19,8 +19,9 @@ export interface Step<C> {
    */
   readonly output?: boolean;
   /** Returns `{ skipped }` when there was nothing to do in this run (no regions, no boot test), so views can say so. */
-  run(ctx: C, signal: AbortSignal): Promise<void | StepSkipped>;
-  cleanup?(ctx: C, outcome: CleanupOutcome, signal: AbortSignal): Promise<void>;
+  // Function properties, not methods: a step for a richer context than a chain has is then a type error (see chain.ts).
+  run: (ctx: C, signal: AbortSignal) => Promise<void | StepSkipped>;
+  cleanup?: (ctx: C, outcome: CleanupOutcome, signal: AbortSignal) => Promise<void>;
 }
 
 export interface StepSkipped {

@@ -4,18 +4,17 @@ import { imageFamily, TAG_FAMILY } from '../config/image-family.js';
 import { renderImageName } from '../config/image-name.js';
 import { renderParameterName } from '../config/parameter-name.js';
 import { loadPlugin } from '../plugins.js';
-import type { Driver, ImageCapability } from '../drivers/driver.js';
-import type { Transport } from '../transports/transport.js';
-import type { Verifier } from '../verifiers/verifier.js';
 import { summarize } from '../verifiers/verifier.js';
 import { resultsDigest } from '../verifiers/digest.js';
 import { toJUnitXml } from '../verifiers/report/junit.js';
 import { toResultsJson } from '../verifiers/report/json.js';
-import { driverContext, need, type InstanceRun } from './context.js';
+import { driverContext, type Captured, type CapturedRun, type Distributed, type DriverRun, type InstanceRun, type LoadedRun, type Plugins, type Prepared, type PreparedRun } from './context.js';
 import { ConfigError, HallmarkError, VerificationFailedError } from '../kernel/errors.js';
 import { Journal } from '../kernel/journal.js';
-import { runSteps } from './runner.js';
+import type { Connection, ConnectionTarget } from '../transports/transport.js';
 import type { Step } from './runner.js';
+import { Chain, type OutputStep } from './chain.js';
+import { missingCapabilities } from './plan.js';
 
 import { STATE_PENDING, TAG_BUILD_ID, TAG_INSTANCE, TAG_STATE, TAG_VERIFICATION } from '../kernel/tags.js';
 
@@ -23,20 +22,24 @@ import { STATE_PENDING, TAG_BUILD_ID, TAG_INSTANCE, TAG_STATE, TAG_VERIFICATION 
 export { TAG_BUILD_ID, TAG_INSTANCE, TAG_VERIFICATION };
 
 /** Loads the four plugins of the instance. Cheap; validates each block with its schema. */
-export const loadPluginsStep: Step<InstanceRun> = {
+export const loadPluginsStep: OutputStep<InstanceRun, { plugins: Plugins }> = {
   name: 'load',
   async run(run) {
     const i = run.instance;
-    run.plugins.driver ??= await loadPlugin('driver', i.driver);
-    run.plugins.transport ??= await loadPlugin('transport', withAbsoluteKey(i.transport, i.projectDir));
-    run.plugins.provisioner ??= await loadPlugin('provisioner', i.provisioner);
-    run.plugins.verifier ??= await loadPlugin('verifier', i.verifier);
+    const p = run.plugins;
+    const plugins: Plugins = {
+      driver: p.driver ?? (await loadPlugin('driver', i.driver)),
+      transport: p.transport ?? (await loadPlugin('transport', withAbsoluteKey(i.transport, i.projectDir))),
+      provisioner: p.provisioner ?? (await loadPlugin('provisioner', i.provisioner)),
+      verifier: p.verifier ?? (await loadPlugin('verifier', i.verifier)),
+    };
     // A journal that still records another driver's machine keeps that
     // driver's name, so the driver refuses the record (StateFileError)
     // instead of reading it as no machine and forgetting it.
     await run.journal.update((s) => {
       if (Object.keys(s.driver).length === 0) s.driverName = i.driver.name;
     });
+    return { plugins };
   },
 };
 
@@ -50,26 +53,19 @@ export function withAbsoluteKey(block: InstanceRun['instance']['transport'], pro
   return b;
 }
 
-const driverOf = (run: InstanceRun): Driver => need(run.plugins.driver, 'driver');
-const transportOf = (run: InstanceRun): Transport => need(run.plugins.transport, 'transport');
-const imagesOf = (driver: Driver): ImageCapability => need(driver.images, `images of driver "${driver.name}"`);
 
-/** `prepare`: checks what can be checked before anything is launched (build only). */
-export const prepareStep: Step<InstanceRun> = {
+/**
+ * `prepare`: checks what can be checked before anything is launched (build
+ * only), and resolves the driver's images for the steps after it.
+ */
+export const prepareStep: OutputStep<LoadedRun, Prepared> = {
   name: 'prepare',
   async run(run, signal) {
-    const driver = driverOf(run);
-    if (!driver.images) {
-      throw new ConfigError([
-        {
-          file: run.instance.file,
-          path: `driver.name`,
-          message: `driver "${driver.name}" works on machines it did not make, so it cannot capture images`,
-          hint: 'images need a driver that owns the machine (qemu, ec2); use converge/verify with this driver instead',
-        },
-      ]);
-    }
-    run.imageName = renderImageName(run.instance.image.name, {
+    const driver = run.plugins.driver;
+    const images = driver.images;
+    // runAction refuses such an instance before it starts (plan.ts); this narrows the type, and guards other callers.
+    if (!images) throw new ConfigError(missingCapabilities('build', run.instance, driver.capabilities));
+    const imageName = renderImageName(run.instance.image.name, {
       suite: run.instance.suite,
       platform: run.instance.platform,
       instance: run.instance.name,
@@ -83,9 +79,10 @@ export const prepareStep: Step<InstanceRun> = {
       run.parameterName = renderParameterName(parameter, { suite: run.instance.suite, platform: run.instance.platform, instance: run.instance.name });
     }
     // The controller's tools before the driver's checks: neither launches anything, and a missing tool is the cheaper to find.
-    await run.plugins.provisioner?.preflight?.({ instance: run.instance, signal });
-    await run.plugins.verifier?.preflight?.({ instance: run.instance, signal });
-    await driver.machines.prepare?.(driverContext(run, signal), { imageName: run.imageName, regions: run.instance.distribute.regions, parameterName: run.parameterName });
+    await run.plugins.provisioner.preflight?.({ instance: run.instance, signal });
+    await run.plugins.verifier.preflight?.({ instance: run.instance, signal });
+    await driver.machines.prepare?.(driverContext(run, signal), { imageName, regions: run.instance.distribute.regions, parameterName: run.parameterName });
+    return { images, imageName };
   },
 };
 
@@ -93,7 +90,7 @@ export const prepareStep: Step<InstanceRun> = {
  * `create`: makes the machine. In a build its cleanup always destroys the
  * machine; in the lifecycle verbs the machine outlives the command (Kitchen).
  */
-export function createStep(opts: { destroyAfter: boolean }): Step<InstanceRun> {
+export function createStep(opts: { destroyAfter: boolean }): Step<LoadedRun> {
   return {
     name: 'create',
     async run(run, signal) {
@@ -104,7 +101,7 @@ export function createStep(opts: { destroyAfter: boolean }): Step<InstanceRun> {
         s.buildId = run.buildId;
         s.created = false;
       });
-      await driverOf(run).machines.create({ ...driverContext(run, signal), machine: opts.destroyAfter ? 'build' : 'kept' });
+      await run.plugins.driver.machines.create({ ...driverContext(run, signal), machine: opts.destroyAfter ? 'build' : 'kept' });
       await run.journal.update((s) => {
         s.created = true;
       });
@@ -120,8 +117,8 @@ export function createStep(opts: { destroyAfter: boolean }): Step<InstanceRun> {
   };
 }
 
-export async function destroyMachine(run: InstanceRun, signal: AbortSignal): Promise<void> {
-  await driverOf(run).machines.destroy(driverContext(run, signal));
+export async function destroyMachine(run: DriverRun, signal: AbortSignal): Promise<void> {
+  await run.plugins.driver.machines.destroy(driverContext(run, signal));
   await run.journal.resetMachine();
 }
 
@@ -131,26 +128,29 @@ export async function closeConnection(run: InstanceRun): Promise<void> {
   await c?.close().catch(() => {});
 }
 
-/** Opens (or reuses) the connection to the machine. */
-export async function connect(run: InstanceRun, signal: AbortSignal) {
-  if (run.connection) return run.connection;
-  const driver = driverOf(run);
-  const transport = transportOf(run);
+/**
+ * Opens (or reuses) the connection to the machine; with the target as
+ * reached (transport overrides applied, e.g. username), which provisioners
+ * and verifiers see. Both are kept on the run for the next step.
+ */
+export async function connect(run: LoadedRun, signal: AbortSignal): Promise<{ connection: Connection; target: ConnectionTarget }> {
+  if (run.connection && run.target) return { connection: run.connection, target: run.target };
+  const { driver, transport } = run.plugins;
   const driverTarget = await driver.machines.connectionTarget(driverContext(run, signal));
-  // Provisioners and verifiers see the target as reached (transport overrides applied, e.g. username).
-  run.target = transport.resolveTarget?.(driverTarget) ?? driverTarget;
-  run.connection = await transport.connect(driverTarget, { signal, log: run.log });
-  return run.connection;
+  const target = transport.resolveTarget?.(driverTarget) ?? driverTarget;
+  const connection = await transport.connect(driverTarget, { signal, log: run.log });
+  Object.assign(run, { connection, target });
+  return { connection, target };
 }
 
-export const convergeStep: Step<InstanceRun> = {
+export const convergeStep: Step<LoadedRun> = {
   name: 'converge',
   async run(run, signal) {
-    const connection = await connect(run, signal);
-    await need(run.plugins.provisioner, 'provisioner').provision({
+    const { connection, target } = await connect(run, signal);
+    await run.plugins.provisioner.provision({
       instance: run.instance,
       connection,
-      target: need(run.target, 'target'),
+      target,
       log: run.log,
       signal,
     });
@@ -161,7 +161,7 @@ export const convergeStep: Step<InstanceRun> = {
 };
 
 /** Kitchen's `setup` prepares the verifier; hallmark's verifiers need nothing on the machine, so it checks the connection. */
-export const setupStep: Step<InstanceRun> = {
+export const setupStep: Step<LoadedRun> = {
   name: 'setup',
   async run(run, signal) {
     await connect(run, signal);
@@ -171,12 +171,11 @@ export const setupStep: Step<InstanceRun> = {
   },
 };
 
-export const verifyStep: Step<InstanceRun> = {
+export const verifyStep: Step<LoadedRun> = {
   name: 'verify',
   async run(run, signal) {
-    const connection = await connect(run, signal);
-    const verifier: Verifier = need(run.plugins.verifier, 'verifier');
-    const report = await verifier.verify({ instance: run.instance, connection, target: need(run.target, 'target'), log: run.log, signal });
+    const { connection, target } = await connect(run, signal);
+    const report = await run.plugins.verifier.verify({ instance: run.instance, connection, target, log: run.log, signal });
     run.report = report;
     for (const r of report.results) {
       run.events.emit({ type: 'check', instance: run.instance.name, id: r.id, title: r.title, status: r.status, message: r.message });
@@ -206,8 +205,8 @@ export const verifyStep: Step<InstanceRun> = {
 };
 
 /** Shuts the guest down cleanly so its disk is consistent and small (trimmed). */
-async function shutdownOverSsh(run: InstanceRun, signal: AbortSignal): Promise<void> {
-  const c = await connect(run, signal);
+async function shutdownOverSsh(run: LoadedRun, signal: AbortSignal): Promise<void> {
+  const { connection: c } = await connect(run, signal);
   // fstrim makes freed blocks unallocated (the disk has discard=unmap), so capture copies less.
   // Host keys are removed and the machine-id emptied so every machine made from the image gets its
   // own (systemd makes a new id on a boot with an empty one; a shared id collides in DHCP client ids,
@@ -228,11 +227,10 @@ async function shutdownOverSsh(run: InstanceRun, signal: AbortSignal): Promise<v
  * build the cleanup is held until the commit (see commit.ts): a passing
  * instance's images go too when another instance or the commit fails.
  */
-export const captureStep: Step<InstanceRun> = {
+export const captureStep: OutputStep<PreparedRun, Captured> = {
   name: 'capture',
   output: true,
   async run(run, signal) {
-    const driver = driverOf(run);
     const i = run.instance;
     const tags: Record<string, string> = {
       ...i.image.tags,
@@ -244,16 +242,17 @@ export const captureStep: Step<InstanceRun> = {
       [TAG_STATE]: STATE_PENDING,
     };
     if (run.report) tags[TAG_VERIFICATION] = resultsDigest(run.report);
-    run.image = await imagesOf(driver).capture(driverContext(run, signal), {
-      name: need(run.imageName, 'image name'),
+    const image = await run.images.capture(driverContext(run, signal), {
+      name: run.imageName,
       description: i.image.description,
       tags,
       shutdown: (s) => shutdownOverSsh(run, s),
     });
-    run.events.emit({ type: 'resource', instance: i.name, kind: 'image', id: run.image.id, region: run.image.region });
+    run.events.emit({ type: 'resource', instance: i.name, kind: 'image', id: image.id, region: image.region });
     await run.journal.update((s) => {
       s.created = false; // the machine is powered off; destroy still removes it
     });
+    return { image };
   },
   async cleanup(run, outcome, signal) {
     if (!outcome.failed) return;
@@ -275,8 +274,8 @@ export const captureStep: Step<InstanceRun> = {
  * deleted image; when that fails the images stay too (still journaled, for
  * `hallmark cleanup`).
  */
-export async function deleteBuildImages(run: InstanceRun, signal: AbortSignal): Promise<void> {
-  const driver = driverOf(run);
+export async function deleteBuildImages(run: DriverRun, signal: AbortSignal): Promise<void> {
+  const driver = run.plugins.driver;
   await unpublishParameters(run, signal);
   await revertTemplateVersions(run, signal);
   const images = [...run.journal.state.images].sort((a, b) => (a.role === 'copy' ? -1 : 0) - (b.role === 'copy' ? -1 : 0));
@@ -306,16 +305,14 @@ export function bootTestInstanceName(instance: string): string {
  * `hallmark cleanup` finds it after a crash, and its own events, so its
  * create/verify neither replace the build machine's timings nor mix into its log.
  */
-export const bootTestStep: Step<InstanceRun> = {
+export const bootTestStep: Step<CapturedRun> = {
   name: 'boot-test',
   async run(run, signal) {
     if (!run.instance.image.boot_test) return { skipped: 'image.boot_test is off' };
-    const driver = driverOf(run);
-    const image = need(run.image, 'image');
-    if (!driver.images) throw new HallmarkError(`driver "${driver.name}" cannot boot-test images`, { hint: 'set image.boot_test: false' });
+    const image = run.image;
     const name = bootTestInstanceName(run.instance.name);
-    const instance = { ...run.instance, name, driver: { ...run.instance.driver, ...driver.images.bootFrom(image) } };
-    const sub: InstanceRun = {
+    const instance = { ...run.instance, name, driver: { ...run.instance.driver, ...run.images.bootFrom(image) } };
+    const sub: LoadedRun = {
       ...run,
       instance,
       journal: await Journal.open(run.stateDir, name),
@@ -324,7 +321,7 @@ export const bootTestStep: Step<InstanceRun> = {
       connection: undefined,
       target: undefined,
       report: undefined,
-      copies: [],
+      bootTest: undefined,
     };
     run.bootTestDriver = sub.plugins.driver;
     if (sub.journal.state.created || Object.keys(sub.journal.state.driver).length > 0) {
@@ -341,7 +338,7 @@ export const bootTestStep: Step<InstanceRun> = {
     run.log.info(`boot test: a machine from ${image.id} (${name})`);
     const t0 = Date.now();
     run.events.emit({ type: 'action-start', instance: name, action: 'boot-test' });
-    const r = await runSteps([createStep({ destroyAfter: true }), verifyStep], sub, { instance: name, events: run.events, signal });
+    const r = await Chain.of<LoadedRun>().then(createStep({ destroyAfter: true })).then(verifyStep).run(sub, { instance: name, events: run.events, signal });
     run.events.emit({ type: 'action-end', instance: name, action: 'boot-test', ok: r.ok, error: r.error?.message, durationMs: Date.now() - t0 });
     await sub.journal.update((s) => {
       s.lastError = r.error ? r.error.message.split('\n')[0]! : null;
@@ -352,33 +349,32 @@ export const bootTestStep: Step<InstanceRun> = {
 };
 
 /** Puts back every parameter write the journal holds (Driver.unpublish). Idempotent. */
-export async function unpublishParameters(run: InstanceRun, signal: AbortSignal): Promise<void> {
+export async function unpublishParameters(run: DriverRun, signal: AbortSignal): Promise<void> {
   const records = run.journal.state.parameters ?? [];
   if (records.length === 0) return;
-  const driver = driverOf(run);
+  const driver = run.plugins.driver;
   if (!driver.parameters) throw new HallmarkError(`driver "${driver.name}" cannot put back parameters ${records.map((r) => r.name).join(', ')}`);
   await driver.parameters.unpublish(driverContext(run, signal), [...records]);
   run.parameters = undefined;
 }
 
 /** Puts back every launch template version the journal holds (Driver.revertLaunchTemplates). Idempotent. */
-export async function revertTemplateVersions(run: InstanceRun, signal: AbortSignal): Promise<void> {
+export async function revertTemplateVersions(run: DriverRun, signal: AbortSignal): Promise<void> {
   const records = run.journal.state.templateVersions ?? [];
   if (records.length === 0) return;
-  const driver = driverOf(run);
+  const driver = run.plugins.driver;
   if (!driver.launchTemplates) throw new HallmarkError(`driver "${driver.name}" cannot remove launch template versions of ${records.map((r) => r.template.name ?? r.template.id).join(', ')}`);
   await driver.launchTemplates.revertLaunchTemplates(driverContext(run, signal), [...records]);
 }
 
 /** `distribute`: copies to regions / exports to targets; nothing is shared before the commit. */
-export const distributeStep: Step<InstanceRun> = {
+export const distributeStep: OutputStep<CapturedRun, Distributed> = {
   name: 'distribute',
   async run(run, signal) {
     const d = run.instance.distribute;
-    const driver = driverOf(run);
     const nothing = d.regions.length === 0 && d.targets.length === 0;
-    if (nothing) return { skipped: 'no regions or targets to copy to' };
-    run.copies = await imagesOf(driver).distribute(driverContext(run, signal), need(run.image, 'image'), {
+    if (nothing) return { copies: [], skipped: 'no regions or targets to copy to' };
+    const copies = await run.images.distribute(driverContext(run, signal), run.image, {
       regions: d.regions,
       concurrency: d.concurrency,
       encrypted: d.encrypted,
@@ -396,6 +392,7 @@ export const distributeStep: Step<InstanceRun> = {
       targets: d.targets.map((t) => (/^[a-z][a-z0-9+.-]*:\/\//i.test(t) ? t : path.resolve(run.instance.projectDir, t))),
       format: d.format,
     });
+    return { copies };
   },
 };
 
