@@ -22,6 +22,7 @@ import { commitActions, type CommitAction, type CommitContext } from './commit.j
 import { sleep } from '../kernel/abort.js';
 import { EventBus, type HallmarkEvent } from '../kernel/events.js';
 import { readInstanceState } from '../kernel/journal.js';
+import { ApiCallLedger } from '../drivers/api-calls.js';
 
 /** What exists "in the cloud", and what happened, across all fakes. */
 const world = {
@@ -54,8 +55,11 @@ interface FakeOpts {
 
 class FakeDriver implements MachineCapability, ImageCapability, SharingCapability {
   readonly name = 'fake-vm';
+  /** As the ec2 driver's: every call counted (one per create here). */
+  readonly apiCalls = new ApiCallLedger();
   constructor(private o: FakeOpts) {}
   async create(ctx: DriverContext) {
+    this.apiCalls.call('fake', 'r1', 'Create');
     if (this.o.boot_image !== undefined) {
       if (!world.images.has(this.o.boot_image)) throw new Error(`no image ${this.o.boot_image}`);
       world.booted.push(this.o.boot_image);
@@ -253,6 +257,8 @@ describe('runAction build', () => {
     expect(r.outputs).toHaveLength(3);
     const s = await readInstanceState(p.stateDir, 'a');
     expect(s).toMatchObject({ lastAction: 'build', lastError: null, created: false, driver: {} });
+    // The driver implementation's ledger reaches the outcome through the capabilities it was resolved into.
+    expect(out.apiCalls?.map((l) => l.summary().total.calls)).toEqual([1]);
   });
 
   it('directory targets are relative to the project, wherever hallmark runs; URLs stay as written', async () => {
