@@ -39,7 +39,7 @@ import path from 'node:path';
 import dnsPacket from 'dns-packet';
 import fc from 'fast-check';
 import { stringify } from 'yaml';
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest';
 import { ConfigError } from '../../src/kernel/errors.js';
 import { LocalConnection } from '../../src/transports/local/connection.js';
 import type { Connection, ExecOptions } from '../../src/transports/transport.js';
@@ -47,6 +47,10 @@ import { parseSpecText } from '../../src/verifiers/spec/load.js';
 import { parseServer } from '../../src/verifiers/spec/resources/dns.js';
 import { runSpecChecks, type SpecRun } from '../../src/verifiers/spec/run.js';
 import { unsendable } from '../../src/verifiers/spec/shell.js';
+
+// Hundreds of shell runs per property: at the default 30 s a loaded 2-core host times a property out, and
+// its unfinished runs then break the tests after it. A hang guard, not a bound.
+vi.setConfig({ testTimeout: 180_000 });
 
 const SHELLS: { name: string; argv: string[] }[] = [
   { name: 'sh', argv: ['sh'] },

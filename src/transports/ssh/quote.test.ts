@@ -70,7 +70,7 @@ describe('shQuote', () => {
       }),
       { seed: 20261201, numRuns: 50 },
     );
-  });
+  }, 180_000); // 200 shell processes: a hang guard sized for a loaded 2-core host, not a bound
 
   it('keeps argument boundaries in shJoin', () => {
     const out = sh(`printf '<%s>' ${shJoin(['a b', '', "c'd", '$x'])}`);
