@@ -5,9 +5,7 @@ import { isThrottling } from './aws-errors.js';
  * The part of an AWS SDK v3 client's middleware stack the meter uses: any
  * client (EC2, SSM, ...) has it.
  */
-/* eslint-disable @typescript-eslint/no-explicit-any -- the SDK's handler types differ per client; the meter reads none of the input or output */
-type Middleware = (next: (args: any) => Promise<any>, context: any) => (args: any) => Promise<any>;
-/* eslint-enable @typescript-eslint/no-explicit-any */
+type Middleware = (next: (args: never) => Promise<unknown>, context: { commandName?: string }) => (args: never) => Promise<unknown>;
 interface MiddlewareStack {
   add(middleware: Middleware, options: { step: 'initialize'; name: string; priority?: 'high'; override?: boolean }): void;
   add(middleware: Middleware, options: { step: 'deserialize'; name: string; priority?: 'high'; override?: boolean }): void;
