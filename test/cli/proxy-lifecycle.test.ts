@@ -141,7 +141,7 @@ describe('interruption and locking', () => {
       expect(existsSync(finished)).toBe(false);
       expect((await state(dir)).lastError).toMatch(/interrupted/);
       const t1 = Date.now();
-      while (pids(`sleep ${sleepArg}`).length > 0 && Date.now() - t1 < 5_000) await new Promise((res) => setTimeout(res, 200));
+      while (pids(`sleep ${sleepArg}`).length > 0 && Date.now() - t1 < 30_000) await new Promise((res) => setTimeout(res, 200));
       expect(pids(`sleep ${sleepArg}`).map(describePid), sshd.log()).toEqual([]);
       expect((await readdir(path.join(dir, '.hallmark'))).filter((f) => f.endsWith('.lock'))).toEqual([]);
     } finally {
