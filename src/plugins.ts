@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { resolveDriver, type Capability, type Driver, type DriverImplementation } from './drivers/driver.js';
+import type { Capability, Driver, DriverImplementation } from './drivers/driver.js';
 import type { Transport } from './transports/transport.js';
 import type { Provisioner } from './provisioners/provisioner.js';
 import type { Verifier } from './verifiers/verifier.js';
@@ -99,6 +99,8 @@ export async function loadPlugin<K extends PluginKind>(kind: K, options: { name:
   const parsed = def.schema.parse(options, { jitless: true }) as Record<string, unknown>; // parsed once: see config/zod-problems.ts
   if (def.kind === 'driver') {
     const d = def as DriverDef;
+    // Imported here, with the driver: list and validate never load the driver contract's code.
+    const { resolveDriver } = await import('./drivers/driver.js');
     return resolveDriver(await d.load(parsed), d.capabilities) as KindMap[K];
   }
   return (def as OtherDef<Exclude<PluginKind, 'driver'>>).load(parsed) as Promise<KindMap[K]>;
