@@ -4,8 +4,10 @@
  * knows the builder would configure it. What is the same as hallmark's build:
  *
  *  - the disk: an overlay on ~/.cache/hallmark/base/debian-12.qcow2
- *    (`disk_image` + `use_backing_file`, `iso_skip_cache` so the base is used
- *    in place), converted at the end into one standalone compressed qcow2
+ *    (`disk_image` + `use_backing_file`; Packer first copies the file into
+ *    its cache, as it does with every local `iso_url`: its `iso_skip_cache`
+ *    fails on local files with "No byte serving support",
+ *    hashicorp/packer-plugin-qemu#220), converted at the end into one standalone compressed qcow2
  *    (Packer's `disk_compression`: `qemu-img convert -c -O qcow2`, zlib);
  *  - the machine: TCG, 2 vCPUs, 1024 MiB, virtio disk and NIC, `-cpu max`
  *    and a virtio-rng (hallmark's own qemu arguments: Packer's default CPU
@@ -64,7 +66,6 @@ export function packerTemplate(w: PackerWork, keys: { privateKey: string; author
         type: 'qemu',
         iso_url: w.baseImage,
         iso_checksum: 'none',
-        iso_skip_cache: true,
         disk_image: true,
         use_backing_file: true,
         // qemu-img >= 6.1 refuses -b without the backing format; Packer 1.6.6 does not pass it.
