@@ -4,10 +4,9 @@
  * knows the builder would configure it. What is the same as hallmark's build:
  *
  *  - the disk: an overlay on ~/.cache/hallmark/base/debian-12.qcow2
- *    (`disk_image` + `use_backing_file`; Packer first copies the file into
- *    its cache, as it does with every local `iso_url`: its `iso_skip_cache`
- *    fails on local files with "No byte serving support",
- *    hashicorp/packer-plugin-qemu#220), converted at the end into one standalone compressed qcow2
+ *    (`disk_image` + `use_backing_file`; the download step uses a local
+ *    `iso_url` in place, while `iso_skip_cache` fails on one with "No byte
+ *    serving support", hashicorp/packer-plugin-qemu#220), converted at the end into one standalone compressed qcow2
  *    (Packer's `disk_compression`: `qemu-img convert -c -O qcow2`, zlib);
  *  - the machine: TCG, 2 vCPUs, 1024 MiB, virtio disk and NIC, `-cpu max`
  *    and a virtio-rng (hallmark's own qemu arguments: Packer's default CPU
