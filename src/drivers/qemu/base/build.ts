@@ -1,7 +1,7 @@
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { throwIfAborted } from '../../../kernel/abort.js';
-import { HallmarkError, lastLines, toHallmarkError } from '../../../kernel/errors.js';
+import { CancelledError, HallmarkError, lastLines, toHallmarkError } from '../../../kernel/errors.js';
 import type { Logger } from '../../../kernel/events.js';
 import { readBaseImageInfo, sha256File } from './cache.js';
 import { acquireBuildLock } from './lock.js';
@@ -9,6 +9,7 @@ import { CleanupStack } from './cleanup-stack.js';
 import { configureGuest } from './configure.js';
 import { attachLoop, mount, mountChrootFilesystems, partitionDisk } from './disk.js';
 import { debCacheDir, defaultCacheDir, imagePath, infoPath, kernelPath } from './paths.js';
+import { endProcessesInside, mountsUnder, releaseWorkDir, unmountAllUnder } from './release.js';
 import { run } from './run.js';
 import { baseImageName, debootstrapPackages, DEFAULT_MIRROR, DISTROS, packagesFor, type BaseImageInfo, type Distro } from './types.js';
 
@@ -72,8 +73,17 @@ export async function buildBaseImage(opts: BuildBaseImageOptions): Promise<BaseI
     const phase = (msg: string) => log.progress(`${name}: ${msg}`);
     const work = await mkdtemp(join(cacheDir, `.build-${name}-`));
     const outer = new CleanupStack();
-    outer.push(`remove ${work}`, () => rm(work, { recursive: true, force: true }));
+    outer.push(`remove ${work}`, async () => {
+      // A recursive delete through a bind mount would delete the host's /dev.
+      const mounted = await mountsUnder(work);
+      if (mounted.length) throw new HallmarkError(`not removing ${work}: ${mounted.join(', ')} still mounted`, { hint: `umount -R ${mounted.at(-1)}, then rm -rf ${work}` });
+      await rm(work, { recursive: true, force: true });
+    });
+    // Whatever the recorded steps missed (a cancelled mount or losetup that did its work, debootstrap's own mounts).
+    outer.push(`release ${work}`, () => releaseWorkDir(work, log));
     const disk = new CleanupStack();
+    /** The finished image's files in the cache: removed unless the build completes. */
+    const outputs = new CleanupStack();
     const packages = packagesFor(opts.distro, cloudInit);
     try {
       const raw = join(work, 'disk.raw');
@@ -86,6 +96,11 @@ export async function buildBaseImage(opts: BuildBaseImageOptions): Promise<BaseI
       await run('mkfs.ext4', ['-q', '-L', 'root', part], { signal, what: 'mkfs.ext4' });
       await mkdir(root);
       await mount([part], root, disk, signal);
+      // Before the root is unmounted: debootstrap's chroot'ed dpkg, and the /proc and /sys it mounts itself.
+      disk.push(`end processes and unmount below ${root}`, async () => {
+        await endProcessesInside(root, { log });
+        await unmountAllUnder(root, { keepDir: true });
+      });
 
       phase(`debootstrap ${suite} from ${mirror}`);
       const debs = debCacheDir(cacheDir, suite);
@@ -97,6 +112,7 @@ export async function buildBaseImage(opts: BuildBaseImageOptions): Promise<BaseI
         { signal, log, stream: true, what: 'debootstrap' },
       ).catch(async (err: unknown) => {
         // The tree (and its log) is removed by the cleanup; keep the log's tail for the user.
+        if (err instanceof CancelledError) throw err;
         const detail = await readFile(join(root, 'debootstrap/debootstrap.log'), 'utf8').catch(() => '');
         if (detail) log.error(`debootstrap.log (last lines):\n${lastLines(detail, 40)}`);
         throw err;
@@ -137,8 +153,12 @@ export async function buildBaseImage(opts: BuildBaseImageOptions): Promise<BaseI
       };
       // json last: its presence marks a complete image.
       await rm(infoPath(cacheDir, name), { force: true });
+      outputs.push(`remove ${imagePath(cacheDir, name)}`, () => rm(imagePath(cacheDir, name), { force: true }));
       await rename(qcow2, imagePath(cacheDir, name));
-      if (kernel) await rename(join(work, 'vmlinuz'), kernelPath(cacheDir, name));
+      if (kernel) {
+        outputs.push(`remove ${kernelPath(cacheDir, name)}`, () => rm(kernelPath(cacheDir, name), { force: true }));
+        await rename(join(work, 'vmlinuz'), kernelPath(cacheDir, name));
+      }
       const tmpInfo = join(work, 'info.json');
       await writeFile(tmpInfo, JSON.stringify(info, null, 2) + '\n');
       await rename(tmpInfo, infoPath(cacheDir, name));
@@ -146,7 +166,7 @@ export async function buildBaseImage(opts: BuildBaseImageOptions): Promise<BaseI
       return info;
     } catch (err) {
       const e = toHallmarkError(err);
-      e.cleanupErrors.push(...(await disk.unwind(log)), ...(await outer.unwind(log)));
+      e.cleanupErrors.push(...(await disk.unwind(log)), ...(await outputs.unwind(log)), ...(await outer.unwind(log)));
       throw e;
     } finally {
       // Normal path: the disk stack is already empty; this removes the work dir.

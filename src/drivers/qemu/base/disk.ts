@@ -3,12 +3,8 @@ import { poll } from '../../../kernel/abort.js';
 import { HallmarkError } from '../../../kernel/errors.js';
 import type { Logger } from '../../../kernel/events.js';
 import type { CleanupStack } from './cleanup-stack.js';
-import { run } from './run.js';
-
-/** Cleanup commands get their own deadline: the build's signal may be the reason we are cleaning up. */
-export function cleanupSignal(): AbortSignal {
-  return AbortSignal.timeout(60_000);
-}
+import { endProcessesInside, loopDevicesUnder, mountsUnder } from './release.js';
+import { cleanupSignal, run } from './run.js';
 
 /**
  * Writes an MBR label with one bootable Linux partition starting at 1 MiB
@@ -32,6 +28,8 @@ export async function partitionDisk(raw: string, signal?: AbortSignal): Promise<
 export async function attachLoop(raw: string, stack: CleanupStack, signal?: AbortSignal): Promise<{ disk: string; part: string }> {
   const disk = (await run('losetup', ['--find', '--show', '--partscan', raw], { signal, what: 'losetup' })).trim();
   stack.push(`detach ${disk}`, async () => {
+    // Already detached by a sweep (and maybe reused by another build since): not ours to detach.
+    if (!(await loopDevicesUnder(raw)).some((l) => l.device === disk)) return;
     await run('partx', ['-d', disk], { signal: cleanupSignal() }).catch(() => undefined);
     await run('losetup', ['-d', disk], { signal: cleanupSignal(), what: 'losetup -d' });
   });
@@ -54,10 +52,15 @@ export async function attachLoop(raw: string, stack: CleanupStack, signal?: Abor
   return { disk, part };
 }
 
-/** Mounts and registers the unmount (lazy as a last resort, so a stray process cannot block detaching). */
+/**
+ * Mounts and registers the unmount (lazy as a last resort, so a stray process
+ * cannot block detaching). The unmount is skipped when `target` is no longer
+ * a mount point (a sweep of the whole tree got there first).
+ */
 export async function mount(args: string[], target: string, stack: CleanupStack, signal?: AbortSignal): Promise<void> {
   await run('mount', [...args, target], { signal, what: 'mount' });
   stack.push(`unmount ${target}`, async () => {
+    if (!(await mountsUnder(target)).includes(target)) return;
     try {
       await run('umount', [target], { signal: cleanupSignal(), what: 'umount' });
     } catch {
@@ -66,11 +69,16 @@ export async function mount(args: string[], target: string, stack: CleanupStack,
   });
 }
 
-/** Bind mounts a chroot needs for grub-install, update-initramfs and maintainer scripts. */
+/**
+ * Bind mounts a chroot needs for grub-install, update-initramfs and
+ * maintainer scripts. Unwinding first ends every process still running in
+ * the chroot: it would keep /proc and /dev busy.
+ */
 export async function mountChrootFilesystems(root: string, stack: CleanupStack, signal?: AbortSignal, log?: Logger): Promise<void> {
   log?.debug(`mounting /dev, /dev/pts, /proc, /sys under ${root}`);
   await mount(['--bind', '/dev'], `${root}/dev`, stack, signal);
   await mount(['--bind', '/dev/pts'], `${root}/dev/pts`, stack, signal);
   await mount(['-t', 'proc', 'proc'], `${root}/proc`, stack, signal);
   await mount(['-t', 'sysfs', 'sysfs'], `${root}/sys`, stack, signal);
+  stack.push(`end processes in ${root}`, () => endProcessesInside(root, { log }));
 }
