@@ -14,7 +14,8 @@ export async function baseBuild(name: string, o: GlobalOptions & { cloudInit?: b
   if (!base.isDistro(name)) throw new UsageError(`unknown base image "${name}"`, { hint: `available: ${Object.keys(base.DISTROS).join(', ')}` });
   const events = new EventBus();
   const stop = await attachRenderer(events, chooseMode(o), { verbose: o.verbose });
-  const signals = installSignalHandlers(() => undefined);
+  const imageName = base.baseImageName(name, o.cloudInit ?? false);
+  const signals = installSignalHandlers(() => undefined, () => base.findBuildLeftovers(base.defaultCacheDir(), imageName).then(describeBuildLeftovers));
   const t0 = Date.now();
   events.emit({ type: 'action-start', instance: name, action: 'base build' });
   try {
@@ -30,6 +31,25 @@ export async function baseBuild(name: string, o: GlobalOptions & { cloudInit?: b
   } finally {
     signals.dispose();
   }
+}
+
+/** The second Ctrl-C's report on an interrupted base build: what is left, and the commands that remove it. */
+function describeBuildLeftovers(l: import('../drivers/qemu/base/index.js').BuildLeftovers): string {
+  if (!l.workDirs.length) return 'exiting now; nothing is left behind\n';
+  const lines = [
+    ...l.processes.map((p) => `  process ${p.pid} (${p.command})`),
+    ...l.mounts.map((m) => `  mount ${m}`),
+    ...l.loops.map((d) => `  loop device ${d.device} (${d.file})`),
+    ...l.workDirs.map((d) => `  directory ${d}`),
+  ];
+  const cmds = [
+    ...(l.processes.length ? [`kill -9 ${l.processes.map((p) => p.pid).join(' ')}`] : []),
+    // mountsUnder lists the deepest first: unmount in that order.
+    ...l.mounts.map((m) => `umount -l ${m}`),
+    ...l.loops.map((d) => `losetup -d ${d.device}`),
+    `rm -rf ${l.workDirs.join(' ')}`,
+  ];
+  return `exiting now; the interrupted base build left:\n${lines.join('\n')}\nremove them with:\n${cmds.map((c) => `  ${c}`).join('\n')}\n`;
 }
 
 export async function baseList(o: GlobalOptions): Promise<ExitCode> {

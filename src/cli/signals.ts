@@ -4,8 +4,13 @@ import { listStateFiles, readInstanceState } from '../kernel/journal.js';
  * One AbortController for the whole command, fired by the first SIGINT or
  * SIGTERM. Cleanup then runs with fresh deadlines. A second signal reports
  * what is still recorded as existing and how to remove it, and exits 130.
+ * `report` replaces the state-file report for commands whose resources are
+ * not in state files (a base build's mounts and loop devices).
  */
-export function installSignalHandlers(stateDir: () => string | undefined): { signal: AbortSignal; dispose(): void } {
+export function installSignalHandlers(
+  stateDir: () => string | undefined,
+  report: () => Promise<string> = () => leftovers(stateDir()),
+): { signal: AbortSignal; dispose(): void } {
   const ac = new AbortController();
   let count = 0;
   const onSignal = (sig: NodeJS.Signals) => {
@@ -15,10 +20,12 @@ export function installSignalHandlers(stateDir: () => string | undefined): { sig
       ac.abort(new Error(`received ${sig}`));
       return;
     }
-    void leftovers(stateDir()).then((msg) => {
-      process.stderr.write(msg);
-      process.exit(130);
-    });
+    void report()
+      .catch((err: unknown) => `exiting now; could not list what is left: ${err instanceof Error ? err.message : String(err)}\n`)
+      .then((msg) => {
+        process.stderr.write(msg);
+        process.exit(130);
+      });
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
