@@ -8,7 +8,8 @@ import { isKitchenPluginNotRun, notRunMessage } from './config/kitchen-plugins.j
 
 /**
  * The plugin registry. Each plugin owns the zod schema of its config block
- * (a `schema.ts` beside it, cheap to import) and is loaded lazily, so that
+ * (a `schema.ts` beside it, cheap to import; the schema is built when first
+ * used, so a qemu project never builds ec2's) and is loaded lazily, so that
  * `hallmark validate` never pulls in the AWS SDK.
  *
  * A schema validates the whole block including `name`; it should be a
@@ -27,7 +28,11 @@ interface Common<K extends PluginKind> {
   kind: K;
   name: string;
   description: string;
-  schema: z.ZodType;
+  /**
+   * The block's schema, built on the first call and kept (see kernel/lazy.ts):
+   * loading a config builds only the schemas of the plugins it names.
+   */
+  schema: () => z.ZodType;
 }
 
 interface OtherDef<K extends Exclude<PluginKind, 'driver'>> extends Common<K> {
@@ -96,7 +101,7 @@ export async function loadPlugin<K extends PluginKind>(kind: K, options: { name:
       hint: `available ${kind}s: ${pluginNames(kind).join(', ') || 'none'}`,
     });
   }
-  const parsed = def.schema.parse(options, { jitless: true }) as Record<string, unknown>; // parsed once: see config/zod-problems.ts
+  const parsed = def.schema().parse(options, { jitless: true }) as Record<string, unknown>; // parsed once: see config/zod-problems.ts
   if (def.kind === 'driver') {
     const d = def as DriverDef;
     // Imported here, with the driver: list and validate never load the driver contract's code.

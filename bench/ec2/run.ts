@@ -54,7 +54,7 @@ async function main(): Promise<void> {
       const inst = instanceConfig(dir, `default-${label.replace(/\W+/g, '-')}`);
       const journal = await Journal.open(path.join(dir, '.hallmark'), inst.name);
       // delay: the copy waits poll every 0.5 s, as `delay:` in a config would (default 15 s).
-      const driver = new Ec2Driver(ec2Schema.parse({ name: 'ec2', region: 'us-east-1', endpoint: proxy.endpoint, delay: 0.5 }), { credentials: moto.credentials });
+      const driver = new Ec2Driver(ec2Schema().parse({ name: 'ec2', region: 'us-east-1', endpoint: proxy.endpoint, delay: 0.5 }), { credentials: moto.credentials });
       const ctx = { instance: inst, journal, log: silentLogger, signal: new AbortController().signal, buildId: `bench-${Date.now().toString(36)}`, stateDir: path.join(dir, '.hallmark') };
       const t0 = Date.now();
       const copies = await driver.distribute(ctx, source, { regions, concurrency, kmsKeyIds: {}, tags: {}, targets: [], format: 'qcow2' });

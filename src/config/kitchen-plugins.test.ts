@@ -56,7 +56,7 @@ describe('every option of the Kitchen plugins is implemented or accepted with a 
       const def = getPluginDef(kind, name)!;
       expect(table.options.length).toBeGreaterThan(5);
       for (const key of table.options) {
-        const s = screenPluginOptions(kind, name, blockNode({ name, [key]: 'x' }), def.schema);
+        const s = screenPluginOptions(kind, name, blockNode({ name, [key]: 'x' }), def.schema());
         const kept = s.node.kind === 'map' && s.node.entries.has(key);
         const noted = s.notes.some((x) => x.level === 'note' && x.message === `${table.plugin} option "${key}": accepted; no effect in hallmark`);
         expect(s.notes.filter((x) => x.level === 'warning'), key).toEqual([]);
@@ -70,7 +70,7 @@ describe('every option of the Kitchen plugins is implemented or accepted with a 
 
   it('a key in neither table nor schema is a warning, with did-you-mean only when close', () => {
     const def = getPluginDef('driver', 'ec2')!;
-    const s = screenPluginOptions('driver', 'ec2', blockNode({ name: 'ec2', instance_tpye: 't3.large', frobnicate: 1 }), def.schema);
+    const s = screenPluginOptions('driver', 'ec2', blockNode({ name: 'ec2', instance_tpye: 't3.large', frobnicate: 1 }), def.schema());
     expect(s.notes.map((x) => [x.level, x.path, x.message, x.hint])).toEqual([
       ['warning', 'driver.instance_tpye', `unknown key "instance_tpye": no ec2 driver option (neither hallmark's nor kitchen-ec2's); ignored`, 'did you mean: instance_type'],
       ['warning', 'driver.frobnicate', `unknown key "frobnicate": no ec2 driver option (neither hallmark's nor kitchen-ec2's); ignored`, undefined],
@@ -80,7 +80,7 @@ describe('every option of the Kitchen plugins is implemented or accepted with a 
 
   it("kitchen-ec2's removed keys are problems that say what to use, as kitchen-ec2 refuses them", () => {
     const def = getPluginDef('driver', 'ec2')!;
-    const s = screenPluginOptions('driver', 'ec2', blockNode({ name: 'ec2', ebs_volume_size: 20, aws_secret_access_key: 'k' }), def.schema);
+    const s = screenPluginOptions('driver', 'ec2', blockNode({ name: 'ec2', ebs_volume_size: 20, aws_secret_access_key: 'k' }), def.schema());
     expect(s.problems.map((x) => [x.path, x.message, x.hint])).toEqual([
       ['driver.ebs_volume_size', 'kitchen-ec2 no longer takes "ebs_volume_size"', 'use block_device_mappings'],
       ['driver.aws_secret_access_key', 'kitchen-ec2 no longer takes "aws_secret_access_key"', expect.stringContaining('AWS_SECRET_ACCESS_KEY')],
@@ -167,7 +167,7 @@ platforms:
     expect(e.problems).toEqual([]);
     expect(e.config.driver).not.toHaveProperty('instance_type');
     expect(e.config.driver).not.toHaveProperty('subnet_id');
-    const parsed = getPluginDef('driver', 'ec2')!.schema.parse(e.config.driver) as Record<string, unknown>;
+    const parsed = getPluginDef('driver', 'ec2')!.schema().parse(e.config.driver) as Record<string, unknown>;
     expect(parsed).toMatchObject({
       instance_type: 't3.micro',
       security_group_ids: ['sg-0123456789abcdef0'],

@@ -5,6 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, type ConfigProblem } from '../kernel/errors.js';
 import { registerTestPlugins } from '../../test/fixtures/config/stand-in-plugins.js';
 import { loadProject, type Project } from './index.js';
+import { lazy } from '../kernel/lazy.js';
+import { registerPlugin } from '../plugins.js';
+import { z } from 'zod';
 
 registerTestPlugins();
 
@@ -222,6 +225,30 @@ suites:
     const problems = await problemsOf(`${TEST_BLOCKS}\nplatforms:\n  - name: ubuntu-22.04\n  - name: ubuntu-2204\n`);
     expect(problems).toEqual([expect.objectContaining({ line: 14, path: 'platforms[1].name' })]);
     expect(problems[0]!.message).toContain('default-ubuntu-2204');
+  });
+
+  it('builds a plugin\'s schema only when an instance names the plugin, once for all instances', async () => {
+    let built = 0;
+    registerPlugin({
+      kind: 'driver',
+      name: 'counted-vm',
+      description: 'test',
+      schema: lazy(() => {
+        built++;
+        return z.strictObject({ name: z.literal('counted-vm'), memory: z.number().optional() });
+      }),
+      capabilities: [],
+      load: async () => {
+        throw new Error('not loaded by the config loader');
+      },
+    });
+    await load(`${TEST_BLOCKS}\nplatforms:\n  - name: a\n`);
+    expect(built).toBe(0);
+    const p = await load(`${TEST_BLOCKS}\nplatforms:\n  - name: a\n    driver: { name: counted-vm, memroy: 1 }\n  - name: b\n    driver: counted-vm\n`);
+    expect(built).toBe(1);
+    // The lazily built schema still reports the block's problems with their place.
+    expect(inst(p, 'default-a').notes).toEqual(expect.arrayContaining([expect.objectContaining({ path: 'platforms[0].driver.memroy', hint: 'did you mean: memory' })]));
+    expect(inst(p, 'default-b').config.driver).toEqual({ name: 'counted-vm', memory: 1024 });
   });
 });
 

@@ -78,8 +78,9 @@ export function resolvePluginBlock(kind: PluginKind, root: ValueNode, levels: (V
     };
     return { block, notes: [], problems: [problem] };
   }
-  const screened = screenPluginOptions(kind, def.name, merged, def.schema);
-  const r = validateNode(def.schema, screened.node, screened.node.origin);
+  const schema = def.schema();
+  const screened = screenPluginOptions(kind, def.name, merged, schema);
+  const r = validateNode(schema, screened.node, screened.node.origin);
   return { block: toPlain(screened.node) as PluginBlock, notes: screened.notes, problems: [...screened.problems, ...r.problems] };
 }
 

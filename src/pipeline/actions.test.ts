@@ -168,7 +168,7 @@ const verifier = (o: FakeOpts): Verifier => ({
 } as Verifier);
 
 beforeAll(() => {
-  const schema = (name: string) => z.looseObject({ name: z.literal(name) });
+  const schema = (name: string) => () => z.looseObject({ name: z.literal(name) });
   registerPlugin({ kind: 'driver', name: 'fake-vm', description: 'test', schema: schema('fake-vm'), capabilities: ['images', 'sharing'], load: async (o) => new FakeDriver(o as FakeOpts) });
   // The same implementation declaring no capability: the pipeline gets its machines and nothing else.
   registerPlugin({ kind: 'driver', name: 'fake-machines', description: 'test', schema: schema('fake-machines'), capabilities: [], load: async (o) => new FakeDriver(o as FakeOpts) });

@@ -66,7 +66,7 @@ export async function distributeExistingImage(r: DistributeExistingRequest): Pro
   }
   const ec2 = await import('../drivers/ec2/index.js');
   // image_id: prepare checks that the AMI exists in `from`.
-  const options = ec2.ec2Schema.parse({ name: 'ec2', region: r.from, image_id: r.imageId, ...r.driverOptions });
+  const options = ec2.ec2Schema().parse({ name: 'ec2', region: r.from, image_id: r.imageId, ...r.driverOptions });
   const impl = new ec2.Ec2Driver(options);
   const driver = resolveDriver(impl, ec2Plugin.capabilities);
   const name = `distribute-${r.imageId}`;

@@ -50,7 +50,7 @@ const noop = { async close() {}, async exec() { return { stdout: '', stderr: '',
 
 let dir: string;
 beforeAll(async () => {
-  const schema = (name: string) => z.looseObject({ name: z.literal(name) });
+  const schema = (name: string) => () => z.looseObject({ name: z.literal(name) });
   registerPlugin({ kind: 'driver', name: 'prep-vm', description: 'test', schema: schema('prep-vm'), capabilities: ['images'], load: async () => new CountingDriver() });
   registerPlugin({ kind: 'transport', name: 'prep-conn', description: 'test', schema: schema('prep-conn'), load: async () => ({ name: 'prep-conn', connect: async () => noop }) as Transport });
   registerPlugin({ kind: 'provisioner', name: 'prep-prov', description: 'test', schema: schema('prep-prov'), load: async () => ({ name: 'prep-prov', provision: async () => {} }) as Provisioner });

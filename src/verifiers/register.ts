@@ -10,7 +10,7 @@ registerPlugin({
   name: 'spec',
   description: 'built-in gossfile-compatible checks, run in one round trip',
   schema: specVerifierSchema,
-  load: async (o) => new (await import('./spec/verifier.js')).SpecVerifier(specVerifierSchema.parse(o)),
+  load: async (o) => new (await import('./spec/verifier.js')).SpecVerifier(specVerifierSchema().parse(o)),
 });
 registerPlugin({
   kind: 'verifier',
@@ -24,7 +24,7 @@ registerPlugin({
   name: 'testinfra',
   description: 'pytest + testinfra tests on the controller, over SSH (needs python3-testinfra)',
   schema: testinfraVerifierSchema,
-  load: async (o) => new (await import('./testinfra/testinfra-verifier.js')).TestinfraVerifier(testinfraVerifierSchema.parse(o)),
+  load: async (o) => new (await import('./testinfra/testinfra-verifier.js')).TestinfraVerifier(testinfraVerifierSchema().parse(o)),
 });
 for (const name of ['inspec', 'cinc-auditor'] as const) {
   registerPlugin({
@@ -32,6 +32,6 @@ for (const name of ['inspec', 'cinc-auditor'] as const) {
     name,
     description: `InSpec profiles run by ${name} on the controller, over SSH (kitchen-inspec options)`,
     schema: inspecVerifierSchema,
-    load: async (o) => new (await import('./inspec/inspec-verifier.js')).InspecVerifier(inspecVerifierSchema.parse(o)),
+    load: async (o) => new (await import('./inspec/inspec-verifier.js')).InspecVerifier(inspecVerifierSchema().parse(o)),
   });
 }

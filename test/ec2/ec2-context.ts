@@ -58,7 +58,7 @@ export async function fixture(
   const inst = instanceConfig(dir, opts.instance);
   inst.distribute = { ...inst.distribute, ...opts.distribute };
   const journal = await Journal.open(stateDir, inst.name);
-  const parsed = ec2Schema.parse({ name: 'ec2', region: 'us-east-1', endpoint, delay: 0.05, retryable_sleep: 0.05, ...options });
+  const parsed = ec2Schema().parse({ name: 'ec2', region: 'us-east-1', endpoint, delay: 0.05, retryable_sleep: 0.05, ...options });
   const driver = new Ec2Driver(parsed, { credentials: moto.credentials });
   const ctx: DriverContext = {
     instance: inst,

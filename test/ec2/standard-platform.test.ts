@@ -70,7 +70,7 @@ let dir: string;
 let moto: Moto;
 let ec2: EC2Client;
 const id = (n: number) => `ami-${n.toString(16).padStart(17, '0')}`;
-const noImage = ec2Schema.parse({ name: 'ec2', region: 'us-east-1' });
+const noImage = ec2Schema().parse({ name: 'ec2', region: 'us-east-1' });
 const resolve = (platform: string, options = noImage) => resolveSourceImage(ec2, 'us-east-1', options, new AbortController().signal, platform);
 
 beforeAll(async () => {
@@ -114,7 +114,7 @@ describe("kitchen-ec2's image lookup by platform name (no image_id, no image_sea
   });
 
   it('image_search still wins over the name, sorted by the same rules', async () => {
-    const o = ec2Schema.parse({ name: 'ec2', image_search: { 'owner-id': DEBIAN, name: 'debian-*' } });
+    const o = ec2Schema().parse({ name: 'ec2', image_search: { 'owner-id': DEBIAN, name: 'debian-*' } });
     // debian-12 is the highest version for the debian rules; the decoy's owner is not searched
     expect((await resolve('debian-12', o)).ImageId).toBe(id(0x11));
   });

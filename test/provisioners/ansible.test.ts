@@ -63,7 +63,7 @@ function ctx(log: RecordingLogger, target: ConnectionTarget = targetOf(sshd)): P
 }
 
 async function run(block: Record<string, unknown>, log = recordingLogger(), target?: ConnectionTarget) {
-  const opts = ansibleProvisionerSchema.parse({ name: 'ansible_playbook', ...block });
+  const opts = ansibleProvisionerSchema().parse({ name: 'ansible_playbook', ...block });
   await new AnsibleProvisioner(opts).provision(ctx(log, target));
   return log;
 }
@@ -161,7 +161,7 @@ describe('ansible_playbook against a real sshd', () => {
     await writeFile(path.join(proj, 'slow.yml'), `- hosts: all\n  gather_facts: false\n  tasks:\n    - name: Take long\n      ansible.builtin.shell: echo $$ > ${out}/slow.pid; exec sleep 60\n`);
     const ac = new AbortController();
     const log = recordingLogger();
-    const opts = ansibleProvisionerSchema.parse({ name: 'ansible_playbook', playbook: 'slow.yml' });
+    const opts = ansibleProvisionerSchema().parse({ name: 'ansible_playbook', playbook: 'slow.yml' });
     const started = Date.now();
     const p = new AnsibleProvisioner(opts).provision({ ...ctx(log), signal: ac.signal }).catch((e: unknown) => e);
     // cancel once the task is running on the machine

@@ -20,7 +20,7 @@ describe('examples/ansible', () => {
     expect(project.instances.map((i) => i.config.name)).toEqual(['default-debian-12', 'default-debian-13']);
     for (const i of project.instances) {
       expect(i.problems).toEqual([]);
-      const p = ansibleProvisionerSchema.parse(i.config.provisioner);
+      const p = ansibleProvisionerSchema().parse(i.config.provisioner);
       expect(p).toMatchObject({ playbook: 'site.yml', hosts: ['web'], roles_path: 'roles' });
     }
   });

@@ -44,7 +44,7 @@ function ctx(log: RecordingLogger, signal = new AbortController().signal): Provi
 }
 
 async function shell(block: Record<string, unknown>, log = recordingLogger()) {
-  const opts = shellProvisionerSchema.parse({ name: 'shell', root_path: `${proj}/remote`, ...block });
+  const opts = shellProvisionerSchema().parse({ name: 'shell', root_path: `${proj}/remote`, ...block });
   await new ShellProvisioner(opts).provision(ctx(log));
   return log;
 }
@@ -126,7 +126,7 @@ describe('file provisioner over ssh', () => {
     await writeFile(path.join(proj, 'files', 'site', 'sub', 'x.txt'), 'x\n');
     const dest = path.join(proj, 'root-only');
     await mkdir(dest, { mode: 0o700 }); // the login user cannot write here; sudo can
-    const opts = fileProvisionerSchema.parse({
+    const opts = fileProvisionerSchema().parse({
       name: 'file',
       root_path: `${proj}/remote`,
       files: [
@@ -146,7 +146,7 @@ describe('file provisioner over ssh', () => {
   });
 
   it('rejects an unquoted (numeric) mode with a hint', () => {
-    const r = fileProvisionerSchema.safeParse({ name: 'file', files: [{ source: 'a', destination: '/a', mode: 644 }] });
+    const r = fileProvisionerSchema().safeParse({ name: 'file', files: [{ source: 'a', destination: '/a', mode: 644 }] });
     expect(r.success).toBe(false);
     expect(JSON.stringify(r.error?.issues)).toContain('quoted string');
   });
@@ -157,7 +157,7 @@ describe('shell verifier over ssh', () => {
     await writeFile(path.join(proj, 'check.sh'), '#!/bin/sh\ntest "$(id -u)" = 0 && echo root-ok\n');
     const pidFile = path.join(proj, 'slow.pid');
     const slow = `echo $$ > ${pidFile}; exec sleep 5`;
-    const opts = shellVerifierSchema.parse({
+    const opts = shellVerifierSchema().parse({
       name: 'shell',
       command: 'true',
       commands: ['echo some-output; exit 4', slow],
@@ -187,7 +187,7 @@ describe('shell verifier over ssh', () => {
   it('reports a dropped connection as an error result, not an exception', async () => {
     const c2 = await connect(target, recordingLogger());
     await c2.close();
-    const report = await new ShellVerifier(shellVerifierSchema.parse({ name: 'shell', command: 'true' })).verify({
+    const report = await new ShellVerifier(shellVerifierSchema().parse({ name: 'shell', command: 'true' })).verify({
       ...ctx(recordingLogger()),
       connection: c2,
     });

@@ -137,7 +137,7 @@ afterAll(async () => {
 
 describe('qemu driver on a real VM', () => {
   const imageOption = process.env.HALLMARK_TEST_BASE_IMAGE ? path.resolve(process.env.HALLMARK_TEST_BASE_IMAGE) : 'debian-12';
-  const driver = new QemuDriver(qemuDriverSchema.parse({ name: 'qemu', image: imageOption, boot_timeout: 600, memory: 768 }));
+  const driver = new QemuDriver(qemuDriverSchema().parse({ name: 'qemu', image: imageOption, boot_timeout: 600, memory: 768 }));
   let ctx: DriverContext;
 
   it('create journals the PID, port, overlay and keys before the guest is up; SSH works with the pinned host key', async () => {
@@ -246,7 +246,7 @@ describe('qemu failing to start', () => {
     const disk = path.join(root, 'tiny.qcow2');
     await execa('qemu-img', ['create', '-q', '-f', 'qcow2', disk, '16M']);
     const ctx = ctxFor('bad-args', await Journal.open(stateDir, 'bad-args'));
-    const driver = new QemuDriver(qemuDriverSchema.parse({ name: 'qemu', image: disk, accel: 'tcg', qemu_args: ['-no-such-option'] }));
+    const driver = new QemuDriver(qemuDriverSchema().parse({ name: 'qemu', image: disk, accel: 'tcg', qemu_args: ['-no-such-option'] }));
     await expect(driver.create(ctx)).rejects.toThrow(/qemu failed to start[\s\S]*-no-such-option/);
     const instanceDir = String(ctx.journal.state.driver.instanceDir);
     await driver.destroy(ctx);
@@ -270,7 +270,7 @@ describe('crash safety', () => {
         `import { qemuDriverSchema } from '${src}/drivers/qemu/schema.js';`,
         'const [stateDir, projectDir, image] = process.argv.slice(2);',
         "const journal = await Journal.open(stateDir!, 'crash-debian-12');",
-        "const driver = new QemuDriver(qemuDriverSchema.parse({ name: 'qemu', image, boot_timeout: 600, memory: 512, cpus: 1 }));",
+        "const driver = new QemuDriver(qemuDriverSchema().parse({ name: 'qemu', image, boot_timeout: 600, memory: 512, cpus: 1 }));",
         "await driver.create({ instance: { name: 'crash-debian-12', projectDir } as never, journal, log: silentLogger, signal: new AbortController().signal, buildId: 'b', stateDir: stateDir! });",
       ].join('\n'),
     );
@@ -287,7 +287,7 @@ describe('crash safety', () => {
       expect(await isOurQemu(pid, overlay)).toBe(true);
 
       const fresh = ctxFor('crash-debian-12', await Journal.open(stateDir, 'crash-debian-12'));
-      const driver = new QemuDriver(qemuDriverSchema.parse({ name: 'qemu' }));
+      const driver = new QemuDriver(qemuDriverSchema().parse({ name: 'qemu' }));
       await driver.destroy(fresh);
       expect(pidAlive(pid) && (await isOurQemu(pid, overlay))).toBe(false);
       await expect(stat(instanceDir)).rejects.toThrow();

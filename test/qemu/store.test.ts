@@ -102,10 +102,10 @@ describe('image store', () => {
   });
 
   it('the schema applies defaults and rejects unknown keys', () => {
-    const o = qemuDriverSchema.parse({ name: 'qemu' });
+    const o = qemuDriverSchema().parse({ name: 'qemu' });
     expect(o).toMatchObject({ image: 'debian-12', memory: 1024, cpus: 2, accel: 'auto', username: 'debian', boot_timeout: 300 });
-    expect(qemuDriverSchema.safeParse({ name: 'qemu', memroy: 1 }).success).toBe(false);
-    expect(qemuDriverSchema.safeParse({ name: 'qemu', disk_size: 'eight' }).success).toBe(false);
+    expect(qemuDriverSchema().safeParse({ name: 'qemu', memroy: 1 }).success).toBe(false);
+    expect(qemuDriverSchema().safeParse({ name: 'qemu', disk_size: 'eight' }).success).toBe(false);
   });
 });
 
@@ -113,7 +113,7 @@ describe('distribute', () => {
   it('exports to a directory as qcow2 and raw, journals the copies, refuses to overwrite; deleteImage removes them', async () => {
     const image = await makeStoredImage('app image/1');
     const ctx = await context('dir-export');
-    const driver = new QemuDriver(qemuDriverSchema.parse({ name: 'qemu' }));
+    const driver = new QemuDriver(qemuDriverSchema().parse({ name: 'qemu' }));
     const source = { id: image.id, role: 'source' as const, name: image.name };
     const dirQ = path.join(root, 'out-qcow2');
     const dirR = path.join(root, 'out-raw');
@@ -149,7 +149,7 @@ describe('distribute', () => {
     const s3 = new S3Client({ endpoint: moto.endpoint, forcePathStyle: true, region: 'us-east-1', credentials: moto.credentials });
     await s3.send(new CreateBucketCommand({ Bucket: 'images' }));
     const ctx = await context('s3-export');
-    const driver = new QemuDriver(qemuDriverSchema.parse({ name: 'qemu', s3_endpoint: moto.endpoint }));
+    const driver = new QemuDriver(qemuDriverSchema().parse({ name: 'qemu', s3_endpoint: moto.endpoint }));
     const source = { id: image.id, role: 'source' as const, name: image.name };
 
     const [copy] = await driver.distribute(ctx, source, distributeReq(['s3://images/golden/'], 'qcow2'));

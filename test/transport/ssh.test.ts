@@ -397,7 +397,7 @@ describe('a dropped connection', () => {
 describe('plugin registration', () => {
   it('registers ssh with its schema and a lazy loader', async () => {
     const def = getPluginDef('transport', 'ssh');
-    expect(def?.schema.safeParse({ name: 'ssh', username: 'x' }).success).toBe(true);
+    expect(def?.schema().safeParse({ name: 'ssh', username: 'x' }).success).toBe(true);
     const t = await def!.load({ name: 'ssh', max_wait_until_ready: 10 });
     expect(t.name).toBe('ssh');
     expect(t).toBeInstanceOf(SshTransport);

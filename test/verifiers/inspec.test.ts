@@ -63,7 +63,7 @@ async function writeReport(report: unknown): Promise<string> {
   return f;
 }
 
-const verifier = (o: Record<string, unknown> = {}) => new InspecVerifier(inspecVerifierSchema.parse({ name: 'inspec', ...o }));
+const verifier = (o: Record<string, unknown> = {}) => new InspecVerifier(inspecVerifierSchema().parse({ name: 'inspec', ...o }));
 
 beforeAll(async () => {
   sshd = await startSshd();
@@ -161,7 +161,7 @@ describe('inspec verifier', () => {
     expect(ctx.log.all()).toContain('cinc-auditor: cinc-auditor exec');
     await installFake('inspec');
     const ctx2 = ctxFor();
-    const r = await new InspecVerifier(inspecVerifierSchema.parse({ name: 'cinc-auditor' })).verify(ctx2);
+    const r = await new InspecVerifier(inspecVerifierSchema().parse({ name: 'cinc-auditor' })).verify(ctx2);
     expect(r.verifier).toBe('cinc-auditor');
     expect(ctx2.log.all()).toContain('cinc-auditor: cinc-auditor exec');
   });

@@ -87,7 +87,7 @@ afterAll(async () => {
 describe('testinfra verifier over a real sshd', () => {
   test('passing, failing and skipped tests become results; commands run as root through sudo', async () => {
     const ctx = ctxFor('user');
-    const report = await new TestinfraVerifier(testinfraVerifierSchema.parse({ name: 'testinfra' })).verify(ctx);
+    const report = await new TestinfraVerifier(testinfraVerifierSchema().parse({ name: 'testinfra' })).verify(ctx);
     const got = Object.fromEntries(report.results.map((r) => [r.id, r.status]));
     expect(got, ctx.log.all()).toEqual({
       'test.integration.default.testinfra.test_default::test_passwd_file': 'pass',
@@ -109,7 +109,7 @@ describe('testinfra verifier over a real sshd', () => {
 
   test('without a pinned key the presented key is trusted for this run, with a warning', async () => {
     const ctx = ctxFor('root', {});
-    const report = await new TestinfraVerifier(testinfraVerifierSchema.parse({ name: 'testinfra', extra_args: ['-k', 'passwd_file'] })).verify(ctx);
+    const report = await new TestinfraVerifier(testinfraVerifierSchema().parse({ name: 'testinfra', extra_args: ['-k', 'passwd_file'] })).verify(ctx);
     expect(report.results.map((r) => r.status)).toEqual(['pass']);
     expect(ctx.log.all()).toContain(`no pinned host key for 127.0.0.1:${sshd.port}; trusting the keys it presents now (${sshd.hostKeyFingerprint})`);
   }, 60_000);
@@ -118,7 +118,7 @@ describe('testinfra verifier over a real sshd', () => {
     await writeFile(path.join(project, 'slow_test.py'), 'def test_slow(host):\n    host.run("sleep 30")\n');
     const ac = new AbortController();
     const ctx = ctxFor('root', undefined, ac.signal);
-    const run = new TestinfraVerifier(testinfraVerifierSchema.parse({ name: 'testinfra', tests: 'slow_test.py' })).verify(ctx);
+    const run = new TestinfraVerifier(testinfraVerifierSchema().parse({ name: 'testinfra', tests: 'slow_test.py' })).verify(ctx);
     for (let i = 0; i < 200 && !pgrep('hallmark-testinfra-[^ ]*/cm-'); i++) await new Promise((r) => setTimeout(r, 50));
     expect(pgrep('hallmark-testinfra-[^ ]*/cm-'), ctx.log.all()).not.toBe('');
     ac.abort();
@@ -132,7 +132,7 @@ describe('testinfra verifier over a real sshd', () => {
   test('without sudo the commands run as the login user', async () => {
     const ctx = ctxFor('user');
     const report = await new TestinfraVerifier(
-      testinfraVerifierSchema.parse({ name: 'testinfra', sudo: false, tests: 'test/integration/default/testinfra/test_default.py', extra_args: '-k runs_as_root' }),
+      testinfraVerifierSchema().parse({ name: 'testinfra', sudo: false, tests: 'test/integration/default/testinfra/test_default.py', extra_args: '-k runs_as_root' }),
     ).verify(ctx);
     expect(report.results.map((r) => [r.id, r.status])).toEqual([['test.integration.default.testinfra.test_default::test_runs_as_root', 'fail']]);
     expect(report.results[0]!.message).toContain(sshd.username);
@@ -140,18 +140,18 @@ describe('testinfra verifier over a real sshd', () => {
 
   test('a test file that does not import is an error result, not a crash', async () => {
     await writeFile(path.join(project, 'broken_test.py'), 'import no_such_module_xyz\n\ndef test_x(host):\n    pass\n');
-    const report = await new TestinfraVerifier(testinfraVerifierSchema.parse({ name: 'testinfra', tests: ['broken_test.py'] })).verify(ctxFor('root'));
+    const report = await new TestinfraVerifier(testinfraVerifierSchema().parse({ name: 'testinfra', tests: ['broken_test.py'] })).verify(ctxFor('root'));
     expect(report.results).toHaveLength(1);
     expect(report.results[0]).toMatchObject({ status: 'error', message: expect.stringContaining('no_such_module_xyz') });
   }, 60_000);
 
   test('a host key that does not match the pin stops before pytest runs', async () => {
-    const v = new TestinfraVerifier(testinfraVerifierSchema.parse({ name: 'testinfra' }));
+    const v = new TestinfraVerifier(testinfraVerifierSchema().parse({ name: 'testinfra' }));
     await expect(v.verify(ctxFor('root', { expected: 'SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' }))).rejects.toThrow(VerifierHostKeyError);
   }, 30_000);
 
   test('no testinfra: a PluginError that says how to install it', async () => {
-    const v = new TestinfraVerifier(testinfraVerifierSchema.parse({ name: 'testinfra', python: '/nonexistent/python3' }));
+    const v = new TestinfraVerifier(testinfraVerifierSchema().parse({ name: 'testinfra', python: '/nonexistent/python3' }));
     const err = await v.verify(ctxFor()).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PluginError);
     expect((err as PluginError).message).toContain('/nonexistent/python3: not found');

@@ -42,7 +42,7 @@ export interface DistributeExistingOptions {
  * them (deleteImage) when it wants all-or-nothing.
  */
 export async function distributeExisting(opts: DistributeExistingOptions): Promise<{ source: ImageRecord; copies: ImageRecord[] }> {
-  const o = ec2Schema.parse({ name: 'ec2', region: opts.from, ...opts.driverOptions });
+  const o = ec2Schema().parse({ name: 'ec2', region: opts.from, ...opts.driverOptions });
   const clients = new Ec2Clients(clientSettings(o, opts.credentials));
   const signal = opts.signal ?? new AbortController().signal;
   try {

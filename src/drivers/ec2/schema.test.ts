@@ -8,21 +8,21 @@ import { copyableTags } from './distribute.js';
 
 describe('ec2 options', () => {
   it('applies defaults: IMDSv2 required, long image waits, SDK retries', () => {
-    const o = ec2Schema.parse({ name: 'ec2', image_id: 'ami-0123456789abcdef0' });
+    const o = ec2Schema().parse({ name: 'ec2', image_id: 'ami-0123456789abcdef0' });
     expect(o.metadata_options.http_tokens).toBe('required');
     expect(o.max_wait).toBeGreaterThanOrEqual(1800);
     expect(o).toMatchObject({ max_attempts: 10, retry_mode: 'standard', no_reboot: false, instance_type: 't3.micro', tags: {} });
   });
 
   it('rejects unknown keys and conflicting choices, naming the key', () => {
-    const unknown = ec2Schema.safeParse({ name: 'ec2', image_idd: 'ami-1' });
+    const unknown = ec2Schema().safeParse({ name: 'ec2', image_idd: 'ami-1' });
     expect(unknown.success).toBe(false);
     expect(JSON.stringify(unknown.error?.issues)).toContain('image_idd');
-    const both = ec2Schema.safeParse({ name: 'ec2', image_id: 'ami-0123abcd', image_search: { name: 'x' } });
+    const both = ec2Schema().safeParse({ name: 'ec2', image_id: 'ami-0123abcd', image_search: { name: 'x' } });
     expect(both.success).toBe(false);
     expect(both.error?.issues[0]?.path).toEqual(['image_search']);
-    expect(ec2Schema.safeParse({ name: 'ec2', region: 'us-east' }).success).toBe(false);
-    expect(ec2Schema.safeParse({ name: 'ec2', region: 'us-gov-west-1' }).success).toBe(true);
+    expect(ec2Schema().safeParse({ name: 'ec2', region: 'us-east' }).success).toBe(false);
+    expect(ec2Schema().safeParse({ name: 'ec2', region: 'us-gov-west-1' }).success).toBe(true);
   });
 
   it('turns image_search owners into Owners and the rest into filters, available only', () => {
@@ -38,7 +38,7 @@ describe('ec2 options', () => {
 
   it('never opens SSH to the world by default', async () => {
     const signal = new AbortController().signal;
-    const base = ec2Schema.parse({ name: 'ec2' });
+    const base = ec2Schema().parse({ name: 'ec2' });
     expect(await sshCidrs({ ...base, security_group_cidr_ip: '10.0.0.0/8' }, signal)).toEqual(['10.0.0.0/8']);
     expect(await sshCidrs({ ...base, endpoint: 'http://127.0.0.1:5000' }, signal)).toEqual(['127.0.0.1/32']);
     // checkip.amazonaws.com answers the caller's address and a newline
@@ -62,9 +62,9 @@ describe('ec2 options', () => {
 
 describe('tags', () => {
   it('configured driver tags win over the default Name; provenance is always hallmark\'s', () => {
-    const o = ec2Schema.parse({ name: 'ec2', image_id: 'ami-0123456789abcdef0', tags: { Name: 'centos7-secure', created_by: 'test-kitchen', 'hallmark:instance': 'x' } });
+    const o = ec2Schema().parse({ name: 'ec2', image_id: 'ami-0123456789abcdef0', tags: { Name: 'centos7-secure', created_by: 'test-kitchen', 'hallmark:instance': 'x' } });
     expect(machineTags(o, 'default-centos7', 'b1')).toEqual({ Name: 'centos7-secure', created_by: 'test-kitchen', 'hallmark:build-id': 'b1', 'hallmark:instance': 'default-centos7' });
-    expect(machineTags(ec2Schema.parse({ name: 'ec2' }), 'default-centos7', 'b1').Name).toBe('default-centos7');
+    expect(machineTags(ec2Schema().parse({ name: 'ec2' }), 'default-centos7', 'b1').Name).toBe('default-centos7');
   });
 
   it('a copy takes its source image\'s tags except AWS\'s own and hallmark:state', () => {

@@ -122,7 +122,7 @@ export class ProxyDriver implements MachineCapability {
 function transportOptions(ctx: DriverContext): SshTransportOptions | undefined {
   const block = ctx.instance.transport;
   if (block?.name !== 'ssh') return undefined;
-  const r = sshTransportSchema.safeParse(block);
+  const r = sshTransportSchema().safeParse(block);
   if (!r.success) {
     throw new HallmarkError(`the transport block of ${ctx.instance.name} is not a valid ssh block`, {
       cause: r.error,

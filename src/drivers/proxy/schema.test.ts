@@ -9,7 +9,7 @@ import { StateFileError } from '../../kernel/errors.js';
 
 describe('proxy driver schema', () => {
   test("Kitchen's block with defaults: port 22, user root, no reset command", () => {
-    expect(proxyDriverSchema.parse({ name: 'proxy', host: 'db1.example.com', reset_command: null })).toEqual({
+    expect(proxyDriverSchema().parse({ name: 'proxy', host: 'db1.example.com', reset_command: null })).toEqual({
       name: 'proxy',
       host: 'db1.example.com',
       port: 22,
@@ -19,12 +19,12 @@ describe('proxy driver schema', () => {
   });
 
   test('host is required; unknown keys and bad fingerprints are reported', () => {
-    expect(proxyDriverSchema.safeParse({ name: 'proxy' }).success).toBe(false);
-    const r = proxyDriverSchema.safeParse({ name: 'proxy', host: 'h', hostname: 'h' });
+    expect(proxyDriverSchema().safeParse({ name: 'proxy' }).success).toBe(false);
+    const r = proxyDriverSchema().safeParse({ name: 'proxy', host: 'h', hostname: 'h' });
     expect(r.success).toBe(false);
     expect(JSON.stringify(r.error?.issues)).toContain('hostname');
-    expect(proxyDriverSchema.safeParse({ name: 'proxy', host: 'h', host_key: 'md5:aa' }).success).toBe(false);
-    expect(proxyDriverSchema.safeParse({ name: 'proxy', host: 'h', host_key: `SHA256:${'A'.repeat(43)}` }).success).toBe(true);
+    expect(proxyDriverSchema().safeParse({ name: 'proxy', host: 'h', host_key: 'md5:aa' }).success).toBe(false);
+    expect(proxyDriverSchema().safeParse({ name: 'proxy', host: 'h', host_key: `SHA256:${'A'.repeat(43)}` }).success).toBe(true);
   });
 
   test('state: only a record with a host counts as created; a damaged one is an error', async () => {

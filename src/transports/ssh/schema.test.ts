@@ -13,7 +13,7 @@ const driverTarget: ConnectionTarget = {
 
 describe('sshTransportSchema', () => {
   it('accepts Kitchen option names', () => {
-    const parsed = sshTransportSchema.parse({
+    const parsed = sshTransportSchema().parse({
       name: 'ssh',
       username: 'centos',
       port: 22,
@@ -36,7 +36,7 @@ describe('sshTransportSchema', () => {
   });
 
   it('rejects unknown keys and wrong types', () => {
-    const r = sshTransportSchema.safeParse({ name: 'ssh', usernmae: 'x', port: '22' });
+    const r = sshTransportSchema().safeParse({ name: 'ssh', usernmae: 'x', port: '22' });
     expect(r.success).toBe(false);
     const codes = r.error!.issues.map((i) => i.code).sort();
     expect(codes).toEqual(['invalid_type', 'unrecognized_keys']);

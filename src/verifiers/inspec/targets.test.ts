@@ -18,7 +18,7 @@ afterEach(async () => {
 });
 
 const inst = () => ({ projectDir: dir, suite: 'web', file: path.join(dir, 'kitchen.yml') });
-const opts = (o: Record<string, unknown> = {}) => inspecVerifierSchema.parse({ name: 'inspec', ...o });
+const opts = (o: Record<string, unknown> = {}) => inspecVerifierSchema().parse({ name: 'inspec', ...o });
 
 describe('inspec profiles to run (kitchen-inspec rules)', () => {
   test('the suite directory, or its inspec/ subdirectory when other frameworks sit beside it', async () => {
@@ -67,7 +67,7 @@ describe('inspec profiles to run (kitchen-inspec rules)', () => {
   test('registered as inspec and cinc-auditor; unknown options are rejected', async () => {
     expect((await loadPlugin('verifier', { name: 'cinc-auditor' })).name).toBe('cinc-auditor');
     expect((await loadPlugin('verifier', { name: 'testinfra' })).name).toBe('testinfra');
-    expect(() => inspecVerifierSchema.parse({ name: 'inspec', inspec_test: [] })).toThrow();
-    expect(() => inspecVerifierSchema.parse({ name: 'inspec', inspec_tests: [{ branch: 'main' }] })).toThrow(/needs one of path/);
+    expect(() => inspecVerifierSchema().parse({ name: 'inspec', inspec_test: [] })).toThrow();
+    expect(() => inspecVerifierSchema().parse({ name: 'inspec', inspec_tests: [{ branch: 'main' }] })).toThrow(/needs one of path/);
   });
 });
