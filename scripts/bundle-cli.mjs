@@ -5,8 +5,15 @@
 // ssh2 (an optional native addon) and the AWS SDK stay external: they load
 // only when an instance uses them. The library (dist/index.js and its types)
 // is tsc's output and is not touched.
-import { build } from 'esbuild';
-import { rm, writeFile } from 'node:fs/promises';
+//
+// The chunks are CommonJS (esbuild splits only ES modules, so each chunk is
+// converted after the split): bin/hallmark compiles them with node:vm and
+// keeps V8's code cache for each between runs, which Node 20 offers for
+// scripts only (module.enableCompileCache, for ES modules too, is Node 22.1+).
+// cache-keys.json names each chunk's code cache by a hash of its text.
+import { build, transform } from 'esbuild';
+import { createHash } from 'node:crypto';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 const outdir = 'dist/cli-bundle';
@@ -35,8 +42,6 @@ const { metafile } = await build({
   platform: 'node',
   target: 'node20',
   external: ['ssh2', '@aws-sdk/*', '@smithy/*'],
-  // CommonJS dependencies (picocolors, ...) call require() for node builtins.
-  banner: { js: "import { createRequire as __hmCreateRequire } from 'node:module'; const require = __hmCreateRequire(import.meta.url);" },
   chunkNames: 'chunks/[name]-[hash]',
   minifyWhitespace: true,
   minifySyntax: true,
@@ -44,6 +49,33 @@ const { metafile } = await build({
   metafile: true,
   plugins: [zodEnglishOnly],
 });
+
+// Each chunk to CommonJS: imports become require() (bin/hallmark resolves
+// the relative ones to chunks, the rest with Node's require), import() a
+// require() in a promise, import.meta.url the chunk's own URL (what it was
+// in the ES chunk). Strict, as the ES modules were.
+const keys = {};
+for (const out of Object.keys(metafile.outputs).filter((f) => f.endsWith('.js'))) {
+  const esm = await readFile(out, 'utf8');
+  const metaUrl = esm.includes('import.meta') ? 'var __hmImportMetaUrl=require("node:url").pathToFileURL(__filename).href;' : '';
+  const { code } = await transform(esm, {
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    supported: { 'dynamic-import': false },
+    define: { 'import.meta.url': '__hmImportMetaUrl' },
+    banner: `"use strict";${metaUrl}`,
+    minifyWhitespace: true,
+    minifySyntax: true,
+    logLevel: 'warning',
+  });
+  if (code.includes('import.meta')) throw new Error(`${out}: import.meta other than import.meta.url cannot be converted`);
+  await writeFile(out, code);
+  keys[path.relative(outdir, out)] = createHash('sha256').update(code).digest('hex').slice(0, 32);
+}
+await writeFile(`${outdir}/cache-keys.json`, JSON.stringify(keys));
+// The chunks are .js files that Node itself would read as CommonJS too.
+await writeFile(`${outdir}/package.json`, '{"type":"commonjs"}\n');
 // Which source modules each chunk holds: test/cli/startup.test.ts maps the
 // chunks a command loads back to modules with it.
 await writeFile(`${outdir}/meta.json`, JSON.stringify(metafile));

@@ -3,7 +3,8 @@
 // appends one line per module to FILE: the URL of each ES module (and of each
 // CommonJS module that an ES module imports) as the loader loads it, and at
 // exit `cjs:PATH` for every module in require's cache (what CommonJS packages
-// such as ssh2 and the AWS SDK require from each other).
+// such as ssh2 and the AWS SDK require from each other) and every chunk of
+// the CLI bundle that bin/hallmark loaded.
 import { appendFileSync } from 'node:fs';
 import { createRequire, register } from 'node:module';
 import process from 'node:process';
@@ -23,5 +24,8 @@ register(`data:text/javascript,${encodeURIComponent(hooks)}`);
 
 const require = createRequire(import.meta.url);
 process.on('exit', () => {
-  appendFileSync(log, Object.keys(require.cache).map((f) => `cjs:${f}\n`).join(''));
+  // bin/hallmark loads the CLI bundle's chunks itself (node:vm, for V8's code
+  // cache): neither the loader hook nor require's cache sees them.
+  const chunks = globalThis[Symbol.for('hallmark.cli-chunks')];
+  appendFileSync(log, [...Object.keys(require.cache), ...(chunks ? chunks.keys() : [])].map((f) => `cjs:${f}\n`).join(''));
 });
