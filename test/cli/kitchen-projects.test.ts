@@ -6,12 +6,21 @@
  * the loader's notes on stderr, never on stdout.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ROOT, assertBuilt, hallmark } from './run-cli.js';
 
 vi.setConfig({ testTimeout: 90_000 });
-beforeAll(assertBuilt);
+// HOME is the fixture's home/ (for ~/.kitchen/config.yml); what the CLI keeps
+// under ~/.cache (bin/hallmark's compile cache) goes to a temp dir instead of the repo.
+let cacheHome: string;
+beforeAll(async () => {
+  assertBuilt();
+  cacheHome = await mkdtemp(path.join(tmpdir(), 'hallmark-kitchen-cache-'));
+});
+afterAll(() => rm(cacheHome, { recursive: true, force: true }));
 
 const KITCHEN = path.join(ROOT, 'test/fixtures/kitchen');
 
@@ -21,7 +30,7 @@ function run(name: string, args: string[]) {
   const env = existsSync(envFile) ? (JSON.parse(readFileSync(envFile, 'utf8')) as Record<string, string>) : {};
   // The variables the fixtures do not set must not leak in from the test's own environment.
   const unset = Object.fromEntries(['KITCHEN_YAML', 'KITCHEN_YML', 'KITCHEN_LOCAL_YAML', 'KITCHEN_LOCAL_YML', 'KITCHEN_GLOBAL_YAML', 'KITCHEN_GLOBAL_YML', 'AWS_SSH_KEY_ID', 'AWS_REGION', 'USER', 'CI'].map((k) => [k, undefined]));
-  return hallmark(args, { cwd: dir, env: { ...unset, ...env, HOME: path.join(dir, 'home') } });
+  return hallmark(args, { cwd: dir, env: { ...unset, XDG_CACHE_HOME: cacheHome, ...env, HOME: path.join(dir, 'home') } });
 }
 
 const expected = (name: string) => readFileSync(path.join(KITCHEN, name, 'expected-instances.txt'), 'utf8').split('\n').filter((l) => l && !l.startsWith('#'));
