@@ -32,6 +32,21 @@ const zodEnglishOnly = {
   },
 };
 
+// commander requires node:child_process at load (~6 ms: it brings net,
+// dgram and streams) for executable subcommands, which hallmark has none of:
+// it is required when commander would spawn one.
+const commanderSpawnsLazily = {
+  name: 'commander-spawns-lazily',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]commander[\\/]lib[\\/]command\.js$/ }, async (args) => {
+      const text = await readFile(args.path, 'utf8');
+      const eager = "const childProcess = require('node:child_process');";
+      if (!text.includes(eager)) throw new Error(`${args.path}: no "${eager}" to make lazy (a new commander?)`);
+      return { contents: text.replace(eager, "const childProcess = { spawn: (...a) => require('node:child_process').spawn(...a) };"), loader: 'js' };
+    });
+  },
+};
+
 await rm(outdir, { recursive: true, force: true });
 const { metafile } = await build({
   entryPoints: { main: 'dist/cli/main.js' },
@@ -47,7 +62,7 @@ const { metafile } = await build({
   minifySyntax: true,
   logLevel: 'warning',
   metafile: true,
-  plugins: [zodEnglishOnly],
+  plugins: [zodEnglishOnly, commanderSpawnsLazily],
 });
 
 // Each chunk to CommonJS: imports become require() (bin/hallmark resolves

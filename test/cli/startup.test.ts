@@ -47,6 +47,10 @@ async function loaded(args: string[], cwd = ROOT, nodeArgs: string[] = [BIN], en
   const found = new Set<string>();
   for (const line of (await readFile(log, 'utf8')).split('\n').filter(Boolean)) {
     if (line.startsWith('node:')) continue;
+    if (line.startsWith('builtin:')) {
+      found.add(line);
+      continue;
+    }
     const file = line.startsWith('cjs:') ? line.slice(4) : line.startsWith('file:') ? fileURLToPath(line) : line;
     const inputs = chunks.get(file);
     if (inputs) inputs.forEach((i) => found.add(moduleName(i)));
@@ -75,6 +79,8 @@ describe('the CLI loads no plugin implementation, ssh2 or AWS SDK to start', () 
     expect(m).toContain('commander');
     expect(heavy(m)).toEqual([]);
     expect([...m].filter((x) => x.startsWith('dist/config/') || x === 'zod' || x === 'yaml')).toEqual([]);
+    // commander's child_process (for executable subcommands) is required only when it would spawn one (scripts/bundle-cli.mjs).
+    expect(m).not.toContain('builtin:child_process');
   });
 
   it('--help loads the command tree and nothing else', async () => {
@@ -90,6 +96,7 @@ describe('the CLI loads no plugin implementation, ssh2 or AWS SDK to start', () 
       expect(m, example).toContain('dist/config/load.js');
       expect(m, example).toContain('dist/drivers/ec2/schema.js');
       expect(heavy(m), example).toEqual([]);
+      expect(m, example).not.toContain('builtin:child_process');
     }
   });
 
@@ -118,6 +125,7 @@ describe('the CLI loads no plugin implementation, ssh2 or AWS SDK to start', () 
     await writeFile(spec, 'file:\n  /:\n    exists: true\n');
     const m = await loaded(['verify', '--target', 'local', '--spec', spec]);
     expect(heavy(m)).toEqual(expect.arrayContaining(['dist/verifiers/spec/run.js', 'dist/verifiers/target.js']));
+    expect(m).toContain('builtin:child_process'); // it runs the check script with sh
   });
 
   it('sees ssh2 and the AWS SDK when they are loaded the way the bundle loads them (external packages, by require)', async () => {

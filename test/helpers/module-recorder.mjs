@@ -4,7 +4,8 @@
 // CommonJS module that an ES module imports) as the loader loads it, and at
 // exit `cjs:PATH` for every module in require's cache (what CommonJS packages
 // such as ssh2 and the AWS SDK require from each other) and every chunk of
-// the CLI bundle that bin/hallmark loaded.
+// the CLI bundle that bin/hallmark loaded; `builtin:NAME` for each of Node's
+// own modules the process loaded (child_process, net, ...).
 import { appendFileSync } from 'node:fs';
 import { createRequire, register } from 'node:module';
 import process from 'node:process';
@@ -28,4 +29,7 @@ process.on('exit', () => {
   // cache): neither the loader hook nor require's cache sees them.
   const chunks = globalThis[Symbol.for('hallmark.cli-chunks')];
   appendFileSync(log, [...Object.keys(require.cache), ...(chunks ? chunks.keys() : [])].map((f) => `cjs:${f}\n`).join(''));
+  // Node's own modules, however loaded (require's cache does not hold them).
+  const builtins = process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => `builtin:${m.slice('NativeModule '.length)}\n`);
+  appendFileSync(log, builtins.join(''));
 });
