@@ -15,7 +15,7 @@ export async function baseBuild(name: string, o: GlobalOptions & { cloudInit?: b
   const events = new EventBus();
   const stop = await attachRenderer(events, chooseMode(o), { verbose: o.verbose });
   const imageName = base.baseImageName(name, o.cloudInit ?? false);
-  const signals = installSignalHandlers(() => undefined, () => base.findBuildLeftovers(base.defaultCacheDir(), imageName).then(describeBuildLeftovers));
+  const signals = installSignalHandlers(() => undefined, () => base.findBuildLeftovers(base.defaultCacheDir(), imageName).then((l) => describeBuildLeftovers(l, `hallmark base build ${name}${o.cloudInit ? ' --cloud-init' : ''}`)));
   const t0 = Date.now();
   events.emit({ type: 'action-start', instance: name, action: 'base build' });
   try {
@@ -34,7 +34,7 @@ export async function baseBuild(name: string, o: GlobalOptions & { cloudInit?: b
 }
 
 /** The second Ctrl-C's report on an interrupted base build: what is left, and the commands that remove it. */
-function describeBuildLeftovers(l: import('../drivers/qemu/base/index.js').BuildLeftovers): string {
+function describeBuildLeftovers(l: import('../drivers/qemu/base/index.js').BuildLeftovers, again: string): string {
   if (!l.workDirs.length) return 'exiting now; nothing is left behind\n';
   const lines = [
     ...l.processes.map((p) => `  process ${p.pid} (${p.command})`),
@@ -49,7 +49,10 @@ function describeBuildLeftovers(l: import('../drivers/qemu/base/index.js').Build
     ...l.loops.map((d) => `losetup -d ${d.device}`),
     `rm -rf ${l.workDirs.join(' ')}`,
   ];
-  return `exiting now; the interrupted base build left:\n${lines.join('\n')}\nremove them with:\n${cmds.map((c) => `  ${c}`).join('\n')}\n`;
+  return (
+    `exiting now; the interrupted base build left:\n${lines.join('\n')}\n` +
+    `remove them with:\n${cmds.map((c) => `  ${c}`).join('\n')}\nor run \`${again}\` again: it removes them first\n`
+  );
 }
 
 export async function baseList(o: GlobalOptions): Promise<ExitCode> {

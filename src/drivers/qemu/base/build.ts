@@ -9,7 +9,7 @@ import { CleanupStack } from './cleanup-stack.js';
 import { configureGuest } from './configure.js';
 import { attachLoop, mount, mountChrootFilesystems, partitionDisk } from './disk.js';
 import { debCacheDir, defaultCacheDir, imagePath, infoPath, kernelPath } from './paths.js';
-import { endProcessesInside, mountsUnder, releaseWorkDir, unmountAllUnder } from './release.js';
+import { endProcessesInside, releaseWorkDir, removeWorkDir, sweepStaleBuilds, unmountAllUnder } from './release.js';
 import { run } from './run.js';
 import { baseImageName, debootstrapPackages, DEFAULT_MIRROR, DISTROS, packagesFor, type BaseImageInfo, type Distro } from './types.js';
 
@@ -71,14 +71,10 @@ export async function buildBaseImage(opts: BuildBaseImageOptions): Promise<BaseI
   async function buildLocked(): Promise<BaseImageInfo> {
     const started = Date.now();
     const phase = (msg: string) => log.progress(`${name}: ${msg}`);
+    await sweepStaleBuilds(cacheDir, name, log);
     const work = await mkdtemp(join(cacheDir, `.build-${name}-`));
     const outer = new CleanupStack();
-    outer.push(`remove ${work}`, async () => {
-      // A recursive delete through a bind mount would delete the host's /dev.
-      const mounted = await mountsUnder(work);
-      if (mounted.length) throw new HallmarkError(`not removing ${work}: ${mounted.join(', ')} still mounted`, { hint: `umount -R ${mounted.at(-1)}, then rm -rf ${work}` });
-      await rm(work, { recursive: true, force: true });
-    });
+    outer.push(`remove ${work}`, () => removeWorkDir(work));
     // Whatever the recorded steps missed (a cancelled mount or losetup that did its work, debootstrap's own mounts).
     outer.push(`release ${work}`, () => releaseWorkDir(work, log));
     const disk = new CleanupStack();

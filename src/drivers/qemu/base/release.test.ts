@@ -1,11 +1,13 @@
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  detachLoopsUnder, endProcessesInside, findBuildLeftovers, loopDevicesUnder, mountsUnder, processesInside, unmountAllUnder,
+  detachLoopsUnder, endProcessesInside, findBuildLeftovers, loopDevicesUnder, mountsUnder, processesInside, removeWorkDir, sweepStaleBuilds,
+  unmountAllUnder,
 } from './release.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -108,5 +110,31 @@ describe('findBuildLeftovers', () => {
     expect((await findBuildLeftovers(cache, 'debian-12')).workDirs).toEqual([path.join(cache, '.build-debian-12-AbC123')]);
     expect((await findBuildLeftovers(cache, 'debian-12-cloudinit')).workDirs).toEqual([path.join(cache, '.build-debian-12-cloudinit-XyZ789')]);
     expect(await findBuildLeftovers(path.join(cache, 'none'), 'debian-12')).toEqual({ workDirs: [], processes: [], mounts: [], loops: [] });
+  });
+});
+
+describe.runIf(isRoot)('sweepStaleBuilds', () => {
+  it("releases and removes what an earlier build of the image left (not another image's), and removeWorkDir never deletes through a mount", async () => {
+    const cache = await tempDir();
+    const stale = path.join(cache, '.build-debian-12-Qw3rTy');
+    const other = path.join(cache, '.build-debian-12-cloudinit-Qw3rTy');
+    const root = path.join(stale, 'root');
+    await mkdir(path.join(root, 'proc'), { recursive: true });
+    await mkdir(other);
+    await writeFile(path.join(stale, 'disk.raw'), '');
+    await truncate(path.join(stale, 'disk.raw'), 1024 * 1024);
+    await execa('losetup', ['--find', '--show', path.join(stale, 'disk.raw')]);
+    await execa('mount', ['-t', 'tmpfs', 'tmpfs', root]);
+    await mkdir(path.join(root, 'proc'));
+    await execa('mount', ['-t', 'proc', 'proc', path.join(root, 'proc')]);
+    const pid = sleeper(root);
+    await expect(removeWorkDir(stale)).rejects.toThrow(/still mounted/);
+    expect(existsSync(path.join(root, 'proc/self'))).toBe(true);
+    expect(await sweepStaleBuilds(cache, 'debian-12')).toEqual([stale]);
+    expect(existsSync(stale)).toBe(false);
+    expect(existsSync(other)).toBe(true);
+    expect(await mountsUnder(cache)).toEqual([]);
+    expect(await loopDevicesUnder(cache)).toEqual([]);
+    expect((await processesInside(cache)).map((p) => p.pid)).not.toContain(pid);
   });
 });

@@ -1,4 +1,4 @@
-import { readdir, readFile, readlink } from 'node:fs/promises';
+import { readdir, readFile, readlink, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sleep } from '../../../kernel/abort.js';
 import { HallmarkError } from '../../../kernel/errors.js';
@@ -132,6 +132,35 @@ export async function releaseWorkDir(dir: string, log?: Logger): Promise<void> {
   await endProcessesInside(dir, { log });
   await unmountAllUnder(dir);
   await detachLoopsUnder(dir);
+}
+
+/**
+ * Removes a build's work directory after releasing it; refuses (throws) while
+ * anything is still mounted below it: a recursive delete through a bind
+ * mount would delete the host's /dev.
+ */
+export async function removeWorkDir(dir: string): Promise<void> {
+  const mounted = await mountsUnder(dir);
+  if (mounted.length) {
+    throw new HallmarkError(`not removing ${dir}: ${mounted.join(', ')} still mounted`, { hint: `umount -R ${mounted.at(-1)}, then rm -rf ${dir}` });
+  }
+  await rm(dir, { recursive: true, force: true });
+}
+
+/**
+ * Releases and removes the work directories that earlier builds of `name`
+ * left (killed with SIGKILL, or exited on a second Ctrl-C). Call only while
+ * holding the build lock: no live build of `name` can be using them then.
+ * Returns the directories removed.
+ */
+export async function sweepStaleBuilds(cacheDir: string, name: string, log?: Logger): Promise<string[]> {
+  const { workDirs } = await findBuildLeftovers(cacheDir, name);
+  for (const d of workDirs) {
+    log?.warn(`removing what an interrupted build left in ${d}`);
+    await releaseWorkDir(d, log);
+    await removeWorkDir(d);
+  }
+  return workDirs;
 }
 
 export interface BuildLeftovers {
