@@ -65,7 +65,8 @@ describe('run', () => {
   });
 
   it('returns after a cancel even when a process that left the group holds the output open', async () => {
-    const { ac, outcome, pids } = await started('setsid sleep 300 & echo $! >> "$PIDS"; sleep 300', 1, 200);
+    // The pid is written after setsid() (writing $! would race with it).
+    const { ac, outcome, pids } = await started(`setsid sh -c 'echo $$ >> "$PIDS"; exec sleep 300' & sleep 300`, 1, 200);
     ac.abort(new Error('test'));
     expect(await outcome).toBeInstanceOf(CancelledError);
     // Not ours to end here (the base build ends what runs in its tree by other means).
