@@ -75,6 +75,23 @@ describe.runIf(canRun)('debian-12 base image', () => {
     expect(await readFile(vm.consoleLog, 'utf8')).toMatch(/hallmark-guest|Debian GNU\/Linux 12/);
   });
 
+  it('boots lean: a quiet kernel, a small initramfs, no wireless stack, no e2scrub_reap', async () => {
+    const r = await sshExec(
+      vm,
+      'cat /proc/cmdline; echo "initrd $(stat -c %s /boot/initrd.img-$(uname -r))"; ' +
+        'echo "cfg80211 $(grep -c ^cfg80211 /proc/modules)"; echo "e2scrub_reap $(systemctl is-enabled e2scrub_reap.service 2>&1)"; ' +
+        'echo "networkd $(systemctl is-active systemd-networkd.service)"',
+    );
+    expect(r.stdout).toMatch(/\bquiet\b/);
+    const initrd = Number(/^initrd (\d+)$/m.exec(r.stdout)?.[1]);
+    // MODULES=most made 36 MiB; the listed modules make about 7.
+    expect(initrd).toBeGreaterThan(1024 * 1024);
+    expect(initrd).toBeLessThan(16 * 1024 * 1024);
+    expect(r.stdout).toMatch(/^cfg80211 0$/m);
+    expect(r.stdout).toMatch(/^e2scrub_reap disabled$/m);
+    expect(r.stdout).toMatch(/^networkd active$/m);
+  });
+
   it('logs in as debian (uid 1000) with passwordless sudo and python3', async () => {
     const r = await sshExec(vm, 'id -u; sudo -n true && echo SUDO_OK; python3 -c "print(42)"; ip -4 -o addr show scope global');
     expect(r.exitCode).toBe(0);

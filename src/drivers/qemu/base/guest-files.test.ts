@@ -17,6 +17,17 @@ describe('guest files (the contract with the qemu driver)', () => {
     expect(grub).toContain('GRUB_TERMINAL="console serial"');
   });
 
+  it('boots without a menu wait, a quiet kernel, a small initramfs and no wireless stack', () => {
+    const f = byPath(false);
+    const grub = f.get('/etc/default/grub.d/90-hallmark.cfg')!.content;
+    expect(grub).toMatch(/^GRUB_TIMEOUT=0$/m);
+    expect(grub).toMatch(/^GRUB_CMDLINE_LINUX_DEFAULT="quiet"$/m);
+    expect(f.get('/etc/initramfs-tools/conf.d/hallmark.conf')!.content).toMatch(/^MODULES=list$/m);
+    const modules = f.get('/etc/initramfs-tools/modules')!.content.split('\n');
+    for (const m of ['virtio_pci', 'virtio_blk', 'virtio_net', 'ext4', 'nvme', 'ahci']) expect(modules).toContain(m);
+    expect(f.get('/etc/modprobe.d/hallmark-no-wireless.conf')!.content).toMatch(/^blacklist cfg80211$/m);
+  });
+
   it('mounts root by label and runs DHCP on every en*/eth* NIC', () => {
     const f = byPath(false);
     expect(f.get('/etc/fstab')!.content).toMatch(/^LABEL=root\t\/\text4\t/);
