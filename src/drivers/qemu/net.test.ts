@@ -37,6 +37,40 @@ describe('SSH banner probe', () => {
     );
   });
 
+  it('finds the server through a new probe while an earlier one is held open without an answer, then ends the held ones', async () => {
+    // QEMU's user networking before the guest has a network: the connection is accepted and nothing comes.
+    const held: import('node:net').Socket[] = [];
+    const heldClosed: Promise<void>[] = [];
+    const port = await listen((s) => {
+      if (held.length === 0) {
+        held.push(s);
+        heldClosed.push(new Promise((r) => s.on('close', () => r())));
+        s.on('error', () => undefined);
+        return;
+      }
+      s.end('SSH-2.0-OpenSSH_9.2\r\n');
+    });
+    // Far shorter than one probe's own timeout: only an overlapping probe can answer in time.
+    await waitForSshBanner(port, { maxWaitMs: 3000, stillRunning: () => true });
+    expect(held).toHaveLength(1);
+    await heldClosed[0];
+  });
+
+  it('reports progress while waiting', async () => {
+    const port = await listen((s) => s.destroy());
+    const polls: number[] = [];
+    await expect(waitForSshBanner(port, { maxWaitMs: 2500, stillRunning: () => true, onPoll: (ms) => polls.push(ms) })).rejects.toMatchObject({ code: 'TIMEOUT' });
+    expect(polls.length).toBeGreaterThanOrEqual(1);
+    expect(polls.length).toBeLessThanOrEqual(3);
+  });
+
+  it('ends at once when cancelled', async () => {
+    const port = await listen((s) => s.destroy());
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 300);
+    await expect(waitForSshBanner(port, { maxWaitMs: 60_000, stillRunning: () => true, signal: ac.signal })).rejects.toMatchObject({ code: 'CANCELLED' });
+  });
+
   it('times out with a TimeoutError', async () => {
     const port = await listen((s) => s.destroy());
     await expect(waitForSshBanner(port, { maxWaitMs: 1500, stillRunning: () => true })).rejects.toMatchObject({ code: 'TIMEOUT' });

@@ -1,5 +1,5 @@
 import { connect, createServer } from 'node:net';
-import { poll } from '../../kernel/abort.js';
+import { sleep, throwIfAborted } from '../../kernel/abort.js';
 import { consoleTail } from '../../kernel/log-file.js';
 import { TimeoutError } from '../../kernel/errors.js';
 import { QemuError } from './errors.js';
@@ -62,24 +62,65 @@ export interface BannerWaitOptions {
   onPoll?: (elapsedMs: number) => void;
 }
 
+/** A new banner probe starts this often while none has answered. */
+export const PROBE_EVERY_MS = 250;
+/** How long one probe waits for its banner: a loaded guest's sshd can take seconds to send it. */
+const PROBE_TIMEOUT_MS = 15_000;
+/** Probes waiting at once, at most (one every 250 ms for 15 s is 60). */
+const MAX_PROBES = 64;
+
 /**
- * Waits, with backoff (1 s doubling to 5 s), until the guest's SSH server
- * answers on the forwarded port. Errors carry the console log's tail, which
- * is where a guest that does not boot says why.
+ * Waits until the guest's SSH server answers on the forwarded port. A new
+ * probe starts every 250 ms and each waits up to 15 s, so they overlap:
+ * QEMU's user networking holds a connection open without an answer while the
+ * guest has no network yet (and retransmits its SYN with backoff later), so
+ * probing one at a time with a pause in between finds a listening sshd
+ * seconds late, while a fresh probe reaches it as soon as it listens. The
+ * wait ends at once when qemu exits. Errors carry the console log's tail,
+ * which is where a guest that does not boot says why.
  */
 export async function waitForSshBanner(port: number, opts: BannerWaitOptions): Promise<void> {
   const start = Date.now();
-  const answered = await poll(
-    async () => {
+  // Ends the probes still waiting when the wait ends, however it ends.
+  const probes = new AbortController();
+  const onAbort = () => probes.abort();
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  let answered = false;
+  let waiting = 0;
+  let wake: () => void = () => undefined;
+  const woken = new Promise<void>((resolve) => (wake = resolve));
+  let lastPoll = 0;
+  try {
+    for (;;) {
+      throwIfAborted(opts.signal);
+      if (answered) return;
       if (!opts.stillRunning()) {
         throw new QemuError(`qemu exited before the guest's SSH server answered on 127.0.0.1:${port}${await consoleTail(opts.consoleLogPath)}`, {
           hint: 'the console log shows how far the guest got; a kernel panic or a full disk shows there',
         });
       }
-      return (await probeSshBanner(port, 5000, opts.signal)) || undefined;
-    },
-    { delayMs: 1000, maxDelayMs: 5000, maxWaitMs: opts.maxWaitMs, signal: opts.signal, onPoll: opts.onPoll },
-  );
+      const elapsed = Date.now() - start;
+      if (elapsed >= opts.maxWaitMs) break;
+      if (elapsed - lastPoll >= 1000) {
+        lastPoll = elapsed;
+        opts.onPoll?.(elapsed);
+      }
+      if (waiting < MAX_PROBES) {
+        waiting++;
+        void probeSshBanner(port, PROBE_TIMEOUT_MS, probes.signal).then((ok) => {
+          waiting--;
+          if (ok) {
+            answered = true;
+            wake();
+          }
+        });
+      }
+      await Promise.race([sleep(Math.min(PROBE_EVERY_MS, Math.max(1, opts.maxWaitMs - elapsed)), opts.signal), woken]);
+    }
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
+    probes.abort();
+  }
   if (answered) return;
   throw new TimeoutError(
     `the guest's SSH server did not answer on 127.0.0.1:${port} within ${Math.round((Date.now() - start) / 1000)}s${await consoleTail(opts.consoleLogPath)}`,
