@@ -216,8 +216,9 @@ async function shutdownOverSsh(run: LoadedRun, signal: AbortSignal): Promise<voi
       'if [ -f /var/lib/dbus/machine-id ] && [ ! -L /var/lib/dbus/machine-id ]; then rm -f /var/lib/dbus/machine-id; fi; sync',
     { sudo: true, signal, timeoutMs: 120_000 },
   );
-  // poweroff ends the connection; its result does not matter, the driver waits for the machine to stop.
-  await c.exec('(sleep 1; systemctl poweroff || poweroff) >/dev/null 2>&1 &', { sudo: true, signal, timeoutMs: 15_000 }).catch(() => undefined);
+  // --no-block queues the power-off and returns, so the command ends before sshd goes; a connection
+  // dropped first does not matter either: the driver judges the power-off by the machine stopping.
+  await c.exec('systemctl --no-block poweroff >/dev/null 2>&1 || poweroff', { sudo: true, signal, timeoutMs: 15_000 }).catch(() => undefined);
   await closeConnection(run);
 }
 
