@@ -20,8 +20,9 @@
  *
  * What Packer is spared: verification (it has none) and hallmark's pre-capture
  * fstrim and host-key/machine-id removal. Packer's 10 s `boot_wait` is set to
- * 0 (it only sleeps before typing a boot command, and there is none), so the
- * number is Packer at its best, not at its defaults.
+ * 1 s (it only sleeps before typing a boot command, and there is none; 1.6.6
+ * reads "0s" as unset and waits 10 s), so the number is Packer at its best,
+ * not at its defaults.
  *
  * Networking: QEMU user networking only; the default `-netdev` (hostfwd on
  * every interface) is replaced with one that forwards 127.0.0.1 only, and
@@ -79,7 +80,7 @@ export function packerTemplate(w: PackerWork, keys: { privateKey: string; author
         headless: true,
         memory: w.memoryMiB,
         cpus: w.cpus,
-        boot_wait: '0s',
+        boot_wait: '1s',
         output_directory: out,
         vm_name: 'image.qcow2',
         qemuargs: [
