@@ -62,22 +62,27 @@ export interface BannerWaitOptions {
   onPoll?: (elapsedMs: number) => void;
 }
 
-/** A new banner probe starts this often while none has answered. */
+/** A new banner probe starts this often while fewer than MAX_PROBES wait. */
 export const PROBE_EVERY_MS = 250;
-/** How long one probe waits for its banner: a loaded guest's sshd can take seconds to send it. */
-const PROBE_TIMEOUT_MS = 15_000;
-/** Probes waiting at once, at most (one every 250 ms for 15 s is 60). */
-const MAX_PROBES = 64;
+/** How long one probe waits for its banner (a loaded guest's sshd can take seconds to send it). */
+const PROBE_TIMEOUT_MS = 5_000;
+/**
+ * Probes waiting at once, at most. Every probe QEMU holds is a SYN it
+ * retransmits to the guest, and each becomes an sshd child once sshd listens:
+ * with one probe every 250 ms for 15 s, sixty reached sshd together, beyond
+ * its MaxStartups (10), and the real connection then waited 39 s.
+ */
+const MAX_PROBES = 5;
 
 /**
- * Waits until the guest's SSH server answers on the forwarded port. A new
- * probe starts every 250 ms and each waits up to 15 s, so they overlap:
- * QEMU's user networking holds a connection open without an answer while the
- * guest has no network yet (and retransmits its SYN with backoff later), so
- * probing one at a time with a pause in between finds a listening sshd
- * seconds late, while a fresh probe reaches it as soon as it listens. The
- * wait ends at once when qemu exits. Errors carry the console log's tail,
- * which is where a guest that does not boot says why.
+ * Waits until the guest's SSH server answers on the forwarded port. Probes
+ * overlap, up to five, a new one as soon as there is room (every 250 ms at
+ * most), each waiting up to 5 s: QEMU's user networking holds a connection
+ * open without an answer while the guest has no network yet (and
+ * retransmits its SYN with backoff later), so one probe at a time with a
+ * pause between found a listening sshd seconds late. The wait ends at once
+ * when qemu exits. Errors carry the console log's tail, which is where a
+ * guest that does not boot says why.
  */
 export async function waitForSshBanner(port: number, opts: BannerWaitOptions): Promise<void> {
   const start = Date.now();
