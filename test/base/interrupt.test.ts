@@ -214,6 +214,10 @@ describe.runIf(canRun)('interrupting hallmark base build', () => {
     expect(work).toHaveLength(1);
     const tree = await descendants(first.child.pid!);
     process.kill(first.child.pid!, 'SIGINT');
+    // Signals do not queue: a second SIGINT sent before the first is handled merges with it. Send it
+    // once the CLI says it is cleaning up, as a person pressing Ctrl-C twice would.
+    for (let i = 0; i < 200 && !/SIGINT: stopping, cleaning up/.test(first.output()); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(first.output()).toMatch(/SIGINT: stopping, cleaning up/);
     process.kill(first.child.pid!, 'SIGINT');
     const r = await exitOf(first.child);
     expect(r.exitCode, first.output()).toBe(130);
