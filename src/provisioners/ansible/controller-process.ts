@@ -1,5 +1,6 @@
 import { execa } from 'execa';
 import { CancelledError } from '../../kernel/errors.js';
+import { endGroupOnAbort } from '../../kernel/process-group.js';
 
 export interface ControllerRunOptions {
   cwd: string;
@@ -36,35 +37,20 @@ export async function runOnController(file: string, args: string[], opts: Contro
     encoding: 'utf8',
     buffer: false,
   });
-  let cancelled = false;
-  let killTimer: NodeJS.Timeout | undefined;
-  const killGroup = (sig: NodeJS.Signals) => {
-    if (child.pid === undefined) return;
-    try {
-      process.kill(-child.pid, sig);
-    } catch {
-      /* already gone */
-    }
-  };
-  const onAbort = () => {
-    cancelled = true;
-    killGroup('SIGTERM');
-    killTimer = setTimeout(() => killGroup('SIGKILL'), KILL_GRACE_MS);
-    killTimer.unref();
-  };
-  opts.signal.addEventListener('abort', onAbort, { once: true });
+  // pid is undefined only when it could not start; execa then reports that as the result below.
+  const group = child.pid === undefined ? undefined : endGroupOnAbort(child.pid, opts.signal, KILL_GRACE_MS);
   child.stdout?.setEncoding('utf8').on('data', (s: string) => opts.onStdout(s));
   child.stderr?.setEncoding('utf8').on('data', (s: string) => opts.onStderr(s));
   try {
     const r = await child;
-    if (cancelled) throw new CancelledError('interrupted', { cause: opts.signal.reason });
+    if (group?.cancelled) throw new CancelledError('interrupted', { cause: opts.signal.reason });
     if (r.failed && r.exitCode === undefined && !r.signal) {
       // Could not start at all (ENOENT, EACCES): the caller checked the binary, so this is unexpected.
       throw r;
     }
     return { exitCode: r.signal ? null : (r.exitCode ?? null), ...(r.signal ? { signal: r.signal } : {}) };
   } finally {
-    // The SIGKILL timer, if any, stays: group members may outlive the leader.
-    opts.signal.removeEventListener('abort', onAbort);
+    // After a cancel, group members that outlived the leader get SIGKILL now.
+    group?.done();
   }
 }
