@@ -63,7 +63,7 @@ export interface BannerWaitOptions {
 }
 
 /** A new banner probe starts this often while fewer than MAX_PROBES wait. */
-export const PROBE_EVERY_MS = 250;
+const PROBE_EVERY_MS = 250;
 /** How long one probe waits for its banner (a loaded guest's sshd can take seconds to send it). */
 const PROBE_TIMEOUT_MS = 5_000;
 /**
