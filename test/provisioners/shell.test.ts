@@ -69,6 +69,30 @@ describe('shell provisioner over ssh', () => {
     expect(await readFile(out, 'utf8')).toBe('first x y z\na-step x y\nb-step \nroot\n');
   });
 
+  it('writes a script in the exec that prepares root_path, without SFTP, replacing an older copy', async () => {
+    const calls: string[] = [];
+    const counting: Connection = {
+      exec: (command, opts) => (calls.push('exec'), conn.exec(command, opts)),
+      upload: (l, r, opts) => (calls.push('upload'), conn.upload(l, r, opts)),
+      download: (r, l, opts) => conn.download(r, l, opts),
+      close: () => conn.close(),
+    };
+    const run = async (body: string, sudo: boolean) => {
+      await writeFile(path.join(proj, 'replace.sh'), body);
+      const opts = shellProvisionerSchema().parse({ name: 'shell', root_path: `${proj}/remote`, script: 'replace.sh', sudo });
+      const log = recordingLogger();
+      await new ShellProvisioner(opts).provision({ ...ctx(log), connection: counting });
+      return log.output_();
+    };
+    // Bytes that a text round trip would change (no final newline, a tab, UTF-8).
+    expect(await run('#!/bin/sh\nprintf "v1\\té %s\\n" "$(id -un)"', true)).toContain('v1\té root');
+    expect(calls).toEqual(['exec', 'exec']); // prepare + write, then run
+    expect(await run('#!/bin/sh\necho "v2 $(id -un)"\n', false)).toContain(`v2 ${sshd.username}`);
+    const remote = await stat(path.join(proj, 'remote', 'replace.sh'));
+    expect(remote.mode & 0o777).toBe(0o755);
+    expect(calls).not.toContain('upload');
+  });
+
   it('names a missing script with its key before touching the machine', async () => {
     const err = await shell({ script: 'nope.sh' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConfigError);

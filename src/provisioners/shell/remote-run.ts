@@ -10,6 +10,8 @@ export interface RemoteRunOptions {
   sudo: boolean;
   env?: Record<string, string>;
   timeoutMs?: number;
+  /** Bytes for the command's stdin (a file being written). */
+  stdin?: Buffer;
   /** What to call it in messages: `script setup.sh`, `inline command`. */
   what: string;
   /** Retry on exit code; omitted: one attempt. */
@@ -35,6 +37,7 @@ export async function runRemote(command: string, opts: RemoteRunOptions): Promis
       sudo: opts.sudo,
       env: opts.env,
       timeoutMs: opts.timeoutMs || undefined,
+      ...(opts.stdin ? { stdin: opts.stdin } : {}),
       onStdout: (s) => {
         output += s;
         opts.log.output('stdout', s);

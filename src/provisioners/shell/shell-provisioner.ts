@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError } from '../../kernel/errors.js';
 import { shJoin, shQuote } from '../../transports/ssh/quote.js';
@@ -35,18 +35,32 @@ export class ShellProvisioner implements Provisioner {
 
     const common = { connection: ctx.connection, log: ctx.log, signal: ctx.signal };
     if (units.some((u) => u.kind === 'script') || dataPath) {
-      // The login user must own root_path: uploads go over SFTP as that user.
+      // The login user must own root_path: data_path goes over SFTP as that user.
       const prep = sudo
         ? `mkdir -p ${shQuote(rootPath)} && rm -rf ${shQuote(`${rootPath}/data`)} && chown ${shQuote(ctx.target.username)} ${shQuote(rootPath)}`
         : `mkdir -p ${shQuote(rootPath)} && rm -rf ${shQuote(`${rootPath}/data`)}`;
-      await runRemote(prep, { ...common, sudo, what: `preparing ${rootPath}`, hint: 'root_path must be creatable by the login user, or use sudo' });
+      const prepHint = 'root_path must be creatable by the login user, or use sudo';
+      let prepared = false;
       if (dataPath) {
+        await runRemote(prep, { ...common, sudo, what: `preparing ${rootPath}`, hint: prepHint });
+        prepared = true;
         ctx.log.info(`uploading ${o.data_path} to ${rootPath}/data`);
         await ctx.connection.upload(dataPath, `${rootPath}/data`, { signal: ctx.signal });
       }
+      // A script is written by the command that prepares root_path, its bytes
+      // on stdin: one exec instead of an exec, an SFTP session (a
+      // sftp-server process on the machine) and an open/write/chmod/close.
       for (const u of units) {
         if (u.kind !== 'script') continue;
-        await ctx.connection.upload(u.local, u.remote, { signal: ctx.signal, mode: 0o755 });
+        const write = `${prepared ? '' : `${prep} && `}${writeFileCommand(u.remote)}`;
+        await runRemote(write, {
+          ...common,
+          sudo,
+          stdin: await readFile(u.local),
+          what: prepared ? `uploading ${u.label}` : `preparing ${rootPath} and uploading ${u.label}`,
+          hint: prepHint,
+        });
+        prepared = true;
       }
     }
 
@@ -93,6 +107,12 @@ export class ShellProvisioner implements Provisioner {
     if (o.command) units.push({ kind: 'command', command: o.command, label: 'command' });
     return units;
   }
+}
+
+/** Writes stdin to `remote` (replacing it), executable. */
+export function writeFileCommand(remote: string): string {
+  const q = shQuote(remote);
+  return `rm -f ${q} && cat > ${q} && chmod 0755 ${q}`;
 }
 
 async function isFile(p: string): Promise<boolean> {
