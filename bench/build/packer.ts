@@ -3,7 +3,8 @@
  * 1.6.6) doing the quickstart's work from the same base image, as a user who
  * knows the builder would configure it. What is the same as hallmark's build:
  *
- *  - the disk: an overlay on ~/.cache/hallmark/base/debian-12.qcow2
+ *  - the disk: an overlay on the current debian-12 base file in ~/.cache/hallmark/base
+ *    (`debian-12.<sha256[:16]>.qcow2`, which `debian-12.json` names)
  *    (`disk_image` + `use_backing_file`; the download step uses a local
  *    `iso_url` in place, while `iso_skip_cache` fails on one with "No byte
  *    serving support", hashicorp/packer-plugin-qemu#220), converted at the end into one standalone compressed qcow2

@@ -20,6 +20,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { runHallmark, type HallmarkRun } from './hallmark.js';
 import { packerVersion, runPacker, type PackerRun } from './packer.js';
+import { resolveBaseImage } from '../../src/drivers/qemu/base/index.js';
 
 const repo = process.env.HALLMARK_REPO ?? '/work/main';
 const cacheDir = path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'hallmark', 'base');
@@ -52,7 +53,8 @@ async function main(): Promise<void> {
       const before = load();
       p = await runPacker({
         dir: path.join(dir, 'packer'),
-        baseImage: path.join(cacheDir, 'debian-12.qcow2'),
+        // The current build's own file, which a rebuild of the base never rewrites.
+        baseImage: (await resolveBaseImage('debian-12', cacheDir)).path,
         provisionScript: path.join(repo, 'examples', 'quickstart', 'provision.sh'),
         memoryMiB: 1024,
         cpus: 2,

@@ -22,7 +22,7 @@ export async function baseBuild(name: string, o: GlobalOptions & { cloudInit?: b
     const info = await base.buildBaseImage({ distro: name, cloudInit: o.cloudInit, force: o.force, mirror: o.mirror, signal: signals.signal, log: events.logger(name) });
     events.emit({ type: 'action-end', instance: name, action: 'base build', ok: true, durationMs: Date.now() - t0 });
     stop();
-    out(o.json ? JSON.stringify(info) : `${info.name}: ${base.imagePath(base.defaultCacheDir(), info.name)} sha256 ${info.sha256} (${mib(info.sizeBytes)})`);
+    out(o.json ? JSON.stringify(info) : `${info.name}: ${base.baseImageFile(base.defaultCacheDir(), info)} sha256 ${info.sha256} (${mib(info.sizeBytes)})`);
     return 0;
   } catch (err) {
     events.emit({ type: 'action-end', instance: name, action: 'base build', ok: false, durationMs: Date.now() - t0, error: (err as Error).message });
@@ -60,7 +60,10 @@ export async function baseList(o: GlobalOptions): Promise<ExitCode> {
   const all = await base.listBaseImages();
   if (o.json) out(JSON.stringify(all, null, 2));
   else if (!all.length) out('no base images; build one with: hallmark base build debian-12');
-  else out(table([['Name', 'Distro', 'Size', 'Created', 'SHA256', 'Path'], ...all.map((b) => [b.info.name, b.info.distro, mib(b.info.sizeBytes), b.info.createdAt, b.info.sha256.slice(0, 16), b.path])]));
+  else {
+    out(table([['Name', 'Distro', 'Size', 'Created', 'SHA256', 'Recipe', 'Path'], ...all.map((b) => [b.info.name, b.info.distro, mib(b.info.sizeBytes), b.info.createdAt, b.info.sha256.slice(0, 16), b.stale ? 'outdated' : 'current', b.path])]));
+    for (const b of all) if (b.stale) process.stderr.write(`warning: ${b.stale}\n`);
+  }
   return 0;
 }
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -59,6 +59,17 @@ describe('resolveImage', () => {
     expect(await resolveImage('./mine.qcow2', { projectDir: dir })).toMatchObject({ path: path.join(dir, 'mine.qcow2'), kind: 'file', hallmarkGuest: true });
     expect(await resolveImage('cloud.qcow2', { projectDir: dir })).toMatchObject({ kind: 'file', hallmarkGuest: false });
     await expect(resolveImage('./none.qcow2', { projectDir: dir })).rejects.toThrow(/no such file/);
+  });
+
+  it('resolves a base name to the current build\'s own file, and a path to a versioned base file by its name\'s json', async () => {
+    const cacheDir = path.join(dir, 'base-cache');
+    await mkdir(cacheDir);
+    const file = path.join(cacheDir, 'debian-12.0123456789abcdef.qcow2');
+    await writeFile(file, 'x');
+    await writeFile(path.join(cacheDir, 'debian-12.json'), JSON.stringify({ name: 'debian-12', distro: 'debian-12', variant: 'hallmark', sha256: '0123456789abcdef'.padEnd(64, '0'), file: path.basename(file), mirror: 'http://deb.debian.org/debian', createdAt: 'then' }));
+    const r = await resolveImage('debian-12', { projectDir: dir, cacheDir });
+    expect(r).toMatchObject({ path: file, kind: 'base', hallmarkGuest: true, stale: expect.stringMatching(/hallmark base build debian-12 --force/) });
+    expect(await resolveImage(file, { projectDir: dir })).toMatchObject({ path: file, kind: 'file', hallmarkGuest: true });
   });
 
   it('checks a path against image_checksum when one is given', async () => {

@@ -24,6 +24,8 @@ export interface ResolvedImage {
    * (fw_cfg key injection); false for cloud-init images, which need a seed.
    */
   hallmarkGuest: boolean;
+  /** For a base image built by an older recipe: the warning to show (see staleRecipe). */
+  stale?: string;
 }
 
 interface BaseInfo {
@@ -78,13 +80,21 @@ export async function resolveImage(
     // A path is taken as it is unless image_checksum is given: then it must match,
     // as a download must (a cloud image copied by hand, a file replaced under the same name).
     const sha256 = opts.checksum ? await verifyFile(file, opts.checksum, opts.signal) : undefined;
-    const sidecar = await readFile(file.replace(/\.(qcow2|img|raw)$/, '') + '.json', 'utf8').then((t) => JSON.parse(t) as BaseInfo & { distro?: string }, () => undefined);
+    // A base cache file (`debian-12.qcow2`, or a versioned `debian-12.<sha256[:16]>.qcow2`) has `debian-12.json` beside it.
+    const sidecar = await readFile(file.replace(/(\.[0-9a-f]{16})?\.(qcow2|img|raw)$/, '') + '.json', 'utf8').then((t) => JSON.parse(t) as BaseInfo & { distro?: string }, () => undefined);
     return { path: file, name: image, kind: 'file', sha256, hallmarkGuest: !!sidecar?.distro && !isCloudInitVariant(sidecar) };
   }
 
   try {
     const r = await resolveBaseImage(image, opts.cacheDir);
-    return { path: path.resolve(r.path), name: image, kind: 'base', sha256: r.info?.sha256, hallmarkGuest: !!r.info && !isCloudInitVariant(r.info) };
+    return {
+      path: path.resolve(r.path),
+      name: image,
+      kind: 'base',
+      sha256: r.info?.sha256,
+      hallmarkGuest: !!r.info && !isCloudInitVariant(r.info),
+      ...(r.stale ? { stale: r.stale } : {}),
+    };
   } catch (err) {
     if (err instanceof QemuImageError) throw err;
     const msg = err instanceof Error ? err.message : String(err);

@@ -7,6 +7,7 @@ import { CancelledError, lastLines } from '../../kernel/errors.js';
 import type { DriverContext } from '../driver.js';
 import { chooseAccelerator } from './accelerator.js';
 import { QemuError, QemuImageError } from './errors.js';
+import { recordBaseReference } from './base/index.js';
 import { resolveImage } from './image-source.js';
 import { generateEd25519 } from './keys.js';
 import { freeLoopbackPort, waitForSshBanner } from './net.js';
@@ -30,6 +31,7 @@ export async function launchMachine(ctx: DriverContext, opts: QemuDriverOptions)
   const p = instancePaths(ctx.stateDir, name);
 
   const image = await resolveImage(opts.image, { projectDir: ctx.instance.projectDir, checksum: opts.image_checksum, signal });
+  if (image.stale) log.warn(image.stale);
   const base = await imageInfo(image.path, signal);
   const cloudInit = opts.cloud_init ?? !image.hallmarkGuest;
   // Unix socket paths are limited to 107 bytes; a deep project gets its QMP socket in the temp dir.
@@ -77,6 +79,9 @@ export async function launchMachine(ctx: DriverContext, opts: QemuDriverOptions)
       { hint: 'raise disk_size or leave it out to keep the image\'s size' },
     );
   }
+  // Before the overlay exists, so a base build meanwhile keeps the file (image.path is
+  // that build's own file, never rewritten: a rebuild of the base cannot change this disk).
+  if (image.kind === 'base') await recordBaseReference(image.path, p.overlay);
   await qemuImg(
     ['create', '-q', '-f', 'qcow2', '-F', base.format, '-b', image.path, p.overlay, ...(size !== undefined ? [String(size)] : [])],
     signal,

@@ -3,12 +3,14 @@ import { join } from 'node:path';
 import { throwIfAborted } from '../../../kernel/abort.js';
 import { CancelledError, HallmarkError, lastLines, toHallmarkError } from '../../../kernel/errors.js';
 import type { Logger } from '../../../kernel/events.js';
-import { readBaseImageInfo, sha256File } from './cache.js';
+import { baseImageFile, readBaseImageInfo, sha256File } from './cache.js';
+import { installBuiltImage, removeUnusedVersions } from './install.js';
 import { acquireBuildLock } from './lock.js';
 import { CleanupStack } from './cleanup-stack.js';
 import { configureGuest } from './configure.js';
 import { attachLoop, mount, mountChrootFilesystems, partitionDisk } from './disk.js';
-import { debCacheDir, defaultCacheDir, imagePath, infoPath, kernelPath } from './paths.js';
+import { debCacheDir, defaultCacheDir, kernelPath } from './paths.js';
+import { recipeDigest, staleRecipe } from './recipe.js';
 import { endProcessesInside, releaseWorkDir, removeWorkDir, sweepStaleBuilds, unmountAllUnder } from './release.js';
 import { run } from './run.js';
 import { baseImageName, debootstrapPackages, DEFAULT_MIRROR, DISTROS, packagesFor, type BaseImageInfo, type Distro } from './types.js';
@@ -34,7 +36,10 @@ export interface BuildBaseImageOptions {
  * Needs root (loop devices, mounts, chroot). Every loop device, mount and
  * temporary file is undone on success, error and abort alike; the cache only
  * ever sees complete images (written under a temp name, renamed, json last).
- * Returns the cached image unless `force` is set.
+ * A rebuild writes a new file and leaves the earlier one to the overlays on it
+ * (installBuiltImage, removeUnusedVersions).
+ * Returns the cached image unless `force` is set; a cached image built by an
+ * older recipe is returned too, with a warning that names --force.
  */
 export async function buildBaseImage(opts: BuildBaseImageOptions): Promise<BaseImageInfo> {
   const { log, signal } = opts;
@@ -48,7 +53,10 @@ export async function buildBaseImage(opts: BuildBaseImageOptions): Promise<BaseI
   const cachedInfo = async () => {
     if (opts.force) return undefined;
     const cached = await readBaseImageInfo(cacheDir, name);
-    if (cached) log.info(`base image ${name} is already built (${imagePath(cacheDir, name)}); use --force to rebuild`);
+    if (!cached) return undefined;
+    const stale = staleRecipe(cached);
+    if (stale) log.warn(stale);
+    else log.info(`base image ${name} is already built (${baseImageFile(cacheDir, cached)}); use --force to rebuild`);
     return cached;
   };
   const early = await cachedInfo();
@@ -135,30 +143,28 @@ export async function buildBaseImage(opts: BuildBaseImageOptions): Promise<BaseI
       const qinfo = JSON.parse(await run('qemu-img', ['info', '--output=json', qcow2], { signal })) as { 'virtual-size': number };
       throwIfAborted(signal);
 
-      const info: BaseImageInfo = {
+      const built: Omit<BaseImageInfo, 'file'> = {
         name,
         distro: opts.distro,
         suite,
         variant: cloudInit ? 'cloudinit' : 'hallmark',
         sha256,
+        recipe: recipeDigest({ distro: opts.distro, cloudInit, mirror }),
         sizeBytes: (await stat(qcow2)).size,
         virtualSizeBytes: qinfo['virtual-size'],
         createdAt: new Date().toISOString(),
         packages,
         mirror,
       };
-      // json last: its presence marks a complete image.
-      await rm(infoPath(cacheDir, name), { force: true });
-      outputs.push(`remove ${imagePath(cacheDir, name)}`, () => rm(imagePath(cacheDir, name), { force: true }));
-      await rename(qcow2, imagePath(cacheDir, name));
       if (kernel) {
         outputs.push(`remove ${kernelPath(cacheDir, name)}`, () => rm(kernelPath(cacheDir, name), { force: true }));
         await rename(join(work, 'vmlinuz'), kernelPath(cacheDir, name));
       }
-      const tmpInfo = join(work, 'info.json');
-      await writeFile(tmpInfo, JSON.stringify(info, null, 2) + '\n');
-      await rename(tmpInfo, infoPath(cacheDir, name));
-      log.info(`built ${name} in ${Math.round((Date.now() - started) / 1000)}s: ${imagePath(cacheDir, name)} (${(info.sizeBytes / 1024 ** 2).toFixed(0)} MiB)`);
+      // json last: its presence marks a complete image. Nothing can fail after it.
+      const info = await installBuiltImage(cacheDir, qcow2, built, (file) => outputs.push(`remove ${file}`, () => rm(file, { force: true })));
+      log.info(`built ${name} in ${Math.round((Date.now() - started) / 1000)}s: ${baseImageFile(cacheDir, info)} (${(info.sizeBytes / 1024 ** 2).toFixed(0)} MiB)`);
+      // Earlier builds nothing uses any more; a failure here leaves files, never a broken cache.
+      await removeUnusedVersions(cacheDir, info, log).catch((e: unknown) => log.warn(`could not remove earlier builds of ${name}: ${String(e)}`));
       return info;
     } catch (err) {
       const e = toHallmarkError(err);

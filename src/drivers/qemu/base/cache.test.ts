@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HallmarkError } from '../../../kernel/errors.js';
 import { listBaseImages, resolveBaseImage, sha256File } from './cache.js';
+import { recipeDigest } from './recipe.js';
 import { defaultCacheDir } from './paths.js';
 import type { BaseImageInfo } from './types.js';
 
@@ -32,10 +33,37 @@ describe('base image cache', () => {
     expect(await listBaseImages(join(dir, 'missing'))).toEqual([]);
   });
 
-  it('resolves a base name to its qcow2 with its info', async () => {
+  it('resolves a base built before versioned files to <name>.qcow2 with its info', async () => {
     const r = await resolveBaseImage('debian-12', dir);
     expect(r.path).toBe(join(dir, 'debian-12.qcow2'));
     expect(r.info?.suite).toBe('bookworm');
+  });
+
+  it('resolves a versioned build to the file its json names, and flags one built by another recipe', async () => {
+    const v = await mkdtemp(join(tmpdir(), 'hallmark-base-cache-v-'));
+    try {
+      const sha = 'c0ffee'.padEnd(64, '0');
+      const current: BaseImageInfo = { ...info('debian-12'), sha256: sha, file: 'debian-12.c0ffee0000000000.qcow2', recipe: recipeDigest({ distro: 'debian-12', cloudInit: false, mirror: info('x').mirror }) };
+      await writeFile(join(v, 'debian-12.c0ffee0000000000.qcow2'), 'x');
+      await writeFile(join(v, 'debian-12.qcow2'), 'an older build, which overlays made before versioning name');
+      await writeFile(join(v, 'debian-12.json'), JSON.stringify(current));
+      const r = await resolveBaseImage('debian-12', v);
+      expect(r.path).toBe(join(v, 'debian-12.c0ffee0000000000.qcow2'));
+      expect(r.stale).toBeUndefined();
+      expect((await listBaseImages(v)).map((b) => [b.path, b.stale])).toEqual([[r.path, undefined]]);
+
+      await writeFile(join(v, 'debian-12.json'), JSON.stringify({ ...current, recipe: 'f'.repeat(64) }));
+      expect((await resolveBaseImage('debian-12', v)).stale).toMatch(/different recipe.*`hallmark base build debian-12 --force`/);
+      // The json names a file that is not there: not a complete image.
+      await rm(join(v, 'debian-12.c0ffee0000000000.qcow2'));
+      expect(await listBaseImages(v)).toEqual([]);
+    } finally {
+      await rm(v, { recursive: true, force: true });
+    }
+  });
+
+  it('says a base built before recipes were recorded may be outdated', async () => {
+    expect((await resolveBaseImage('debian-12', dir)).stale).toMatch(/before hallmark recorded base-image recipes.*`hallmark base build debian-12 --force`/);
   });
 
   it('says which command builds a missing base image', async () => {

@@ -1,14 +1,18 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { isAbsolute, resolve } from 'node:path';
+import { basename, isAbsolute, join, resolve } from 'node:path';
 import { HallmarkError } from '../../../kernel/errors.js';
-import { defaultCacheDir, imagePath, infoPath } from './paths.js';
+import { defaultCacheDir, infoPath, legacyImagePath } from './paths.js';
+import { staleRecipe } from './recipe.js';
 import type { BaseImageInfo } from './types.js';
 
 export interface CachedBaseImage {
+  /** The current build's qcow2: a file whose content never changes (see versionedImagePath). */
   path: string;
   info: BaseImageInfo;
+  /** Set when the current recipe differs from the one that built it (see staleRecipe). */
+  stale?: string;
 }
 
 /** sha256 of a file, hex; reading observes `signal`. */
@@ -19,15 +23,23 @@ export async function sha256File(path: string, signal?: AbortSignal): Promise<st
 }
 
 /**
- * The info of a cached base image, or undefined when either file is missing
- * or the json is unreadable. The json is written last by the builder, so its
- * presence means the qcow2 beside it is complete.
+ * The qcow2 of the build `info` describes: the versioned file it names, or
+ * `<name>.qcow2` for bases built before versioned files.
+ */
+export function baseImageFile(cacheDir: string, info: Pick<BaseImageInfo, 'name' | 'file'>): string {
+  return info.file ? join(cacheDir, basename(info.file)) : legacyImagePath(cacheDir, info.name);
+}
+
+/**
+ * The info of the current build of a cached base image, or undefined when the
+ * json or the image it names is missing or the json is unreadable. The json is
+ * written last by the builder, so its presence means the qcow2 it names is complete.
  */
 export async function readBaseImageInfo(cacheDir: string, name: string): Promise<BaseImageInfo | undefined> {
-  if (!existsSync(imagePath(cacheDir, name))) return undefined;
   try {
     const info = JSON.parse(await readFile(infoPath(cacheDir, name), 'utf8')) as BaseImageInfo;
-    return info.name === name && typeof info.sha256 === 'string' ? info : undefined;
+    if (info.name !== name || typeof info.sha256 !== 'string') return undefined;
+    return existsSync(baseImageFile(cacheDir, info)) ? info : undefined;
   } catch {
     return undefined;
   }
@@ -45,15 +57,20 @@ export async function listBaseImages(cacheDir: string = defaultCacheDir()): Prom
   for (const n of names.filter((f) => f.endsWith('.json')).sort()) {
     const name = n.slice(0, -'.json'.length);
     const info = await readBaseImageInfo(cacheDir, name);
-    if (info) out.push({ path: imagePath(cacheDir, name), info });
+    if (!info) continue;
+    const stale = staleRecipe(info);
+    out.push({ path: baseImageFile(cacheDir, info), info, ...(stale ? { stale } : {}) });
   }
   return out;
 }
 
 export interface ResolvedImage {
+  /** For a base name, the current build's own file: overlays made on it keep their content when the base is rebuilt. */
   path: string;
   /** Present for base images from the cache. */
   info?: BaseImageInfo;
+  /** Present when the cached base was built by another recipe (see staleRecipe): what to tell the user. */
+  stale?: string;
 }
 
 /**
@@ -89,5 +106,6 @@ export async function resolveBaseImage(nameOrPath: string, cacheDir: string = de
       { hint: `run \`${cmd}\`` },
     );
   }
-  return { path: imagePath(cacheDir, nameOrPath), info };
+  const stale = staleRecipe(info);
+  return { path: baseImageFile(cacheDir, info), info, ...(stale ? { stale } : {}) };
 }

@@ -10,7 +10,11 @@ export function hallmarkCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(xdg && xdg.startsWith('/') ? xdg : join(env.HOME || homedir(), '.cache'), 'hallmark');
 }
 
-/** The base-image cache: `<hallmark cache>/base`, holding `<name>.qcow2` + `<name>.json`. */
+/**
+ * The base-image cache: `<hallmark cache>/base`, holding `<name>.json` (the
+ * info of the current build of `<name>`) and one `<name>.<sha256[:16]>.qcow2`
+ * per build that something may still use. See versionedImagePath.
+ */
 export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(hallmarkCacheDir(env), 'base');
 }
@@ -20,8 +24,32 @@ export function debCacheDir(cacheDir: string, suite: string): string {
   return join(cacheDir, 'debs', suite);
 }
 
-export function imagePath(cacheDir: string, name: string): string {
+/**
+ * Where a build of `name` whose qcow2 has this sha256 lives. Every build writes
+ * a new file and never touches an older one: instance overlays name their
+ * backing file by path, so a file whose content changed under that path
+ * would silently corrupt them. `<name>.json` says which file is current.
+ */
+export function versionedImagePath(cacheDir: string, name: string, sha256: string): string {
+  return join(cacheDir, `${name}.${sha256.slice(0, 16)}.qcow2`);
+}
+
+/** Matches the file names versionedImagePath gives builds of `name`. */
+export function isVersionedImageFile(fileName: string, name: string): boolean {
+  return fileName.startsWith(`${name}.`) && /^\.[0-9a-f]{16}\.qcow2$/.test(fileName.slice(name.length));
+}
+
+/**
+ * The single, overwritten image file of builds made before versioned files
+ * (their `<name>.json` has no `file`). Overlays made then name this path.
+ */
+export function legacyImagePath(cacheDir: string, name: string): string {
   return join(cacheDir, `${name}.qcow2`);
+}
+
+/** Which overlays use which base file: one small json per overlay (see refs.ts). */
+export function refsDir(cacheDir: string): string {
+  return join(cacheDir, 'refs');
 }
 
 export function infoPath(cacheDir: string, name: string): string {

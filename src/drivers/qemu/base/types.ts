@@ -17,6 +17,13 @@ export interface BaseImageInfo {
   variant: 'hallmark' | 'cloudinit';
   /** sha256 of the qcow2 file, hex. */
   sha256: string;
+  /**
+   * The qcow2's file name in the cache (`<name>.<sha256[:16]>.qcow2`). Absent
+   * in bases built before versioned files: theirs is `<name>.qcow2`.
+   */
+  file?: string;
+  /** recipeDigest() of the recipe that built it; absent in bases built before digests were recorded. */
+  recipe?: string;
   sizeBytes: number;
   virtualSizeBytes: number;
   createdAt: string;

@@ -1,0 +1,73 @@
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { atomicWrite } from '../../../kernel/journal.js';
+import { backingFilesOfRunningQemu, qcow2BackingFile } from '../prune.js';
+import { refsDir } from './paths.js';
+
+/**
+ * An overlay younger than this whose file does not exist yet is taken as being
+ * created (its reference is written before `qemu-img create`).
+ */
+const CREATING_GRACE_MS = 60 * 60_000;
+
+interface BaseRef {
+  overlay: string;
+  base: string;
+}
+
+/**
+ * Notes in the base cache that `overlay` is (about to be) backed by `baseFile`,
+ * a file in that cache. Called before the overlay is created, so a build that
+ * runs meanwhile does not remove the base. Overlays live in any project's
+ * `.hallmark/`, so the cache cannot find them otherwise. Idempotent; a
+ * reference outlives its overlay harmlessly: baseFilesInUse drops it.
+ */
+export async function recordBaseReference(baseFile: string, overlay: string): Promise<void> {
+  const dir = refsDir(dirname(baseFile));
+  await mkdir(dir, { recursive: true });
+  const ref: BaseRef = { overlay: resolve(overlay), base: resolve(baseFile) };
+  const key = createHash('sha256').update(ref.overlay).digest('hex').slice(0, 16);
+  await atomicWrite(join(dir, `${key}.json`), JSON.stringify(ref) + '\n');
+}
+
+/**
+ * Absolute paths of the cache's base files that something uses, each with a
+ * reason: an overlay recorded by recordBaseReference whose qcow2 header still
+ * names the file as its backing file, or a running qemu (whatever made its
+ * overlay: tests, benchmarks, Packer). References whose overlay is gone or
+ * now backed by something else are removed.
+ */
+export async function baseFilesInUse(cacheDir: string, now = Date.now()): Promise<Map<string, string>> {
+  const used = new Map<string, string>();
+  const dir = refsDir(cacheDir);
+  for (const n of (await readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith('.json'))) {
+    const file = join(dir, n);
+    let ref: BaseRef;
+    try {
+      ref = JSON.parse(await readFile(file, 'utf8')) as BaseRef;
+      if (typeof ref.overlay !== 'string' || typeof ref.base !== 'string') throw new Error('not a reference');
+    } catch {
+      continue; // being written, or not ours: never a reason to remove a base, never removed here
+    }
+    if (existsSync(ref.overlay)) {
+      const backing = await qcow2BackingFile(ref.overlay);
+      if (backing !== undefined && resolve(dirname(ref.overlay), backing) === ref.base) {
+        used.set(ref.base, `overlay ${ref.overlay} is backed by it`);
+        continue;
+      }
+    } else {
+      const age = now - (await stat(file).then((s) => s.mtimeMs, () => 0));
+      if (age < CREATING_GRACE_MS) {
+        used.set(ref.base, `overlay ${ref.overlay} is being created on it`);
+        continue;
+      }
+    }
+    await rm(file, { force: true });
+  }
+  for (const [file, pid] of await backingFilesOfRunningQemu()) {
+    if (!used.has(file)) used.set(file, `qemu PID ${pid} runs from it`);
+  }
+  return used;
+}
