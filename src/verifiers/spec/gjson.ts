@@ -7,8 +7,13 @@
  * wildcards in a key, and `@this`. Other gjson syntax (queries `#(...)`,
  * modifiers other than @this, multipaths) is a MatchError naming the path.
  * No npm package implements gjson paths, hence this small reader.
+ *
+ * Every number gjson selects is a float64 (gjson's Result.Value(), also a
+ * `#` count and the numbers inside a selected array or object), so
+ * `{equal: 3}` (an int) never equals one, as in goss; `3`, `{equal: 3.0}`
+ * and `{gt: 2}` do.
  */
-import { isMap, MatchError } from './go-values.js';
+import { isMap, jsonFloats, MatchError } from './go-values.js';
 
 function splitPath(path: string): string[] {
   const parts: string[] = [];
@@ -70,5 +75,5 @@ export function gjsonGet(actual: unknown, path: string): unknown {
   }
   const v = walk(doc, splitPath(path));
   if (v === MISSING) throw new MatchError(`Path not found: ${path}`);
-  return v;
+  return jsonFloats(v);
 }

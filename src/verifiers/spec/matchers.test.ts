@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { goTyped } from './go-values.js';
+import { Float64, goTyped } from './go-values.js';
 import { compileMatcher, MatchError, MatcherSyntaxError } from './matchers.js';
 import { compileReader as compilePatterns } from './patterns.js';
 import { parseConstraint, satisfiesConstraint } from './semver.js';
@@ -109,6 +109,77 @@ describe('gomega-style matchers', () => {
   test('descriptions say what was expected', () => {
     expect(compileMatcher({ not: { 'contain-element': 'x' } }).describe()).toBe('not contain element equal "x"');
     expect(compileMatcher('0644').describe()).toBe('equal "0644"');
+  });
+});
+
+describe('Go number types: an int (a JavaScript integer) and a float64 (Float64), as goss sees them', () => {
+  const f = (n: number) => new Float64(n);
+  test.each([
+    // equal is reflect.DeepEqual: the type must agree
+    [{ equal: f(1) }, 1, false], // `equal: 1.0` on an int
+    [{ equal: 1 }, f(1), false],
+    [{ equal: f(1) }, f(1), true],
+    [{ equal: 1 }, 1, true],
+    [{ equal: [1, 2] }, [f(1), f(2)], false],
+    [{ equal: { a: f(1) } }, { a: f(1) }, true],
+    // a gjson number is a float64
+    [{ gjson: { n: { equal: 3 } } }, '{"n":3}', false],
+    [{ gjson: { n: { equal: f(3) } } }, '{"n":3}', true],
+    [{ gjson: { n: 3 } }, '{"n":3}', true], // a plain number compares numerically
+    [{ gjson: { n: f(3) } }, '{"n":3}', true],
+    [{ gjson: { n: { gt: 2 } } }, '{"n":3}', true],
+    [{ gjson: { n: { le: f(2.5) } } }, '{"n":3}', false],
+    [{ gjson: { arr: { equal: [1, 2] } } }, '{"arr":[1,2]}', false],
+    [{ gjson: { arr: { equal: [f(1), f(2)] } } }, '{"arr":[1,2]}', true],
+    [{ gjson: { arr: { 'consist-of': [2, 1] } } }, '{"arr":[1,2]}', true],
+    [{ gjson: { arr: { 'contain-element': 2 } } }, '{"arr":[1,2]}', true],
+    [{ gjson: { 'arr.#': { equal: 2 } } }, '{"arr":[1,2]}', false], // a count is a float64 too
+    [{ gjson: { 'arr.#': 2 } }, '{"arr":[1,2]}', true],
+    [{ gjson: { '@this': { equal: { a: 1 } } } }, '{"a":1}', false],
+    [{ gjson: { '@this': { equal: { a: f(1) } } } }, '{"a":1}', true],
+    // numeric comparisons (BeNumerically): an int and a float64 compare by value
+    [f(0), 0, true], // `exit-status: 0.0` passes on 0
+    [0, f(0), true],
+    [f(1.5), 1, false],
+    [{ lt: f(0.5) }, 0, true],
+    [{ ge: 1 }, f(1), true],
+    [{ gt: f(1.5) }, 2, true],
+    [{ gt: f(2.5) }, 2, false],
+    [{ 'have-len': f(2.9) }, 'ab', true], // int(2.9)
+    // ToString of a float64 is Go's %v
+    ['1', f(1), true],
+    ['1e+06', f(1e6), true],
+    ['100000', f(1e5), true],
+    ['0.5', f(0.5), true],
+    // ToNumeric takes a []string the target reported, not a gossfile's or JSON's list
+    [5, goTyped(['5']), true],
+  ])('%j against %j is %s', (e, a, r) => {
+    expect(ok(e, a)).toBe(r);
+  });
+
+  test.each([
+    [5, ['5']], // []interface{}: Expected numeric
+    [{ gjson: { arr: 1 } }, '{"arr":[1]}'],
+    [{ gt: 1 }, true],
+  ])('%j against %j is an error (a failure)', (e, a) => {
+    expect(() => ok(e, a)).toThrow(MatchError);
+  });
+
+  test('a failure says when only the Go type differs', () => {
+    const m = compileMatcher({ gjson: { n: { equal: 3 } } });
+    expect(m.match('{"n":3}')).toBe(false);
+    expect(m.explain!('{"n":3}')).toBe(
+      'gjson "n" is the float64 3.0: goss\'s equal is reflect.DeepEqual: found the float64 3.0, expected the int 3, and values of different Go types are never equal; write 3.0, or a plain number (no equal:), which compares an int and a float64 by value',
+    );
+    expect(compileMatcher({ equal: f(1) }).explain!(1)).toContain('found the int 1, expected the float64 1.0');
+    expect(compileMatcher({ equal: f(1) }).describe()).toBe('equal 1.0');
+    expect(compileMatcher({ equal: 'a' }).explain!('b')).toBeUndefined();
+  });
+
+  test('argument types as goss checks them', () => {
+    expect(compileMatcher({ 'have-len': f(2) }).match('ab')).toBe(true);
+    expect(compileMatcher({ 'contain-element': f(2) }).match([f(2)])).toBe(true);
+    expect(() => compileMatcher({ 'have-prefix': f(1) })).toThrow(/expected string value, but received float64 1.0/);
   });
 });
 

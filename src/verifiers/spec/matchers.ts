@@ -10,7 +10,7 @@
  * matcher returns an error (wrong type, not a number) `match` throws
  * MatchError: the check fails with that message, also under `not`.
  */
-import { deepEqual, elementsOf, goLen, goRegexp, goString, isMap, MatchError, toArray, toNum, toStr } from './go-values.js';
+import { deepEqual, elementsOf, Float64, goLen, goNumber, goRegexp, goString, goType, isFloat, isGeneralMap, isGoNumber, isMap, MatchError, numberOf, toArray, toNum, toStr, type GoNumber } from './go-values.js';
 import { gjsonGet } from './gjson.js';
 import { havePatterns } from './patterns.js';
 import { parseConstraint, satisfiesConstraint } from './semver.js';
@@ -52,21 +52,16 @@ export const MATCHER_NAMES = [
   'gjson',
 ] as const;
 
+/** An expectation or value in words; a float64 keeps a decimal point (`3.0`) so that it reads apart from the int 3. */
 export function show(v: unknown): string {
   if (typeof v === 'string') return JSON.stringify(v);
+  if (isGoNumber(v)) {
+    const t = goNumber(v);
+    return isFloat(v) && /^-?\d+$/.test(t) ? `${t}.0` : t;
+  }
   if (Array.isArray(v)) return `[${v.map(show).join(', ')}]`;
   if (v && typeof v === 'object') return `{${Object.entries(v).map(([k, x]) => `${k}: ${show(x)}`).join(', ')}}`;
   return String(v);
-}
-
-/** goss's Go type name of a YAML value, for syntax errors. */
-function goType(v: unknown): string {
-  if (typeof v === 'string') return 'string';
-  if (typeof v === 'number') return Number.isInteger(v) ? 'int' : 'float64';
-  if (typeof v === 'boolean') return 'bool';
-  if (Array.isArray(v)) return '[]interface {}';
-  if (isMap(v)) return 'map[string]interface {}';
-  return 'nil';
 }
 
 function badArg(name: string, expected: string, v: unknown): MatcherSyntaxError {
@@ -93,14 +88,33 @@ function quietly(m: Matcher, x: unknown): boolean {
   }
 }
 
-function numeric(op: 'gt' | 'ge' | 'lt' | 'le' | 'eq', n: unknown): Matcher {
-  if (typeof n !== 'number') throw badArg(op, 'numeric', n);
+/**
+ * gomega's BeNumerically after goss's ToNumeric: when either side is a
+ * float64 both compare as float64s, else as ints; so an int and a float64
+ * compare by value (`exit-status: 0.0` passes on 0), unlike `equal`.
+ * JavaScript numbers hold both exactly (integers beyond 2^53 are refused at
+ * load), so one comparison serves both cases.
+ */
+function numeric(op: 'gt' | 'ge' | 'lt' | 'le' | 'eq', expected: unknown): Matcher {
+  if (!isGoNumber(expected)) throw badArg(op, 'numeric', expected);
+  const n = numberOf(expected);
   const sym = { gt: '>', ge: '>=', lt: '<', le: '<=', eq: '==' }[op];
   const f = { gt: (a: number) => a > n, ge: (a: number) => a >= n, lt: (a: number) => a < n, le: (a: number) => a <= n, eq: (a: number) => a === n }[op];
   return {
-    describe: () => (op === 'eq' ? `equal ${goString(n)}` : `be ${sym} ${goString(n)}`),
-    match: (actual) => f(toNum(actual)),
+    describe: () => (op === 'eq' ? `equal ${show(expected)}` : `be ${sym} ${show(expected)}`),
+    match: (actual) => f(numberOf(toNum(actual))),
   };
+}
+
+/** Why `equal` failed when the values differ in Go type only (reflect.DeepEqual compares types first). */
+function equalNote(actual: unknown, expected: unknown): string | undefined {
+  const [ta, te] = [goType(actual), goType(expected)];
+  if (ta === te) return undefined;
+  const numbers = isGoNumber(actual) && isGoNumber(expected);
+  const fix = numbers
+    ? `; write ${show(isFloat(actual as GoNumber) ? new Float64(numberOf(expected as GoNumber)) : numberOf(expected as GoNumber))}, or a plain number (no equal:), which compares an int and a float64 by value`
+    : '';
+  return `goss's equal is reflect.DeepEqual: found the ${ta} ${show(actual)}, expected the ${te} ${show(expected)}, and values of different Go types are never equal${fix}`;
 }
 
 /** gomega ContainElements / ConsistOf: a matching in which each matcher takes a different element. */
@@ -137,11 +151,11 @@ function containElements(subs: Matcher[], transform: boolean): Matcher {
 /** Compiles one expectation. Throws MatcherSyntaxError for anything goss would reject. */
 export function compileMatcher(value: unknown): Matcher {
   if (typeof value === 'string') return { describe: () => `equal ${show(value)}`, match: (a) => toStr(a) === value };
-  if (typeof value === 'number') return numeric('eq', value);
+  if (isGoNumber(value)) return numeric('eq', value);
   if (typeof value === 'boolean') return { describe: () => `equal ${value}`, match: (a) => a === value };
   if (Array.isArray(value)) return containElements(value.map(compileMatcher), false);
   if (value === null || value === undefined) throw new MatcherSyntaxError('missing expectation (empty value)');
-  if (!isMap(value)) throw badArg('matcher', 'map', value);
+  if (!isMap(value) || isGeneralMap(value)) throw badArg('matcher', 'map', value);
   const entries = Object.entries(value);
   if (entries.length !== 1) {
     throw new MatcherSyntaxError(`only one matcher is allowed at a given nesting level, found ${entries.length} (${entries.map(([k]) => k).join(', ')})`);
@@ -150,7 +164,7 @@ export function compileMatcher(value: unknown): Matcher {
   switch (name) {
     case 'equal':
       if (arg === null || arg === undefined) throw new MatcherSyntaxError('equal: refusing to compare to nothing (nil)');
-      return { describe: () => `equal ${show(arg)}`, match: (a) => deepEqual(a, arg) };
+      return { describe: () => `equal ${show(arg)}`, match: (a) => deepEqual(a, arg), explain: (a) => equalNote(a, arg) };
     case 'have-prefix': {
       const s = strArg(name, arg);
       return { describe: () => `have prefix ${show(s)}`, match: (a) => toStr(a).startsWith(s) };
@@ -174,8 +188,8 @@ export function compileMatcher(value: unknown): Matcher {
       return { describe: () => `match regexp ${show(s)}`, match: (a) => test(toStr(a)) };
     }
     case 'have-len': {
-      if (typeof arg !== 'number') throw badArg(name, 'numeric', arg);
-      const n = Math.trunc(arg);
+      if (!isGoNumber(arg)) throw badArg(name, 'numeric', arg);
+      const n = Math.trunc(numberOf(arg));
       return { describe: () => `have length ${n}`, match: (a) => goLen(a) === n };
     }
     case 'have-patterns': {
@@ -193,7 +207,7 @@ export function compileMatcher(value: unknown): Matcher {
       };
     }
     case 'contain-element': {
-      if (!(typeof arg === 'string' || typeof arg === 'number' || isMap(arg))) throw badArg(name, 'matcher, string or numeric', arg);
+      if (!(typeof arg === 'string' || isGoNumber(arg) || isMap(arg))) throw badArg(name, 'matcher, string or numeric', arg);
       const sub = compileMatcher(arg);
       return {
         describe: () => `contain element ${sub.describe()}`,
@@ -265,12 +279,27 @@ export function compileMatcher(value: unknown): Matcher {
       return { describe: () => `or(${subs.map((s) => s.describe()).join(', ')})`, match: (a) => subs.some((s) => s.match(a)) };
     }
     case 'gjson': {
-      if (!isMap(arg)) throw badArg(name, 'map', arg);
+      if (!isMap(arg) || isGeneralMap(arg)) throw badArg(name, 'map', arg);
       const subs = Object.entries(arg).map(([p, v]): Matcher => {
         const m = compileMatcher(v);
-        return { describe: () => `gjson ${show(p)} ${m.describe()}`, match: (a) => m.match(gjsonGet(a, p)) };
+        return {
+          describe: () => `gjson ${show(p)} ${m.describe()}`,
+          match: (a) => m.match(gjsonGet(a, p)),
+          explain: (a) => {
+            const x = gjsonGet(a, p);
+            const why = m.explain?.(x);
+            return `gjson ${show(p)} is the ${goType(x)} ${show(x)}${why ? `: ${why}` : ''}`;
+          },
+        };
       });
-      return { describe: () => subs.map((s) => s.describe()).join(' and '), match: (a) => subs.every((s) => s.match(a)) };
+      return {
+        describe: () => subs.map((s) => s.describe()).join(' and '),
+        match: (a) => subs.every((s) => s.match(a)),
+        explain: (a) => {
+          const first = subs.find((s) => !quietly(s, a));
+          return first?.explain?.(a);
+        },
+      };
     }
     case 'xml':
       throw new MatcherSyntaxError('the xml matcher (XPath) is not supported by hallmark; use gjson, match-regexp or have-patterns');
