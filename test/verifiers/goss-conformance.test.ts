@@ -29,14 +29,14 @@ describe('goss conformance', () => {
     const { results } = await run('matching-pass.yml');
     const wrong = results.filter((r) => r.status !== (r.resource === 'skipped' ? 'skip' : 'pass')).map((r) => `${r.resource}: ${r.status} ${r.message}`);
     expect(wrong).toEqual([]);
-    expect(results).toHaveLength(22);
+    expect(results).toHaveLength(27);
   });
 
   test('matching: every check goss fails fails', async () => {
     const { results } = await run('matching-fail.yml');
     const wrong = results.filter((r) => r.status !== 'fail').map((r) => `${r.resource}: ${r.status}`);
     expect(wrong).toEqual([]);
-    expect(results).toHaveLength(17);
+    expect(results).toHaveLength(24);
   });
 
   test('resources: pass, fail and the absent-resource skip rule per attribute', async () => {
@@ -48,6 +48,15 @@ describe('goss conformance', () => {
     expect(results.some((r) => r.resource === '/hallmark-conformance/no-such-file' && r.property === 'contents')).toBe(false);
     const expected = Object.values(results.reduce<Record<string, number>>((n, r) => ({ ...n, [`${r.resourceType}:${r.resource}`]: Object.keys(r.meta!.expect as object).length }), {}));
     expect(results).toHaveLength(expected.reduce((a, b) => a + b, 0));
+  });
+
+  test('a .json gossfile: every number a float64 (encoding/json), so equal never matches the int exit-status; a plain number does', async () => {
+    const { results } = await run('numbers.json');
+    const got = results.map((r) => `${r.resourceType} ${r.resource} ${r.property}: ${r.status}`);
+    const want = results.map((r) => `${r.resourceType} ${r.resource} ${r.property}: ${(r.meta!.expect as Record<string, string>)[r.property!]}`);
+    expect(got).toEqual(want);
+    expect(results).toHaveLength(4);
+    expect(results.find((r) => r.resource === 'json-equal')!.message).toContain('found the int 0, expected the float64 0.0');
   });
 
   test('keys that talk to servers (dns server and typed records, udp and local-address, http headers): as goss gives them', async () => {

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ConfigError } from '../../kernel/errors.js';
+import { Float64 } from './go-values.js';
 import { loadSpecFiles, parseSpecText } from './load.js';
 
 let dir: string;
@@ -79,7 +80,7 @@ describe('loading gossfiles', () => {
     );
     expect(rs[0]).toMatchObject({ type: 'file', key: '/etc/passwd', title: 'pw', meta: { id: 'X-1', impact: 0.5 }, skip: true });
     expect(rs[0]!.checks.map((c) => [c.name, c.value, c.pos.line])).toEqual([
-      ['mode', '0644', 5], // an unquoted 0644 is 644 in YAML 1.2: normalized to goss's "0644"
+      ['mode', 420, 5], // yaml.v3 (goss) reads an unquoted 0644 as the octal int 420: it never equals the mode "0644"
       ['contains', ['root'], 6],
       ['contents', ['!nobody'], 7],
       ['exists', true, 9],
@@ -152,5 +153,92 @@ describe('loading gossfiles', () => {
     await expect(loadSpecFiles([path.join(d, 'zero.yml')])).rejects.toThrow(/no checks/);
     await writeFile(path.join(d, 'skipped.yml'), 'gossfile:\n  nothing/*.yml: {skip: true}\nfile:\n  /etc/passwd: {exists: true}\n');
     await expect(loadSpecFiles([path.join(d, 'skipped.yml')])).resolves.toHaveLength(1);
+  });
+
+  describe('numbers keep the Go type goss decodes them into', () => {
+    /** The typed value of `matches:` for each YAML scalar text. */
+    async function typed(...texts: string[]) {
+      const yml = `matching:\n${texts.map((t, i) => `  m${i}: {content: x, matches: {equal: ${t}}}\n`).join('')}`;
+      const rs = await parseSpecText(yml, path.join(dir, 'typed.yml'));
+      return rs.map((r) => (r.checks[0]!.value as { equal: unknown }).equal);
+    }
+
+    test('YAML (yaml.v3): 3 is an int, 3.0 a float64; octal, hex, underscores and signs as yaml.v3 reads them', async () => {
+      expect(await typed('3', '3.0', '0644', '0o17', '0x1F', '1_000', '+12', '-017', '08', '1e3', '.5', '"3"', "'3'", '!!float 3', '!!int "3"', '!!str 3', '1.2.3', '.inf', 'true', 'True')).toEqual([
+        3,
+        new Float64(3),
+        420, // YAML 1.1 octal, kept by yaml.v3 (YAML 1.2 would say 644)
+        15,
+        31,
+        1000,
+        12,
+        -15,
+        new Float64(8), // not an octal int: yaml.v3 falls back to a float
+        new Float64(1000),
+        new Float64(0.5),
+        '3',
+        '3',
+        new Float64(3),
+        3,
+        '3',
+        '1.2.3',
+        new Float64(Infinity),
+        true,
+        true,
+      ]);
+    });
+
+    test('lists, maps and aliases inside a matcher, and a matching content, are typed too', async () => {
+      const rs = await parseSpecText('matching:\n  m:\n    content: &c {n: 1.0, l: [1, 2.5]}\n    matches: {equal: *c}\n', path.join(dir, 'g.yml'));
+      const want = { n: new Float64(1), l: [1, new Float64(2.5)] };
+      expect(rs[0]!.options.content).toEqual(want);
+      expect(rs[0]!.checks[0]!.value).toEqual({ equal: want });
+    });
+
+    test('integers beyond ±2^53 and unquoted timestamps are refused: hallmark cannot compare them as goss does', async () => {
+      const p = await problems('matching:\n  a: {content: 1, matches: 9007199254740993}\n  b: {content: x, matches: {equal: 18446744073709551615}}\n  c: {content: 2024-01-02, matches: x}\n  d: {content: x, matches: "2024-01-02"}\n');
+      expect(p.filter((x) => !x.message.includes('is required')).map((x) => [x.line, x.message])).toEqual([
+        [2, expect.stringContaining('is the int 9007199254740993 to goss; hallmark compares integers only within ±2^53')],
+        [3, expect.stringContaining('is the uint64 18446744073709551615 to goss')],
+        [4, expect.stringContaining('the unquoted 2024-01-02 is a timestamp (time.Time) to goss')],
+      ]);
+    });
+
+    test('a map with a key that is not a string (`1:`) is a map[interface{}]interface{} to goss: never a matcher, never equal to a string-keyed map', async () => {
+      expect((await problems('matching:\n  m: {content: "[1]", matches: {gjson: {0: 1}}}\n'))[0]).toMatchObject({ line: 2, message: expect.stringContaining("invalid 'gjson' argument: expected map value, but received map[interface {}]interface {}") });
+      const rs = await parseSpecText('matching:\n  a: {content: {1: x}, matches: {equal: {"1": x}}}\n  b: {content: {1: x}, matches: {equal: {1: x}}}\n', path.join(dir, 'g.yml'));
+      expect(rs.map((r) => r.checks[0]!.matcher.match(r.options.content))).toEqual([false, true]);
+    });
+
+    test('a .json gossfile is read as JSON: every number a float64, in its includes too', async () => {
+      const d = await mkdtemp(path.join(dir, 'json-'));
+      await writeFile(path.join(d, 'goss.json'), JSON.stringify({ gossfile: { 'inc.yml': {} }, command: { 'exit 0': { 'exit-status': { equal: 0 } } } }));
+      await writeFile(path.join(d, 'inc.yml'), JSON.stringify({ matching: { m: { content: 3, matches: [3, 'x'] } } }));
+      const rs = await loadSpecFiles([path.join(d, 'goss.json')]);
+      expect(rs.map((r) => [r.key, r.checks[0]!.value])).toEqual([
+        ['exit 0', { equal: new Float64(0) }],
+        ['m', [new Float64(3), 'x']],
+      ]);
+      expect(rs[1]!.options.content).toEqual(new Float64(3));
+      // The same text in a YAML gossfile: ints.
+      await writeFile(path.join(d, 'goss.yml'), 'gossfile:\n  inc.yml: {}\n');
+      expect((await loadSpecFiles([path.join(d, 'goss.yml')]))[0]!.checks[0]!.value).toEqual([3, 'x']);
+      // goss reads the includes of a .json gossfile as JSON: YAML there does not load.
+      await writeFile(path.join(d, 'inc.yml'), 'matching:\n  m: {content: 3, matches: 3}\n');
+      await expect(loadSpecFiles([path.join(d, 'goss.json')])).rejects.toThrow(/invalid JSON/);
+    });
+
+    test('exit-status, user uid/gid and group gid convert a string with Atoi, as goss does (a float64); anything else is refused (goss panics)', async () => {
+      const rs = await parseSpecText('command:\n  c: {exit-status: "0"}\nuser:\n  u: {exists: true, uid: "+7"}\nfile:\n  /f: {exists: true, uid: "0"}\n', path.join(dir, 'g.yml'));
+      expect(rs.map((r) => r.checks.map((c) => c.value))).toEqual([[new Float64(0)], [true, new Float64(7)], [true, '0']]);
+      expect((await problems('command:\n  c: {exit-status: "zero"}\n'))[0]).toMatchObject({ line: 2, message: expect.stringContaining('strconv.Atoi and stops with a panic on "zero"') });
+    });
+
+    test('an unquoted octal file mode says what goss compares', async () => {
+      const rs = await parseSpecText('file:\n  /f: {exists: true, mode: 0644}\n', path.join(dir, 'g.yml'));
+      expect(rs[0]!.checks[1]!.matcher.describe()).toBe('equal 420 (goss reads the unquoted 0644 as the octal int 420; quote it, "0644", to compare the text)');
+      expect(rs[0]!.checks[1]!.matcher.match('0644')).toBe(false); // ToNumeric("0644") is 644
+      expect((await parseSpecText('file:\n  /f: {exists: true, mode: 644}\n', path.join(dir, 'g.yml')))[0]!.checks[1]!.matcher.match('0644')).toBe(true);
+    });
   });
 });

@@ -11,17 +11,24 @@
  * when the same resource (type and key) is defined again, the later
  * definition replaces the earlier one. An empty gossfile, a glob that
  * matches nothing and a suite with zero checks are errors.
+ *
+ * Values keep goss's Go types (go-yaml.ts): a gossfile named `.json` is read
+ * as JSON, with every number a float64, and so are all its includes (goss
+ * reads every include in the format of the gossfile it was given); any
+ * other is YAML as yaml.v3 reads it (`3` an int, `3.0` a float64, `0644`
+ * the octal int 420).
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { glob, isDynamicPattern } from 'tinyglobby';
-import { isAlias, isMap, isScalar, LineCounter, parseDocument, type Document, type Node, type Pair } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type Pair, type Scalar } from 'yaml';
 import { ConfigError, type ConfigProblem } from '../../kernel/errors.js';
 import { compileMatcher, MatcherSyntaxError, suggest } from './matchers.js';
+import { Float64, goGeneralMap } from './go-values.js';
+import { GoValueError, jsonScalar, resolvePlain, resolveTagged } from './go-yaml.js';
 import { compileReader } from './patterns.js';
 import { COMMON_ATTRS, RESOURCE_DEFS } from './resources/index.js';
-import { normalizeMode } from './resources/file.js';
 import { renderTemplate, type TemplateVars } from './template.js';
 import type { AttrCheck, Pos, ResourceSpec } from './types.js';
 
@@ -49,10 +56,12 @@ interface Ctx {
   baseDir?: string;
   /** Resources by `type\0key`: a later definition replaces an earlier one (goss). */
   out: Map<string, ResourceSpec>;
+  /** The gossfile given (not an include) is `.json`: goss reads it and every include as JSON. */
+  json: boolean;
 }
 
 function newCtx(opts: LoadOptions): Ctx {
-  return { problems: [], vars: opts.vars ?? {}, env: opts.env ?? process.env, ...(opts.baseDir ? { baseDir: opts.baseDir } : {}), out: new Map() };
+  return { problems: [], vars: opts.vars ?? {}, env: opts.env ?? process.env, ...(opts.baseDir ? { baseDir: opts.baseDir } : {}), out: new Map(), json: false };
 }
 
 function finish(ctx: Ctx, where: string): ResourceSpec[] {
@@ -67,13 +76,17 @@ function finish(ctx: Ctx, where: string): ResourceSpec[] {
 /** Loads and validates gossfiles; throws ConfigError listing every problem. */
 export async function loadSpecFiles(files: string[], opts: LoadOptions = {}): Promise<ResourceSpec[]> {
   const ctx = newCtx(opts);
-  for (const f of files) await loadFile(path.resolve(f), ctx, []);
+  for (const f of files) {
+    ctx.json = isJsonName(f);
+    await loadFile(path.resolve(f), ctx, []);
+  }
   return finish(ctx, files[0] ?? 'gossfile');
 }
 
 /** Parses one gossfile given as text (includes resolve relative to `file`). */
 export async function parseSpecText(text: string, file: string, opts: LoadOptions = {}): Promise<ResourceSpec[]> {
   const ctx = newCtx(opts);
+  ctx.json = isJsonName(file);
   await parseInto(text, path.resolve(file), ctx, [path.resolve(file)]);
   return finish(ctx, file);
 }
@@ -91,6 +104,69 @@ async function loadFile(file: string, ctx: Ctx, stack: string[]): Promise<void> 
     return;
   }
   await parseInto(text, file, ctx, [...stack, file]);
+}
+
+/** goss picks the format by the given gossfile's extension (store.go getStoreFormatFromFileName). */
+function isJsonName(file: string): boolean {
+  return path.extname(file) === '.json';
+}
+
+const YAML_TAG = 'tag:yaml.org,2002:';
+
+/** A scalar as goss's decoder types it: yaml.v3 (resolvePlain) or encoding/json (every number a float64). */
+function scalarValue(s: Scalar, json: boolean): unknown {
+  if (json) return jsonScalar(s.value);
+  const text = typeof s.source === 'string' ? s.source : String(s.value);
+  const tag = s.tag;
+  if (tag === `${YAML_TAG}int` || tag === `${YAML_TAG}float`) return resolveTagged(text, tag === `${YAML_TAG}int` ? 'int' : 'float');
+  if (tag === `${YAML_TAG}str`) return typeof s.value === 'string' ? s.value : text;
+  if ((tag === undefined || tag === '!') && s.type === 'PLAIN') return resolvePlain(text);
+  return s.value;
+}
+
+/** A gossfile value (a matcher, a matching's content) with goss's Go types; aliases and merge keys resolved. Throws GoValueError. */
+function goValue(node: unknown, doc: Document, json: boolean): unknown {
+  const n = deref(node as Node | null | undefined, doc);
+  if (n === null || n === undefined) return null;
+  if (isMap(n)) {
+    const pairs = pairsOf(n, doc);
+    const m = Object.fromEntries(pairs.map((p) => [keyText(p.key, doc), goValue(p.value, doc, json)]));
+    return !json && pairs.some((p) => !isStringKey(p.key, doc)) ? goGeneralMap(m) : m;
+  }
+  if (isSeq(n)) return n.items.map((x) => goValue(x, doc, json));
+  if (isScalar(n)) return scalarValue(n, json);
+  return toJS(n, doc);
+}
+
+/** Whether yaml.v3 decodes a map key as a string (else the map is a map[interface{}]interface{}). */
+function isStringKey(key: unknown, doc: Document): boolean {
+  const k = deref(key as Node | null | undefined, doc);
+  if (!k || !isScalar(k)) return false;
+  try {
+    return typeof scalarValue(k, false) === 'string';
+  } catch {
+    return false;
+  }
+}
+
+/** Attributes goss converts from a string with strconv.Atoi (resource.go deprecateAtoI): `exit-status: "0"` is the float64 0. */
+const ATOI_ATTRS = new Set(['command.exit-status', 'user.uid', 'user.gid', 'group.gid']);
+
+function deprecateAtoI(v: unknown): unknown {
+  if (typeof v !== 'string') return v;
+  if (!/^[+-]?[0-9]+$/.test(v) || BigInt(v) > 2n ** 63n - 1n || BigInt(v) < -(2n ** 63n)) {
+    throw new GoValueError(`goss converts a string here with strconv.Atoi and stops with a panic on ${JSON.stringify(v)}: write a number`);
+  }
+  const n = Number(v);
+  if (!Number.isSafeInteger(n)) throw new GoValueError(`${v} is beyond ±2^53, which hallmark does not compare exactly: write a smaller number`);
+  return new Float64(n);
+}
+
+/** yaml.v3 reads an unquoted 0644 as the octal int 420: say so where it is compared, since the file mode is text ("0644"). */
+function octalNote(node: Node | null | undefined, value: unknown): string | undefined {
+  if (!node || !isScalar(node) || node.type !== 'PLAIN' || node.tag !== undefined || typeof node.source !== 'string') return undefined;
+  if (!/^[+-]?0[0-7]+$/.test(node.source) || typeof value !== 'number') return undefined;
+  return `(goss reads the unquoted ${node.source} as the octal int ${value}; quote it, "${node.source}", to compare the text)`;
 }
 
 /** A node's value with aliases and merge keys resolved. */
@@ -139,6 +215,14 @@ async function parseInto(raw: string, file: string, ctx: Ctx, stack: string[]): 
   ctx.problems.push(...problems);
   if (problems.length) return;
   const lc = new LineCounter();
+  if (ctx.json) {
+    try {
+      JSON.parse(text);
+    } catch (err) {
+      ctx.problems.push({ file, path: '', message: `invalid JSON: ${(err as Error).message}`, hint: 'goss reads a .json gossfile, and every gossfile it includes, as JSON' });
+      return;
+    }
+  }
   const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true, prettyErrors: false, merge: true });
   const at = (node: Node | null | undefined): Pos => {
     const off = node?.range?.[0];
@@ -228,19 +312,30 @@ function buildResource(type: string, key: string, attrs: Pair<Node, Node>[], pos
     } else if (name === 'meta') {
       if (!value || typeof value !== 'object' || Array.isArray(value)) problem('meta must be a map');
       else r.meta = value as Record<string, unknown>;
+    } else if (type === 'matching' && name === 'content') {
+      // goss's Matching.Content is an interface{}: its Go types matter (`content: 3.0` is a float64).
+      try {
+        r.options[name] = goValue(node, doc, ctx.json);
+      } catch (err) {
+        if (!(err instanceof GoValueError)) throw err;
+        problem(err.message);
+      }
     } else if (def.options.includes(name)) {
       r.options[name] = STRING_OPTIONS.has(name) && isScalar(node) && value !== null && typeof value !== 'string' ? String(node.source ?? value) : value;
     } else if (name in def.attrs) {
-      const v = type === 'file' && name === 'mode' ? normalizeMode(value) : value;
       try {
+        const typed = goValue(node, doc, ctx.json);
+        const v = ATOI_ATTRS.has(`${type}.${name}`) ? deprecateAtoI(typed) : typed;
         // A streamed attribute given an empty list asserts nothing: goss reports no result for it.
-        const matcher = def.attrs[name] === 'patterns' || asReader ? compileReader(v) : compileMatcher(v);
+        const compiled = def.attrs[name] === 'patterns' || asReader ? compileReader(v) : compileMatcher(v);
+        const note = octalNote(node, v);
+        const matcher = compiled && note ? { ...compiled, describe: () => `${compiled.describe()} ${note}` } : compiled;
         if (matcher) {
           const check: AttrCheck = { name, value: v, matcher, pos: apos };
           r.checks.push(check);
         }
       } catch (err) {
-        if (!(err instanceof MatcherSyntaxError)) throw err;
+        if (!(err instanceof MatcherSyntaxError) && !(err instanceof GoValueError)) throw err;
         problem(err.message);
       }
     } else {

@@ -15,11 +15,6 @@ const FILETYPES: Record<string, string> = {
   'block special file': 'block-device',
 };
 
-/** goss writes modes as "0644"; an unquoted 0644 is the number 644 in YAML 1.2. */
-export function normalizeMode(v: unknown): unknown {
-  if (typeof v === 'number') return String(v).padStart(4, '0');
-  return v;
-}
 
 const STAT_LINE = /^[^|\n]*\|[0-7]+\|[^|\n]*\|[^|\n]*\|\d+\|\d+\|\d+$/;
 
