@@ -226,6 +226,9 @@ describe('loading gossfiles', () => {
       // goss reads the includes of a .json gossfile as JSON: YAML there does not load.
       await writeFile(path.join(d, 'inc.yml'), 'matching:\n  m: {content: 3, matches: 3}\n');
       await expect(loadSpecFiles([path.join(d, 'goss.json')])).rejects.toThrow(/invalid JSON/);
+      // encoding/json would keep the last of two equal keys; hallmark refuses them (README).
+      await writeFile(path.join(d, 'dup.json'), '{"matching": {"m": {"content": 1, "matches": 1}, "m": {"content": 2, "matches": 2}}}');
+      await expect(loadSpecFiles([path.join(d, 'dup.json')])).rejects.toThrow(/invalid JSON: Map keys must be unique/);
     });
 
     test('exit-status, user uid/gid and group gid convert a string with Atoi, as goss does (a float64); anything else is refused (goss panics)', async () => {

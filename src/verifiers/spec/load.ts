@@ -232,7 +232,7 @@ async function parseInto(raw: string, file: string, ctx: Ctx, stack: string[]): 
   };
   for (const e of doc.errors) {
     const p = lc.linePos(e.pos[0]);
-    ctx.problems.push({ file, line: p.line, column: p.col, path: '', message: `invalid YAML: ${e.message.split('\n')[0]}` });
+    ctx.problems.push({ file, line: p.line, column: p.col, path: '', message: `invalid ${ctx.json ? 'JSON' : 'YAML'}: ${e.message.split('\n')[0]}` });
   }
   if (doc.errors.length) return;
   const top = deref(doc.contents as Node | null, doc);
