@@ -81,7 +81,7 @@ export async function launchMachine(ctx: DriverContext, opts: QemuDriverOptions)
   }
   // Before the overlay exists, so a base build meanwhile keeps the file (image.path is
   // that build's own file, never rewritten: a rebuild of the base cannot change this disk).
-  if (image.kind === 'base') await recordBaseReference(image.path, p.overlay);
+  if (image.kind === 'base') await recordBaseReference(image.path, p.overlay, log);
   await qemuImg(
     ['create', '-q', '-f', 'qcow2', '-F', base.format, '-b', image.path, p.overlay, ...(size !== undefined ? [String(size)] : [])],
     signal,

@@ -5,6 +5,7 @@ import { CancelledError, HallmarkError, lastLines, toHallmarkError } from '../..
 import type { Logger } from '../../../kernel/events.js';
 import { baseImageFile, readBaseImageInfo, sha256File } from './cache.js';
 import { installBuiltImage, removeUnusedVersions } from './install.js';
+import { makeRefsDir } from './refs.js';
 import { acquireBuildLock } from './lock.js';
 import { CleanupStack } from './cleanup-stack.js';
 import { configureGuest } from './configure.js';
@@ -68,6 +69,7 @@ export async function buildBaseImage(opts: BuildBaseImageOptions): Promise<BaseI
   }
 
   await mkdir(cacheDir, { recursive: true });
+  await makeRefsDir(cacheDir);
   const release = await acquireBuildLock(cacheDir, suite, { signal, log });
   try {
     // Another process may have built it while we waited for the lock.

@@ -55,7 +55,7 @@ async function build(pattern: number): Promise<BaseImageInfo> {
 async function createMachine(name: string): Promise<string> {
   const base = (await resolveBaseImage('debian-12', cache)).path;
   const overlay = join(project, `${name}.qcow2`);
-  await recordBaseReference(base, overlay);
+  await recordBaseReference(base, overlay, log);
   await execa('qemu-img', ['create', '-q', '-f', 'qcow2', '-F', 'qcow2', '-b', base, overlay]);
   return overlay;
 }
@@ -115,11 +115,18 @@ describe('rebuilding a base image', () => {
 
     const first = await build(0x0a);
     // A create that recorded its reference and has not made its overlay yet.
-    await recordBaseReference(join(cache, first.file!), join(project, 'being-created.qcow2'));
+    await recordBaseReference(join(cache, first.file!), join(project, 'being-created.qcow2'), log);
     await build(0x0b);
     expect(existsSync(legacy)).toBe(true);
     expect(existsSync(join(cache, first.file!))).toBe(true);
     expect(lines.join('\n')).toMatch(/kept .*debian-12\.qcow2, the debian-12 built before base images were versioned/);
     expect((await baseFilesInUse(cache)).get(join(cache, first.file!))).toMatch(/being created/);
+  });
+
+  it('still makes the machine when the cache cannot take its reference, and says what that risks', async () => {
+    const info = await build(0x0c);
+    await writeFile(refsDir(cache), 'not a directory'); // as a cache that is not ours to write would refuse it
+    await recordBaseReference(join(cache, info.file!), join(project, 'machine.qcow2'), log);
+    expect(lines.join('\n')).toMatch(/warn: could not record in the base-image cache that this machine uses .*a rebuild of the base may remove that file/);
   });
 });

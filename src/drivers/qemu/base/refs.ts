@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { chown, mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
+import type { Logger } from '../../../kernel/events.js';
 import { atomicWrite } from '../../../kernel/journal.js';
 import { backingFilesOfRunningQemu, qcow2BackingFile } from '../prune.js';
 import { refsDir } from './paths.js';
@@ -24,12 +25,33 @@ interface BaseRef {
  * `.hallmark/`, so the cache cannot find them otherwise. Idempotent; a
  * reference outlives its overlay harmlessly: baseFilesInUse drops it.
  */
-export async function recordBaseReference(baseFile: string, overlay: string): Promise<void> {
-  const dir = refsDir(dirname(baseFile));
-  await mkdir(dir, { recursive: true });
+export async function recordBaseReference(baseFile: string, overlay: string, log: Logger): Promise<void> {
   const ref: BaseRef = { overlay: resolve(overlay), base: resolve(baseFile) };
   const key = createHash('sha256').update(ref.overlay).digest('hex').slice(0, 16);
-  await atomicWrite(join(dir, `${key}.json`), JSON.stringify(ref) + '\n');
+  try {
+    const dir = refsDir(dirname(baseFile));
+    await mkdir(dir, { recursive: true });
+    await atomicWrite(join(dir, `${key}.json`), JSON.stringify(ref) + '\n');
+  } catch (err) {
+    // Not a reason to refuse the machine (a cache made by `sudo hallmark base build` may not be ours to write).
+    log.warn(
+      `could not record in the base-image cache that this machine uses ${baseFile} (${(err as Error).message}): ` +
+        'a rebuild of the base may remove that file while the machine is stopped',
+    );
+  }
+}
+
+/**
+ * Makes the cache's refs directory, owned by the user who ran sudo when a
+ * build runs under sudo, so that user's machines can record their base.
+ * Called by the build, which runs as root.
+ */
+export async function makeRefsDir(cacheDir: string): Promise<void> {
+  const dir = refsDir(cacheDir);
+  await mkdir(dir, { recursive: true });
+  const uid = Number(process.env.SUDO_UID);
+  const gid = Number(process.env.SUDO_GID);
+  if (process.getuid?.() === 0 && Number.isInteger(uid) && uid > 0 && Number.isInteger(gid)) await chown(dir, uid, gid).catch(() => {});
 }
 
 /**
