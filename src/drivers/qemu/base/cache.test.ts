@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HallmarkError } from '../../../kernel/errors.js';
 import { listBaseImages, resolveBaseImage, sha256File } from './cache.js';
 import { recipeDigest } from './recipe.js';
-import { defaultCacheDir } from './paths.js';
+import { defaultCacheDir, isVersionedImageFile, versionedImagePath } from './paths.js';
 import type { BaseImageInfo } from './types.js';
 
 let dir: string;
@@ -83,6 +83,14 @@ describe('base image cache', () => {
 
   it('hashes files with sha256', async () => {
     expect(await sha256File(join(dir, 'debian-12.qcow2'))).toBe('2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881');
+  });
+
+  it('names each build of a base by its sha256, never confusing debian-12 with debian-12-cloudinit', () => {
+    expect(versionedImagePath('/c', 'debian-12', '0123456789abcdef'.repeat(4))).toBe('/c/debian-12.0123456789abcdef.qcow2');
+    expect(isVersionedImageFile('debian-12.0123456789abcdef.qcow2', 'debian-12')).toBe(true);
+    for (const other of ['debian-12-cloudinit.0123456789abcdef.qcow2', 'debian-12.qcow2', 'debian-12.0123456789abcdef.qcow2.tmp', 'debian-12.json']) {
+      expect(isVersionedImageFile(other, 'debian-12')).toBe(false);
+    }
   });
 
   it('follows XDG_CACHE_HOME', () => {
