@@ -10,6 +10,6 @@ import { silentLogger } from '../src/kernel/events.js';
 export default async function setup(): Promise<void> {
   if (process.getuid?.() !== 0 || !existsSync('/usr/sbin/debootstrap') || process.env.HALLMARK_SKIP_VM_TESTS) return;
   const t = Date.now();
-  const info = await buildBaseImage({ distro: 'debian-12', log: silentLogger, cacheDir: process.env.HALLMARK_BASE_CACHE });
+  const info = await buildBaseImage({ distro: 'debian-12', rebuildStale: true, log: silentLogger, cacheDir: process.env.HALLMARK_BASE_CACHE });
   process.stderr.write(`global setup: base image ${info.name} ready in ${((Date.now() - t) / 1000).toFixed(0)}s\n`);
 }

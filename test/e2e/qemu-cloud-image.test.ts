@@ -84,7 +84,7 @@ command:
 
 beforeAll(async () => {
   const t = Date.now();
-  info = await buildBaseImage({ distro: 'debian-12', cloudInit: true, cacheDir, log: progressLogger() });
+  info = await buildBaseImage({ distro: 'debian-12', cloudInit: true, rebuildStale: true, cacheDir, log: progressLogger() });
   console.log(`[e2e] debian-12-cloudinit build/reuse: ${((Date.now() - t) / 1000).toFixed(0)}s`);
   source = (await resolveBaseImage('debian-12-cloudinit', cacheDir)).path;
   const st = await stat(source);

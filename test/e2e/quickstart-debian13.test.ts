@@ -16,7 +16,7 @@ let p: Project;
 
 beforeAll(async () => {
   const t = Date.now();
-  await buildBaseImage({ distro: 'debian-13', cacheDir: process.env.HALLMARK_BASE_CACHE ?? defaultCacheDir(), log: silentLogger });
+  await buildBaseImage({ distro: 'debian-13', rebuildStale: true, cacheDir: process.env.HALLMARK_BASE_CACHE ?? defaultCacheDir(), log: silentLogger });
   console.log(`[e2e] debian-13 base build/reuse: ${((Date.now() - t) / 1000).toFixed(0)}s`);
   p = await makeProject({}, { copyQuickstart: true });
 }, 1_200_000);

@@ -122,7 +122,7 @@ beforeAll(async () => {
     baseImage = (await resolveBaseImage('debian-12')).path;
   } catch {
     // Shared with every other user of the cache: built once, ~1-2 min.
-    await buildBaseImage({ distro: 'debian-12', log: silentLogger, signal: signal() });
+    await buildBaseImage({ distro: 'debian-12', rebuildStale: true, log: silentLogger, signal: signal() });
     baseImage = (await resolveBaseImage('debian-12')).path;
   }
 }, 1_200_000);

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { throwIfAborted } from '../../../kernel/abort.js';
 import { CancelledError, HallmarkError, lastLines, toHallmarkError } from '../../../kernel/errors.js';
 import type { Logger } from '../../../kernel/events.js';
+import { FAST_CONVERT_OPTIONS } from '../convert.js';
 import { baseImageFile, readBaseImageInfo, sha256File } from './cache.js';
 import { installBuiltImage, removeUnusedVersions } from './install.js';
 import { makeRefsDir } from './refs.js';
@@ -26,6 +27,11 @@ export interface BuildBaseImageOptions {
   sizeGiB?: number;
   /** Rebuild even when a complete image is cached. */
   force?: boolean;
+  /**
+   * Rebuild a cached image that another recipe built, instead of returning it
+   * with a warning (the tests: they must prove this recipe, not an older one).
+   */
+  rebuildStale?: boolean;
   signal?: AbortSignal;
   log: Logger;
 }
@@ -56,6 +62,10 @@ export async function buildBaseImage(opts: BuildBaseImageOptions): Promise<BaseI
     const cached = await readBaseImageInfo(cacheDir, name);
     if (!cached) return undefined;
     const stale = staleRecipe(cached);
+    if (stale && opts.rebuildStale) {
+      log.info(`${stale.split(';')[0]}: rebuilding it`);
+      return undefined;
+    }
     if (stale) log.warn(stale);
     else log.info(`base image ${name} is already built (${baseImageFile(cacheDir, cached)}); use --force to rebuild`);
     return cached;
@@ -139,7 +149,10 @@ export async function buildBaseImage(opts: BuildBaseImageOptions): Promise<BaseI
 
       phase('compressing to qcow2');
       const qcow2 = join(work, 'image.qcow2');
-      await run('qemu-img', ['convert', '-c', '-O', 'qcow2', '-f', 'raw', raw, qcow2], { signal, what: 'qemu-img convert' });
+      // zstd, not qcow2's zlib default: every read of the base (each boot, each
+      // capture's convert) inflates its clusters, and zstd does that several
+      // times faster; a capture of the quickstart converted in 4.5 s instead of 6.2.
+      await run('qemu-img', ['convert', ...FAST_CONVERT_OPTIONS, '-O', 'qcow2', '-f', 'raw', raw, qcow2], { signal, what: 'qemu-img convert' });
       await rm(raw, { force: true });
       const sha256 = await sha256File(qcow2, signal);
       const qinfo = JSON.parse(await run('qemu-img', ['info', '--output=json', qcow2], { signal })) as { 'virtual-size': number };

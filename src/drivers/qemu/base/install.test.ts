@@ -5,12 +5,13 @@
  * buildBaseImage runs them after debootstrap (which is not run here).
  */
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Logger } from '../../../kernel/events.js';
+import { buildBaseImage } from './build.js';
 import { resolveBaseImage, sha256File } from './cache.js';
 import { installBuiltImage, removeUnusedVersions } from './install.js';
 import { refsDir } from './paths.js';
@@ -128,5 +129,21 @@ describe('rebuilding a base image', () => {
     await writeFile(refsDir(cache), 'not a directory'); // as a cache that is not ours to write would refuse it
     await recordBaseReference(join(cache, info.file!), join(project, 'machine.qcow2'), log);
     expect(lines.join('\n')).toMatch(/warn: could not record in the base-image cache that this machine uses .*a rebuild of the base may remove that file/);
+  });
+});
+
+describe('a cached base built by another recipe', () => {
+  it('is returned with a warning naming --force, and rebuilt instead with rebuildStale (as the tests build it)', async () => {
+    const info = await build(0xaa);
+    const json = join(cache, 'debian-12.json');
+    await writeFile(json, JSON.stringify({ ...JSON.parse(await readFile(json, 'utf8')), recipe: 'f'.repeat(64) }));
+    const cached = await buildBaseImage({ distro: 'debian-12', cacheDir: cache, log });
+    expect(cached.sha256).toBe(info.sha256);
+    expect(lines.join('\n')).toMatch(/warn: base image debian-12 .*different recipe.*hallmark base build debian-12 --force/);
+    // With rebuildStale it does not return the stale image: it goes on to build (here cancelled at once).
+    const cancelled = new AbortController();
+    cancelled.abort();
+    await expect(buildBaseImage({ distro: 'debian-12', cacheDir: cache, log, rebuildStale: true, signal: cancelled.signal })).rejects.toThrow();
+    expect(lines.join('\n')).toMatch(/different recipe.*: rebuilding it/);
   });
 });

@@ -43,6 +43,6 @@ describe('base image recipe digest', () => {
       .join('\n')
       .replace(/\s+/g, ' ');
     const fingerprint = createHash('sha256').update(code).digest('hex').slice(0, 16);
-    expect({ revision: RECIPE_REVISION, fingerprint }).toEqual({ revision: 1, fingerprint: 'f6f10a4cc48be5b3' });
+    expect({ revision: RECIPE_REVISION, fingerprint }).toEqual({ revision: 2, fingerprint: 'f6f10a4cc48be5b3' });
   });
 });
