@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { Capability, Driver, DriverImplementation } from './drivers/driver.js';
+import type { Capability, CopyKind, Driver, DriverImplementation } from './drivers/driver.js';
 import type { Transport } from './transports/transport.js';
 import type { Provisioner } from './provisioners/provisioner.js';
 import type { Verifier } from './verifiers/verifier.js';
@@ -50,6 +50,11 @@ interface OtherDef<K extends Exclude<PluginKind, 'driver'>> extends Common<K> {
 export interface DriverDef<C extends Capability = Capability> extends Common<'driver'> {
   capabilities: readonly C[];
   /**
+   * With `images`: where its `distribute` copies to (see CopyKind); none when
+   * absent. The config rules read it as they read `capabilities`.
+   */
+  copies?: readonly CopyKind[];
+  /**
    * Drivers whose images carry a name that must follow a rule and be unique
    * per region (AMIs): what a rendered image name must be when it is not,
    * else undefined. The loader checks each instance's image.name with it,
@@ -78,6 +83,11 @@ export function registerPlugin(def: { kind: PluginKind; name: string }): void {
 /** The capabilities a registered driver declares (none for an unknown one); its implementation is not loaded. */
 export function driverCapabilities(name: string): readonly Capability[] {
   return getPluginDef('driver', name)?.capabilities ?? [];
+}
+
+/** Where a registered driver's copies go (none for an unknown one, or one that declares none). */
+export function driverCopies(name: string): readonly CopyKind[] {
+  return getPluginDef('driver', name)?.copies ?? [];
 }
 
 export function getPluginDef<K extends PluginKind>(kind: K, name: string): PluginDef<K> | undefined {

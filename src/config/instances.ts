@@ -5,6 +5,7 @@ import { child, isNothing, mergeAll, toPlain } from './merge.js';
 import { PLUGIN_KINDS, resolvePluginBlock } from './plugin-blocks.js';
 import { platformFilter, type PlatformFilter } from './platform-filter.js';
 import { problemAt, ProblemSet, type ConfigNote, type ProblemFields } from './problems.js';
+import { checkDistributeRules } from './distribute-rules.js';
 import { checkImageName, checkInstanceRules, checkLifecycleRules, checkSectionRules } from './rules.js';
 import { SECTION_NAMES, SECTION_SCHEMAS } from './sections.js';
 import type { ValueNode } from './source.js';
@@ -179,6 +180,9 @@ function buildOne(
       { image: sectionNodes.image, distribute: sectionNodes.distribute },
     ),
   );
+  const distribution = checkDistributeRules(name, blocks.driver, sections.distribute as InstanceConfig['distribute'] | undefined, sectionNodes.distribute);
+  problems.push(...distribution.problems);
+  notes.push(...distribution.notes);
 
   const plain = (n: ValueNode | undefined, key: string) => toPlain(child(n, key)) ?? undefined;
   const lifecycle = toPlain(mergeAll(levels.map((l) => child(l, 'lifecycle')))) as Record<string, unknown> | null | undefined;

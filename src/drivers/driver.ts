@@ -87,6 +87,17 @@ export interface CaptureRequest {
   shutdown?: (signal: AbortSignal) => Promise<void>;
 }
 
+/**
+ * Where a driver's ImageCapability.distribute puts copies, declared at
+ * registration beside its capabilities (DriverDef.copies): `regions`, copies
+ * in other regions of its cloud (distribute.regions, encrypted, kms_key_ids);
+ * `targets`, exports to directories and buckets (distribute.targets, format).
+ * The config rules report a distribute key whose kind the instance's driver
+ * does not declare (it would be ignored, and the image would look copied
+ * when it is not); the request still carries every field.
+ */
+export type CopyKind = 'regions' | 'targets';
+
 /** Copies of a proven image: made, tagged and journaled, but usable by no one else yet. */
 export interface DistributeRequest {
   regions: string[];

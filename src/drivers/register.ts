@@ -11,6 +11,8 @@ registerPlugin({
   schema: qemuDriverSchema,
   // Images in the local store (keep-N prunes it); sharing, parameters, deprecation and launch templates are EC2 things.
   capabilities: ['images', 'leftovers'],
+  // Exports to directories and S3 buckets; there are no regions to copy to.
+  copies: ['targets'],
   load: async (o) => new (await import('./qemu/driver.js')).QemuDriver(o as QemuDriverOptions),
 });
 
@@ -21,6 +23,8 @@ export const ec2Plugin = {
   description: 'Amazon EC2 instances and AMIs (copy to regions, share with accounts)',
   schema: ec2Schema,
   capabilities: ['images', 'sharing', 'parameters', 'launchTemplates', 'deprecation', 'leftovers'],
+  // CopyImage to other regions; an AMI is not exported to files.
+  copies: ['regions'],
   imageNameProblem: amiNameProblem,
   load: async (o) => new (await import('./ec2/ec2-driver.js')).Ec2Driver(o as Ec2Options),
 } as const satisfies DriverDef;

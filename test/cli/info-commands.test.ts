@@ -112,6 +112,27 @@ describe('validate', () => {
     expect(existsSync(path.join(dir, '.hallmark/default-debian-12.json'))).toBe(false);
   });
 
+  it('reports distribute.accounts and regions on a qemu platform with file:line and key, for that instance only, and says how to scope them', async () => {
+    const file = path.join(FIXTURES, 'broken/distribute-on-qemu.yml');
+    const r = await hallmark(['-c', file, 'validate'], { cwd: ROOT, env: { NO_COLOR: '1' } });
+    expect(r.exitCode, r.all).toBe(2);
+    expect(r.stderr).toContain(
+      `${file}:8:3: distribute.accounts: instance default-debian-12 uses the qemu driver, which cannot share images with other accounts: distribute.accounts would be ignored; ` +
+        'expected distribute.accounts only on instances with the ec2 driver; found driver "qemu"',
+    );
+    expect(r.stderr).toContain(`${file}:7:3: distribute.regions: instance default-debian-12 uses the qemu driver, which cannot copy images to other regions`);
+    expect(r.stderr).toContain('move distribute.accounts into the distribute block of each platform that uses the ec2 driver');
+    expect(r.all).not.toContain('default-al2023 uses');
+    // The ec2 instance validates; a build of the qemu one stops before making anything.
+    const ec2 = await hallmark(['-c', file, 'validate', 'al2023'], { cwd: ROOT });
+    expect(ec2.exitCode, ec2.all).toBe(0);
+    const dir = await project({}, 'broken/distribute-on-qemu.yml');
+    const build = await hallmark(['build', 'debian-12'], { cwd: dir });
+    expect(build.exitCode, build.all).toBe(2);
+    expect(build.all).toContain('hallmark.yml:8:3: distribute.accounts');
+    expect(existsSync(path.join(dir, '.hallmark/default-debian-12.json'))).toBe(false);
+  });
+
   it('reports AMI names AWS would refuse, and two instances naming their image alike; build refuses before anything starts', async () => {
     const yml = (image: string) =>
       `driver:\n  name: ec2\n  region: us-east-1\n  image_id: ami-0123456789abcdef0\n${image}platforms:\n  - name: al2023\n  - name: rhel-9\nsuites:\n  - name: web\n`;
