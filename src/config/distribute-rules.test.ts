@@ -3,27 +3,11 @@
  * them, with the built-in drivers only (no stand-ins: which drivers can is
  * read from the registry, and the messages name them).
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadProject, type Project } from './index.js';
+import { describe, expect, it } from 'vitest';
+import { tempProjects } from '../../test/helpers/temp-projects.js';
+import type { Project } from './index.js';
 
-let root: string;
-let n = 0;
-beforeAll(async () => {
-  root = await mkdtemp(path.join(tmpdir(), 'hallmark-distribute-rules-'));
-});
-afterAll(async () => {
-  await rm(root, { recursive: true, force: true });
-});
-
-async function load(yml: string): Promise<Project> {
-  const dir = path.join(root, `p${n++}`);
-  await mkdir(dir);
-  await writeFile(path.join(dir, 'kitchen.yml'), yml);
-  return loadProject({ cwd: dir, env: {} });
-}
+const load = tempProjects('hallmark-distribute-rules-');
 
 const inst = (p: Project, name: string) => {
   const e = p.instances.find((i) => i.config.name === name);

@@ -1,28 +1,13 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { tempProjects } from '../../test/helpers/temp-projects.js';
 import { ConfigError } from '../kernel/errors.js';
 import { loadProject, type Project } from './index.js';
 
 const LEGACY = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../test/fixtures/kitchen/legacy-keys');
 
-let root: string;
-let n = 0;
-beforeAll(async () => {
-  root = await mkdtemp(path.join(tmpdir(), 'hallmark-legacy-'));
-});
-afterAll(async () => {
-  await rm(root, { recursive: true, force: true });
-});
-
-async function load(yml: string): Promise<Project> {
-  const dir = path.join(root, `p${n++}`);
-  await mkdir(dir);
-  await writeFile(path.join(dir, 'kitchen.yml'), yml);
-  return loadProject({ cwd: dir, env: {} });
-}
+const load = tempProjects('hallmark-legacy-');
 
 const notesOf = (p: Project) => p.notes!.filter((x) => x.path !== 'suites').map((x) => [x.level, x.line, x.path, x.message]);
 

@@ -1,29 +1,13 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { tempProjects } from '../../test/helpers/temp-projects.js';
 import { parseDocument } from 'yaml';
 import { getPluginDef, loadPlugin, type PluginKind } from '../plugins.js';
-import { loadProject, type InstanceEntry, type Project } from './index.js';
+import { type InstanceEntry, type Project } from './index.js';
 import { kitchenOptions } from './kitchen-plugins.js';
 import { screenPluginOptions } from './plugin-options.js';
 import { SourceFile, type ValueNode } from './source.js';
 
-let root: string;
-let n = 0;
-beforeAll(async () => {
-  root = await mkdtemp(path.join(tmpdir(), 'hallmark-kitchen-plugins-'));
-});
-afterAll(async () => {
-  await rm(root, { recursive: true, force: true });
-});
-
-async function load(yml: string): Promise<Project> {
-  const dir = path.join(root, `p${n++}`);
-  await mkdir(dir);
-  await writeFile(path.join(dir, 'kitchen.yml'), yml);
-  return loadProject({ cwd: dir, env: {} });
-}
+const load = tempProjects('hallmark-kitchen-plugins-');
 
 const inst = (p: Project, name: string): InstanceEntry => {
   const e = p.instances.find((i) => i.config.name === name);
