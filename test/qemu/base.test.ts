@@ -84,7 +84,9 @@ describe.runIf(canRun)('debian-12 base image', () => {
         'echo "cfg80211 $(grep -c ^cfg80211 /proc/modules)"; echo "e2scrub_reap $(systemctl is-enabled e2scrub_reap.service 2>&1)"; ' +
         'echo "networkd $(systemctl is-active systemd-networkd.service)"; apt-config dump | grep "^Acquire::Languages"; ' +
         'echo "guest-start $(systemctl show -P InactiveExitTimestampMonotonic hallmark-guest.service)"; ' +
-        'echo "basic $(systemctl show -P ActiveEnterTimestampMonotonic basic.target)"',
+        'echo "basic $(systemctl show -P ActiveEnterTimestampMonotonic basic.target)"; ' +
+        'echo "sessions $(systemctl show -P ActiveEnterTimestampMonotonic systemd-user-sessions.service)"; ' +
+        'echo "sshd $(systemctl show -P ExecMainStartTimestampMonotonic ssh.service)"',
     );
     expect(r.stdout).toMatch(/\bquiet\b/);
     const initrd = Number(/^initrd (\d+)$/m.exec(r.stdout)?.[1]);
@@ -101,6 +103,11 @@ describe.runIf(canRun)('debian-12 base image', () => {
     const basic = Number(/^basic (\d+)$/m.exec(r.stdout)?.[1]);
     expect(guestStart).toBeGreaterThan(0);
     expect(guestStart).toBeLessThan(basic);
+    // sshd starts once logins are permitted (/run/nologin removed), so its banner means a login can succeed.
+    const sessions = Number(/^sessions (\d+)$/m.exec(r.stdout)?.[1]);
+    const sshd = Number(/^sshd (\d+)$/m.exec(r.stdout)?.[1]);
+    expect(sessions).toBeGreaterThan(0);
+    expect(sshd).toBeGreaterThan(sessions);
   });
 
   it('logs in as debian (uid 1000) with passwordless sudo and python3', async () => {

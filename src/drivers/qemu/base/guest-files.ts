@@ -154,6 +154,15 @@ export function guestFiles(o: GuestOptions): GuestFile[] {
       content: 'PermitRootLogin no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n',
       mode: 0o644,
     },
+    {
+      // pam_nologin refuses every login but root's while /run/nologin exists,
+      // which systemd-user-sessions removes late in boot; Debian's ssh.service
+      // is not ordered after it, so an early login failed ("System is booting
+      // up"). sshd answers once a login can succeed, and readiness is true.
+      path: '/etc/systemd/system/ssh.service.d/hallmark-user-sessions.conf',
+      content: '[Unit]\nAfter=systemd-user-sessions.service\n',
+      mode: 0o644,
+    },
     { path: '/usr/local/sbin/hallmark-guest', content: GUEST_SCRIPT, mode: 0o755 },
     { path: '/etc/systemd/system/hallmark-guest.service', content: GUEST_UNIT, mode: 0o644 },
     {
