@@ -97,7 +97,7 @@ describe.runIf(canRun)('debian-12 base image', () => {
     expect(r.stdout).toMatch(/^e2scrub_reap disabled$/m);
     expect(r.stdout).toMatch(/^networkd active$/m);
     // No Translation-* indexes for apt-get update to fetch and parse.
-    expect(r.stdout).toMatch(/^Acquire::Languages "none";$/m);
+    expect(r.stdout).toMatch(/^Acquire::Languages:: "none";$/m);
     // The key installer runs in early boot, beside sysinit, not after basic.target.
     const guestStart = Number(/^guest-start (\d+)$/m.exec(r.stdout)?.[1]);
     const basic = Number(/^basic (\d+)$/m.exec(r.stdout)?.[1]);
