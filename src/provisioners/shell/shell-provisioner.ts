@@ -110,7 +110,7 @@ export class ShellProvisioner implements Provisioner {
 }
 
 /** Writes stdin to `remote` (replacing it), executable. */
-export function writeFileCommand(remote: string): string {
+function writeFileCommand(remote: string): string {
   const q = shQuote(remote);
   return `rm -f ${q} && cat > ${q} && chmod 0755 ${q}`;
 }
